@@ -1,0 +1,228 @@
+"""Toxicity stopping rules: Bayesian beta-binomial monitoring and Pocock-type boundaries.
+
+A boundary is, for each look (number of evaluable patients), the smallest event count that
+stops the trial. Operating characteristics are exact: the distribution of the event count
+among trials still running is carried from look to look (dynamic programming), no simulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from generator.analysis.escalation import check_positive_int, check_probability
+
+SOURCE_BAYES = "thall-simon-estey-1995"
+SOURCE_POCOCK = "ivanova-qaqish-schell-2005"
+
+
+@dataclass(frozen=True)
+class BoundaryRow:
+    n: int  # evaluable patients at this look
+    stop_at: int | None  # stop if events >= stop_at (None: cannot stop at this look)
+
+
+@dataclass(frozen=True)
+class StoppingBoundaries:
+    method: str  # "bayesian-beta-binomial" or "pocock"
+    rows: tuple[BoundaryRow, ...]
+    max_n: int
+    source: str
+    # Bayesian rule
+    theta: float | None = None
+    cutoff: float | None = None
+    prior_a: float | None = None
+    prior_b: float | None = None
+    monitor_from_n: int | None = None
+    # Pocock rule
+    p0: float | None = None
+    alpha: float | None = None
+    nominal_level: float | None = None  # a*: largest per-look tail probability P(X_n >= b_n | p0)
+    nominal_level_upper: float | None = None  # any a* in [nominal_level, this) gives this boundary
+    crossing_probability: float | None = None  # overall P(stop | p0)
+
+    def boundary_array(self) -> list[tuple[int, int | None]]:
+        return [(r.n, r.stop_at) for r in self.rows]
+
+
+@dataclass(frozen=True)
+class StoppingOC:
+    true_rate: float
+    p_stop: float  # probability of crossing a boundary at any look
+    expected_n: float  # expected number of patients when the trial ends (stop or max N)
+    p_stop_by_look: tuple[float, ...]  # cumulative, aligned with boundary rows
+
+
+def stopping_boundaries(
+    theta: float,
+    cutoff: float = 0.9,
+    max_n: int = 24,
+    *,
+    monitor_from_n: int = 3,
+    prior_a: float = 1.0,
+    prior_b: float = 1.0,
+) -> StoppingBoundaries:
+    """Bayesian rule: stop at n when Pr(p > theta | x, n) > cutoff, prior Beta(a, b).
+
+    One row per n from `monitor_from_n` to `max_n`.
+    """
+    theta = check_probability("theta (unacceptable event rate)", theta)
+    cutoff = check_probability("posterior cutoff", cutoff)
+    max_n = check_positive_int("max N", max_n)
+    monitor_from_n = check_positive_int("monitor-from n", monitor_from_n)
+    if monitor_from_n > max_n:
+        raise ValueError(f"monitor-from n ({monitor_from_n}) must be <= max N ({max_n})")
+    if not (prior_a > 0 and prior_b > 0):
+        raise ValueError(f"prior Beta(a, b) needs a > 0 and b > 0, got a={prior_a}, b={prior_b}")
+    rows = []
+    for n in range(monitor_from_n, max_n + 1):
+        xs = np.arange(n + 1)
+        post = stats.beta.sf(theta, prior_a + xs, prior_b + n - xs)
+        hits = np.nonzero(post > cutoff)[0]
+        rows.append(BoundaryRow(n=n, stop_at=int(hits[0]) if hits.size else None))
+    return StoppingBoundaries(
+        method="bayesian-beta-binomial",
+        rows=tuple(rows),
+        max_n=max_n,
+        source=SOURCE_BAYES,
+        theta=theta,
+        cutoff=cutoff,
+        prior_a=float(prior_a),
+        prior_b=float(prior_b),
+        monitor_from_n=monitor_from_n,
+    )
+
+
+def _check_looks(looks: Sequence[int] | None, max_n: int) -> list[int]:
+    if looks is None:
+        return list(range(1, max_n + 1))
+    out = [check_positive_int("look (number of patients)", int(v)) for v in looks]
+    if not out:
+        raise ValueError("at least one look is required")
+    if any(b <= a for a, b in zip(out, out[1:], strict=False)):
+        raise ValueError("looks must be strictly increasing")
+    if out[-1] > max_n:
+        raise ValueError(f"last look ({out[-1]}) must be <= max N ({max_n})")
+    return out
+
+
+def boundary_oc(
+    boundaries: StoppingBoundaries | Sequence[tuple[int, int | None]],
+    true_rate: float,
+    *,
+    max_n: int | None = None,
+) -> StoppingOC:
+    """Exact P(stop) and expected N for a boundary at a true event rate.
+
+    Between looks the event count grows binomially; at each look the mass at or above the
+    boundary stops. Expected N counts a stopped trial at its stopping look and a completed
+    trial at max N.
+    """
+    p = check_probability("true event rate", true_rate, open_interval=False)
+    if isinstance(boundaries, StoppingBoundaries):
+        pairs = boundaries.boundary_array()
+        cap = boundaries.max_n if max_n is None else max_n
+    else:
+        pairs = list(boundaries)
+        if not pairs:
+            raise ValueError("boundary has no looks")
+        cap = pairs[-1][0] if max_n is None else max_n
+    check_positive_int("max N", cap)
+    dist = np.zeros(cap + 1)
+    dist[0] = 1.0  # distribution of events among running trials (unnormalised mass)
+    n_prev = 0
+    stopped = 0.0
+    expected = 0.0
+    by_look = []
+    for n, stop_at in pairs:
+        if n < n_prev or n > cap:
+            raise ValueError("looks must be increasing and <= max N")
+        step = n - n_prev
+        if step:
+            inc = stats.binom.pmf(np.arange(step + 1), step, p)
+            dist = np.convolve(dist, inc)[: cap + 1]
+        n_prev = n
+        if stop_at is not None:
+            mass = float(dist[stop_at:].sum())
+            dist[stop_at:] = 0.0
+            stopped += mass
+            expected += mass * n
+        by_look.append(stopped)
+    expected += (1.0 - stopped) * cap
+    return StoppingOC(
+        true_rate=p, p_stop=stopped, expected_n=expected, p_stop_by_look=tuple(by_look)
+    )
+
+
+def _pocock_boundary(looks: Sequence[int], p0: float, level: float) -> list[tuple[int, int | None]]:
+    """b_n = smallest r with P(X_n >= r | p0) <= level (None when even r = n exceeds it)."""
+    out: list[tuple[int, int | None]] = []
+    for n in looks:
+        tails = stats.binom.sf(np.arange(n + 1) - 1, n, p0)  # P(X >= r), r = 0..n
+        ok = np.nonzero(tails <= level)[0]
+        out.append((n, int(ok[0]) if ok.size else None))
+    return out
+
+
+def pocock_boundaries(
+    p0: float,
+    alpha: float = 0.1,
+    max_n: int = 20,
+    *,
+    looks: Sequence[int] | None = None,
+) -> StoppingBoundaries:
+    """Pocock-type boundary: one nominal level a* at every look, tuned so that the overall
+    probability of crossing under the acceptable rate p0 is at most alpha (the largest such
+    boundary). Looks default to every patient, 1..max_n.
+    """
+    p0 = check_probability("acceptable event rate p0", p0)
+    alpha = check_probability("alpha", alpha)
+    max_n = check_positive_int("max N", max_n)
+    look_list = _check_looks(looks, max_n)
+    # The boundary changes only at the tail probabilities P(X_n >= r | p0): search those.
+    cands = sorted(
+        {
+            float(v)
+            for n in look_list
+            for v in stats.binom.sf(np.arange(1, n + 1) - 1, n, p0)
+            if 0.0 < v <= alpha
+        }
+    )
+    best_level = 0.0
+    best: list[tuple[int, int | None]] = _pocock_boundary(look_list, p0, 0.0)
+    best_cross = boundary_oc(best, p0, max_n=max_n).p_stop
+    lo, hi = 0, len(cands) - 1
+    while lo <= hi:  # crossing probability is non-decreasing in the level
+        mid = (lo + hi) // 2
+        bnd = _pocock_boundary(look_list, p0, cands[mid])
+        cross = boundary_oc(bnd, p0, max_n=max_n).p_stop
+        if cross <= alpha:
+            best_level, best, best_cross = cands[mid], bnd, cross
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    above = [c for c in cands if c > best_level]
+    upper = above[0] if above else alpha
+    return StoppingBoundaries(
+        method="pocock",
+        rows=tuple(BoundaryRow(n=n, stop_at=b) for n, b in best),
+        max_n=max_n,
+        source=SOURCE_POCOCK,
+        p0=p0,
+        alpha=alpha,
+        nominal_level=best_level,
+        nominal_level_upper=upper,
+        crossing_probability=best_cross,
+    )
+
+
+def boundary_oc_table(
+    boundaries: StoppingBoundaries, true_rates: Sequence[float]
+) -> tuple[StoppingOC, ...]:
+    """`boundary_oc` at several true rates, for a protocol table."""
+    if not true_rates:
+        raise ValueError("at least one true rate is required")
+    return tuple(boundary_oc(boundaries, r) for r in true_rates)

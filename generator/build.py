@@ -1,0 +1,155 @@
+"""`protocmc build`: check, render every document in memory, then write them atomically.
+
+Nothing is written unless every check passes. An unchanged product (same input files, same
+protocmc version, same formats) is not rebuilt: a stamp in the output folder records a hash
+of everything the build read and wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from generator import __version__, api
+from generator.paths import TEMPLATES_DIR
+from generator.problems import Problem, ProblemsError, Severity
+from generator.writes import atomic_write_text
+
+STAMP = ".protocmc-build.json"
+
+
+class Progress(Protocol):
+    def print(self, *objects: Any, **kwargs: Any) -> None: ...
+
+
+@dataclass
+class BuildResult:
+    files: list[Path] = field(default_factory=list)
+    skipped: bool = False
+    notes: list[Problem] = field(default_factory=list)
+
+
+def input_files(product_path: Path, resolved: api.ResolvedProtocol | None = None) -> list[Path]:
+    """Every file a build reads, in a stable order."""
+    files = [product_path.resolve()]
+    if resolved is not None:
+        folder = resolved.loaded_framework.folder
+        files += sorted(folder.rglob("*.yaml"))
+        sponsor = api.sponsor_templates(resolved)
+        if sponsor is not None:
+            files += sorted(p for p in sponsor.rglob("*") if p.is_file())
+        files += _extra_inputs(resolved)
+    files += sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file() and "sponsor" not in p.parts)
+    return files
+
+
+def _extra_inputs(resolved: api.ResolvedProtocol) -> list[Path]:
+    """Data files a product refers to (e.g. lot data CSVs), found by the CMC stage if present."""
+    refs = getattr(resolved.product, "cmc", None)
+    paths: list[Path] = []
+    if refs is not None:
+        for rel in getattr(refs, "data_files", lambda: [])():
+            paths.append((resolved.product_dir / rel).resolve())
+    return paths
+
+
+def fingerprint(files: Iterable[Path], formats: tuple[str, ...]) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"protocmc {__version__} {','.join(formats)}\n".encode())
+    for path in files:
+        digest.update(str(path).encode())
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"<missing>")
+    return digest.hexdigest()
+
+
+def _up_to_date(outdir: Path, stamp_value: str) -> list[Path] | None:
+    stamp = outdir / STAMP
+    try:
+        data = json.loads(stamp.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != stamp_value:
+        return None
+    outputs: dict[str, str] = data.get("outputs", {})
+    files: list[Path] = []
+    for name, digest in outputs.items():
+        target = outdir / name
+        try:
+            if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+                return None
+        except OSError:
+            return None
+        files.append(target)
+    return files
+
+
+def build_product(
+    product_path: Path,
+    outdir: Path,
+    *,
+    formats: tuple[str, ...] = ("md", "docx"),
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildResult:
+    report = api.check(product_path)
+    if report.errors:
+        raise ProblemsError(report.problems)
+    resolved = report.resolved
+    assert resolved is not None
+    stamp_value = fingerprint(input_files(product_path, resolved), formats)
+    if not force:
+        existing = _up_to_date(outdir, stamp_value)
+        if existing is not None:
+            return BuildResult(files=existing, skipped=True)
+
+    documents = dict(report.documents)
+    documents.update(_extra_documents(resolved))
+    written: dict[str, Path] = {}
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name, doc in documents.items():
+        if "md" in formats:
+            target = outdir / f"{name}.md"
+            atomic_write_text(target, doc.markdown)
+            written[target.name] = target
+    if "docx" in formats:
+        from generator.export.docx import DocxMetadata, export_docx
+
+        tp = resolved.product.title_page
+        for name, doc in documents.items():
+            if progress is not None:
+                progress.print(f"converting {name} to Word…", markup=False)
+            target = outdir / f"{name}.docx"
+            export_docx(
+                doc.markdown,
+                target,
+                metadata=DocxMetadata(
+                    title=tp.full_title if name == "protocol" else f"{tp.short_title or tp.full_title}",
+                    document_id=tp.sponsor_protocol_id,
+                    version=tp.version,
+                    status=tp.status,
+                    date=tp.version_date,
+                ),
+                resource_path=outdir,
+            )
+            written[target.name] = target
+    stamp = {
+        "fingerprint": stamp_value,
+        "outputs": {
+            name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in sorted(written.items())
+        },
+    }
+    atomic_write_text(outdir / STAMP, json.dumps(stamp, indent=2, sort_keys=True) + "\n")
+    notes = [p for p in report.problems if p.severity is not Severity.ERROR]
+    return BuildResult(files=sorted(written.values()), notes=notes)
+
+
+def _extra_documents(resolved: api.ResolvedProtocol) -> dict[str, api.RenderedDocument]:
+    """Documents beyond the protocol (CMC drafts) — rendered when the product has CMC inputs."""
+    return {}

@@ -1,0 +1,203 @@
+"""The `protocmc` command line: parse arguments, call the API, map problems to exit codes.
+
+Exit codes: 0 clean, 1 problems in the inputs, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from generator import __version__
+from generator.problems import Problem, ProblemsError, ProtocmcError, Severity, sorted_problems
+
+app = typer.Typer(
+    name="protocmc",
+    help="Generate early-phase cell-therapy protocol (ICH M11) and CMC Module 3 drafts from YAML.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class Format(str, Enum):
+    md = "md"
+    docx = "docx"
+    all = "all"
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for p in sorted_problems(problems):
+        style = {"error": "bold red", "warning": "yellow", "info": "cyan"}[p.severity.value]
+        where = f"{p.location}: " if p.location else ""
+        err.print(f"{where}[{style}]{p.code}[/{style}]: {p.message}", markup=True, highlight=False)
+        if p.hint:
+            err.print(f"    hint: {p.hint}", markup=False)
+
+
+def _fail(exc: ProtocmcError) -> NoReturn:
+    if isinstance(exc, ProblemsError):
+        _print_problems(exc.problems)
+        n = len([p for p in exc.problems if p.severity is Severity.ERROR]) or len(exc.problems)
+        err.print(f"{n} problem(s); nothing was written.", markup=False)
+    else:
+        err.print(f"error: {exc}", markup=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _product_path(path: Path) -> Path:
+    if path.is_dir():
+        candidate = path / "product.yaml"
+        if candidate.is_file():
+            return candidate
+    if not path.exists():
+        err.print(f"error: no such file: {path}", markup=False)
+        raise typer.Exit(2)
+    return path
+
+
+@app.command()
+def check(
+    product: Annotated[Path, typer.Argument(help="The product file (or its folder).")],
+    release: Annotated[
+        bool, typer.Option("--release", help="Fail while insertion points <...> remain.")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+) -> None:
+    """Validate a product file and everything it builds; write nothing."""
+    from generator import api
+
+    path = _product_path(product)
+    try:
+        report = api.check(path, release=release)
+    except ProtocmcError as exc:
+        _fail(exc)
+    _print_problems(report.problems)
+    failing = [
+        p
+        for p in report.problems
+        if p.severity is Severity.ERROR or (strict and p.severity is Severity.WARNING)
+    ]
+    if failing:
+        err.print(f"{len(failing)} problem(s) in {path}.", markup=False)
+        raise typer.Exit(1)
+    n_reg = len(report.resolved.tailoring_register) if report.resolved else 0
+    out.print(
+        f"{path}: OK — {n_reg} tailoring entr{'y' if n_reg == 1 else 'ies'}, "
+        f"{len(report.insertion_points)} insertion point(s) open.",
+        markup=False,
+    )
+
+
+@app.command()
+def build(
+    product: Annotated[Path, typer.Argument(help="The product file (or its folder).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("build"),
+    format: Annotated[Format, typer.Option("--format", help="md, docx or all.")] = Format.all,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even when the inputs are unchanged.")
+    ] = False,
+) -> None:
+    """Build the protocol draft (Markdown and Word) into OUTDIR."""
+    from generator import build as build_mod
+
+    path = _product_path(product)
+    try:
+        result = build_mod.build_product(
+            path, output, formats=_formats(format), force=force, progress=err
+        )
+    except ProtocmcError as exc:
+        _fail(exc)
+    for p in result.notes:
+        _print_problems([p])
+    verb = "up to date" if result.skipped else "wrote"
+    for f in result.files:
+        out.print(f"{verb} {f}", markup=False)
+
+
+def _formats(fmt: Format) -> tuple[str, ...]:
+    return ("md", "docx") if fmt is Format.all else (fmt.value,)
+
+
+@app.command()
+def explain(
+    product: Annotated[Path, typer.Argument(help="The product file (or its folder).")],
+    path: Annotated[str, typer.Argument(help="Dotted path, e.g. elements.dlt.parameters.dlt_window_days")],
+) -> None:
+    """Show a value, where it came from, and the framework's starting point."""
+    from generator import api
+    from generator.resolve import format_value
+
+    try:
+        entry = api.explain(_product_path(product), path)
+    except ProtocmcError as exc:
+        _fail(exc)
+    out.print(f"{entry.path}", markup=False)
+    out.print(f"  value:          {format_value(entry.value) if not isinstance(entry.value, str) else entry.value.strip()}", markup=False)
+    out.print(f"  comes from:     {entry.provenance}", markup=False)
+    if entry.starting_provenance is not None:
+        start = entry.starting_value
+        shown = "—" if start is None else (start.strip() if isinstance(start, str) else format_value(start))
+        out.print(f"  starting point: {shown}", markup=False)
+        out.print(f"  framework:      {entry.starting_provenance}", markup=False)
+    if entry.note:
+        out.print(f"  note:           {entry.note}", markup=False)
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Folder to create, holding product.yaml.")],
+) -> None:
+    """Create a commented starter product file in NAME/product.yaml."""
+    from generator import starter
+
+    try:
+        created = starter.new_product(Path(name))
+    except ProtocmcError as exc:
+        _fail(exc)
+    out.print(f"created {created}", markup=False)
+    out.print(f"next: edit it, then run `protocmc check {created}`", markup=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the protocmc, framework and pandoc versions."""
+    out.print(f"protocmc {__version__}", markup=False)
+
+
+def _mount_optional() -> None:
+    try:
+        from generator.cli_calc import calc_app
+    except ImportError:
+        return
+    app.add_typer(calc_app, name="calc")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted; previous outputs were left as they were", markup=False)
+        sys.exit(130)
+
+
+@app.command(hidden=True)
+def schemas(
+    folder: Annotated[Path, typer.Option("--out", help="Where to write the schemas.")] = Path("schemas"),
+) -> None:
+    """Write the JSON Schemas (draft-07) of the YAML files, for editor autocomplete."""
+    from generator.schemas import write_schemas
+
+    for path in write_schemas(folder):
+        out.print(f"wrote {path}", markup=False)

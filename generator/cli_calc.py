@@ -1,0 +1,566 @@
+"""`protocmc calc ...`: print the computed design tables.
+
+Thin layer: parse options, call `generator.analysis`, render one table in the chosen format.
+Numbers are parsed here (not by click) so a bad value gives one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from generator.analysis import escalation, simulation, stopping, tolerance
+from generator.problems import UsageError
+
+calc_app = typer.Typer(
+    help="Computed design tables: dose escalation, stopping rules, tolerance intervals.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Cell = str | int | float | None
+FORMATS = ("text", "csv", "markdown", "json")
+T = TypeVar("T")
+
+
+@dataclass
+class Output:
+    """One printable result: summary key/values and one table."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    summary: list[tuple[str, Cell]] = field(default_factory=list)
+    decimals: int = 3
+
+
+# ------------------------------------------------------------------------------------------
+# Parsing helpers: every failure is a UsageError with a one-line message
+# ------------------------------------------------------------------------------------------
+
+
+def _float(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{name} must be a number, got '{text}'") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number, got '{text}'")
+    return value
+
+
+def _opt_float(name: str, text: str | None) -> float | None:
+    return None if text is None else _float(name, text)
+
+
+def _int(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, got '{text}'") from None
+
+
+def _opt_int(name: str, text: str | None) -> int | None:
+    return None if text is None else _int(name, text)
+
+
+def _list(name: str, text: str, conv: Callable[[str, str], T]) -> list[T]:
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise UsageError(f"{name} needs at least one value")
+    return [conv(name, p) for p in parts]
+
+
+def _format(text: str) -> str:
+    fmt = text.strip().lower()
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{text}'")
+    return fmt
+
+
+# ------------------------------------------------------------------------------------------
+# Rendering
+# ------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: Cell, decimals: int, missing: str) -> str:
+    if value is None:
+        return missing
+    if isinstance(value, float):
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def render(out: Output, fmt: str) -> str:
+    """The output as a string (text format excluded: printed by rich)."""
+    if fmt == "json":
+        payload = {
+            "title": out.title,
+            "summary": dict(out.summary),
+            "columns": out.columns,
+            "rows": [dict(zip(out.columns, row, strict=True)) for row in out.rows],
+        }
+        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(out.columns)
+        for row in out.rows:
+            writer.writerow([_cell_text(c, out.decimals, "NA") for c in row])
+        return buf.getvalue()
+    # markdown
+    lines = [f"**{out.title}**", ""]
+    if out.summary:
+        lines += [f"- {k}: {_cell_text(v, out.decimals, '—')}" for k, v in out.summary]
+        lines.append("")
+    lines.append("| " + " | ".join(out.columns) + " |")
+    lines.append("|" + "|".join("---" for _ in out.columns) + "|")
+    for row in out.rows:
+        lines.append("| " + " | ".join(_cell_text(c, out.decimals, "—") for c in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def emit(out: Output, fmt: str) -> None:
+    if fmt != "text":
+        typer.echo(render(out, fmt), nl=False)
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"[bold]{out.title}[/bold]")
+    for key, value in out.summary:
+        console.print(f"{key}: {_cell_text(value, out.decimals, '—')}")
+    table = Table(show_header=True, header_style="bold")
+    for col in out.columns:
+        table.add_column(col, justify="right")
+    for row in out.rows:
+        table.add_row(*(_cell_text(c, out.decimals, "—") for c in row))
+    console.print(table)
+
+
+def _run(build: Callable[[], Output], fmt_text: str) -> None:
+    """Build and print; map bad input to one line on stderr and exit code 2."""
+    try:
+        fmt = _format(fmt_text)
+        out = build()
+    except (ValueError, UsageError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    emit(out, fmt)
+
+
+FormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="text | csv | markdown | json", metavar="FORMAT")
+]
+
+
+# ------------------------------------------------------------------------------------------
+# Dose escalation
+# ------------------------------------------------------------------------------------------
+
+
+@calc_app.command("boin")
+def boin_cmd(
+    target: Annotated[str, typer.Option(help="target DLT rate", metavar="NUMBER")],
+    max_n: Annotated[str, typer.Option(help="largest n in the table", metavar="INT")] = "18",
+    phi1: Annotated[str | None, typer.Option(help="default 0.6 x target", metavar="NUMBER")] = None,
+    phi2: Annotated[str | None, typer.Option(help="default 1.4 x target", metavar="NUMBER")] = None,
+    cutoff: Annotated[
+        str, typer.Option(help="elimination posterior cutoff", metavar="NUMBER")
+    ] = "0.95",
+    fmt: FormatOpt = "text",
+) -> None:
+    """BOIN escalation / de-escalation / elimination boundaries (Liu & Yuan 2015)."""
+
+    def build() -> Output:
+        t = escalation.boin_table(
+            _float("--target", target),
+            _int("--max-n", max_n),
+            phi1=_opt_float("--phi1", phi1),
+            phi2=_opt_float("--phi2", phi2),
+            cutoff_eliminate=_float("--cutoff", cutoff),
+        )
+        return Output(
+            title=f"BOIN boundaries, target {t.target:g}",
+            summary=[
+                ("target", t.target),
+                ("phi1", t.phi1),
+                ("phi2", t.phi2),
+                ("lambda_e", t.lambda_e),
+                ("lambda_d", t.lambda_d),
+            ],
+            columns=["n", "escalate_if_dlts_le", "deescalate_if_dlts_ge", "eliminate_if_dlts_ge"],
+            rows=[[r.n, r.escalate_max, r.deescalate_min, r.eliminate_min] for r in t.rows],
+        )
+
+    _run(build, fmt)
+
+
+@calc_app.command("three-plus-three")
+def three_plus_three_cmd(
+    rates: Annotated[
+        str, typer.Option(help="true DLT rates, comma-separated", metavar="LIST")
+    ] = "0.05,0.10,0.20,0.25,0.30,0.40,0.50,0.60",
+    rules: Annotated[bool, typer.Option("--rules", help="print the decision table")] = False,
+    deescalation: Annotated[
+        bool, typer.Option("--deescalation/--no-deescalation", help="3+3 variant (with --rules)")
+    ] = True,
+    fmt: FormatOpt = "text",
+) -> None:
+    """3+3: probability of escalating from a dose, or the decision table (--rules)."""
+
+    def build() -> Output:
+        if rules:
+            r = escalation.three_plus_three_rules(allow_deescalation=deescalation)
+            return Output(
+                title="3+3 decision rules",
+                summary=[("allow_deescalation", "yes" if r.allow_deescalation else "no")],
+                columns=["treated", "dlts_min", "dlts_max", "action"],
+                rows=[[x.treated, x.dlts_min, x.dlts_max, x.action] for x in r.rows],
+            )
+        ps = _list("--rates", rates, _float)
+        return Output(
+            title="3+3 probability of escalation",
+            columns=["true_dlt_rate", "p_escalate"],
+            rows=[[p, escalation.three_plus_three_escalation_probability(p)] for p in ps],
+        )
+
+    _run(build, fmt)
+
+
+calc_app.command("3+3", hidden=True)(three_plus_three_cmd)
+
+
+def _interval_output(t: escalation.IntervalTable) -> Output:
+    acts = [
+        escalation.Action.ESCALATE,
+        escalation.Action.STAY,
+        escalation.Action.DEESCALATE,
+        escalation.Action.ELIMINATE,
+    ]
+    rows: list[list[Cell]] = []
+    for r in t.rows:
+        rows.append([r.n, *[(r.range_label(a) or None) for a in acts]])
+    return Output(
+        title=f"{t.design} decisions by number of DLTs, target {t.target:g}",
+        summary=[
+            ("target", t.target),
+            ("equivalence_interval", f"[{t.target - t.eps1:g}, {t.target + t.eps2:g}]"),
+            ("elimination_cutoff", t.cutoff_eliminate),
+        ],
+        columns=["n", "escalate", "stay", "deescalate", "eliminate"],
+        rows=rows,
+    )
+
+
+def _interval_cmd(
+    maker: Callable[..., escalation.IntervalTable],
+    target: str,
+    max_n: str,
+    eps1: str,
+    eps2: str,
+    cutoff: str,
+    fmt: str,
+) -> None:
+    def build() -> Output:
+        return _interval_output(
+            maker(
+                _float("--target", target),
+                _int("--max-n", max_n),
+                eps1=_float("--eps1", eps1),
+                eps2=_float("--eps2", eps2),
+                cutoff_eliminate=_float("--cutoff", cutoff),
+            )
+        )
+
+    _run(build, fmt)
+
+
+TargetOpt = Annotated[str, typer.Option(help="target DLT rate", metavar="NUMBER")]
+MaxNOpt = Annotated[str, typer.Option(help="largest n in the table", metavar="INT")]
+Eps1Opt = Annotated[str, typer.Option(help="EI lower half-width", metavar="NUMBER")]
+Eps2Opt = Annotated[str, typer.Option(help="EI upper half-width", metavar="NUMBER")]
+CutoffOpt = Annotated[str, typer.Option(help="elimination posterior cutoff", metavar="NUMBER")]
+
+
+@calc_app.command("i3plus3")
+def i3plus3_cmd(
+    target: TargetOpt,
+    max_n: MaxNOpt = "18",
+    eps1: Eps1Opt = "0.05",
+    eps2: Eps2Opt = "0.05",
+    cutoff: CutoffOpt = "0.95",
+    fmt: FormatOpt = "text",
+) -> None:
+    """i3+3 decision table (Liu, Wang & Ji 2020)."""
+    _interval_cmd(escalation.i3plus3_table, target, max_n, eps1, eps2, cutoff, fmt)
+
+
+@calc_app.command("mtpi2")
+def mtpi2_cmd(
+    target: TargetOpt,
+    max_n: MaxNOpt = "18",
+    eps1: Eps1Opt = "0.05",
+    eps2: Eps2Opt = "0.05",
+    cutoff: CutoffOpt = "0.95",
+    fmt: FormatOpt = "text",
+) -> None:
+    """mTPI-2 decision table (Guo et al. 2017)."""
+    _interval_cmd(escalation.mtpi2_table, target, max_n, eps1, eps2, cutoff, fmt)
+
+
+@calc_app.command("simulate")
+def simulate_cmd(
+    design: Annotated[str, typer.Option(help="3+3 | boin | i3+3 | mtpi2", metavar="DESIGN")],
+    rates: Annotated[str, typer.Option(help="true DLT rate per dose, comma-separated")],
+    target: Annotated[str | None, typer.Option(help="target DLT rate", metavar="NUMBER")] = None,
+    cohort_size: Annotated[str, typer.Option(metavar="INT")] = "3",
+    max_n: Annotated[str | None, typer.Option(help="maximum sample size", metavar="INT")] = None,
+    start_dose: Annotated[str, typer.Option(help="1-based", metavar="INT")] = "1",
+    trials: Annotated[str, typer.Option(metavar="INT")] = str(simulation.DEFAULT_TRIALS),
+    seed: Annotated[str, typer.Option(metavar="INT")] = str(simulation.DEFAULT_SEED),
+    deescalation: Annotated[
+        bool, typer.Option("--deescalation/--no-deescalation", help="3+3 variant")
+    ] = True,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Operating characteristics of a design under one scenario, by simulation."""
+
+    def build() -> Output:
+        oc = simulation.operating_characteristics(
+            design,
+            _list("--rates", rates, _float),
+            target=_opt_float("--target", target),
+            cohort_size=_int("--cohort-size", cohort_size),
+            max_n=_opt_int("--max-n", max_n),
+            start_dose=_int("--start-dose", start_dose),
+            n_trials=_int("--trials", trials),
+            seed=_int("--seed", seed),
+            allow_deescalation=deescalation,
+        )
+        return Output(
+            title=f"{oc.design} operating characteristics ({oc.n_trials} simulated trials)",
+            summary=[
+                ("design", oc.design),
+                ("max_n", oc.max_n),
+                ("seed", oc.seed),
+                ("p_no_dose_selected", oc.p_no_dose),
+                ("p_early_stop", oc.p_early_stop),
+                ("p_stop_toxicity", oc.p_stop_toxicity),
+                ("mean_patients", oc.mean_patients),
+                ("mean_dlts", oc.mean_dlts),
+            ],
+            columns=["dose", "true_dlt_rate", "p_select_mtd", "mean_patients", "mean_dlts"],
+            rows=[
+                [d.dose, d.true_rate, d.p_select, d.mean_patients, d.mean_dlts] for d in oc.doses
+            ],
+        )
+
+    _run(build, fmt)
+
+
+# ------------------------------------------------------------------------------------------
+# Stopping rules
+# ------------------------------------------------------------------------------------------
+
+
+def _boundary_output(b: stopping.StoppingBoundaries, title: str, oc_rates: str | None) -> Output:
+    summary: list[tuple[str, Cell]] = []
+    if oc_rates:
+        for rate in _list("--oc-rates", oc_rates, _float):
+            oc = stopping.boundary_oc(b, rate)
+            summary.append((f"p_stop_at_{rate:g}", oc.p_stop))
+            summary.append((f"expected_n_at_{rate:g}", oc.expected_n))
+    return Output(
+        title=title,
+        summary=summary,
+        columns=["n", "stop_if_events_ge"],
+        rows=[[r.n, r.stop_at] for r in b.rows],
+    )
+
+
+OcRatesOpt = Annotated[
+    str | None,
+    typer.Option(help="true rates for exact P(stop) and expected N, comma-separated"),
+]
+
+
+@calc_app.command("stopping")
+def stopping_cmd(
+    theta: Annotated[str, typer.Option(help="unacceptable event rate", metavar="NUMBER")],
+    cutoff: Annotated[str, typer.Option(help="posterior probability cutoff")] = "0.9",
+    max_n: Annotated[str, typer.Option(metavar="INT")] = "24",
+    monitor_from: Annotated[str, typer.Option(help="first n monitored", metavar="INT")] = "3",
+    prior_a: Annotated[str, typer.Option(metavar="NUMBER")] = "1",
+    prior_b: Annotated[str, typer.Option(metavar="NUMBER")] = "1",
+    oc_rates: OcRatesOpt = None,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Bayesian beta-binomial monitoring: events that stop, per number of patients."""
+
+    def build() -> Output:
+        b = stopping.stopping_boundaries(
+            _float("--theta", theta),
+            _float("--cutoff", cutoff),
+            _int("--max-n", max_n),
+            monitor_from_n=_int("--monitor-from", monitor_from),
+            prior_a=_float("--prior-a", prior_a),
+            prior_b=_float("--prior-b", prior_b),
+        )
+        out = _boundary_output(
+            b, f"Stop if Pr(p > {b.theta:g} | data) > {b.cutoff:g}", oc_rates
+        )
+        out.summary[:0] = [("theta", b.theta), ("cutoff", b.cutoff)]
+        return out
+
+    _run(build, fmt)
+
+
+@calc_app.command("pocock")
+def pocock_cmd(
+    p0: Annotated[str, typer.Option(help="acceptable event rate", metavar="NUMBER")],
+    alpha: Annotated[str, typer.Option(help="overall crossing probability at p0")] = "0.1",
+    max_n: Annotated[str, typer.Option(metavar="INT")] = "20",
+    looks: Annotated[
+        str | None, typer.Option(help="patients at each look, comma-separated (default all)")
+    ] = None,
+    oc_rates: OcRatesOpt = None,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Pocock-type repeated-significance toxicity boundary."""
+
+    def build() -> Output:
+        b = stopping.pocock_boundaries(
+            _float("--p0", p0),
+            _float("--alpha", alpha),
+            _int("--max-n", max_n),
+            looks=None if looks is None else _list("--looks", looks, _int),
+        )
+        out = _boundary_output(b, f"Pocock-type boundary, p0 {b.p0:g}", oc_rates)
+        out.summary[:0] = [
+            ("p0", b.p0),
+            ("alpha", b.alpha),
+            ("nominal_level", b.nominal_level),
+            ("crossing_probability_at_p0", b.crossing_probability),
+        ]
+        out.decimals = 4
+        return out
+
+    _run(build, fmt)
+
+
+# ------------------------------------------------------------------------------------------
+# Specification statistics
+# ------------------------------------------------------------------------------------------
+
+
+@calc_app.command("tolerance")
+def tolerance_cmd(
+    n: Annotated[str, typer.Option(help="number of lots; comma-separated for several")],
+    coverage: Annotated[str, typer.Option(help="proportion covered, P")] = "0.99",
+    confidence: Annotated[str, typer.Option(help="confidence, gamma")] = "0.95",
+    fmt: FormatOpt = "text",
+) -> None:
+    """Normal tolerance-interval factors k (two-sided exact, Howe, one-sided)."""
+
+    def build() -> Output:
+        t = tolerance.tolerance_factors(
+            _list("--n", n, _int), _float("--coverage", coverage), _float("--confidence", confidence)
+        )
+        return Output(
+            title=f"Tolerance factors, {t.coverage:g} coverage, {t.confidence:g} confidence",
+            summary=[("coverage", t.coverage), ("confidence", t.confidence)],
+            columns=["n", "k_two_sided_exact", "k_two_sided_howe", "k_one_sided"],
+            rows=[[r.n, r.two_sided_exact, r.two_sided_howe, r.one_sided] for r in t.rows],
+            decimals=3,
+        )
+
+    _run(build, fmt)
+
+
+def _read_csv_column(path: Path, column: str | None) -> list[float]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    fields = reader.fieldnames or []
+    if not fields:
+        raise UsageError(f"{path} has no header row")
+    name = column if column is not None else fields[0]
+    if name not in fields:
+        raise UsageError(f"{path} has no column '{name}' (columns: {', '.join(fields)})")
+    values: list[float] = []
+    for line, row in enumerate(reader, start=2):
+        cell = (row.get(name) or "").strip()
+        if cell:
+            values.append(_float(f"{path}:{line} column '{name}'", cell))
+    return values
+
+
+@calc_app.command("limits")
+def limits_cmd(
+    values: Annotated[
+        list[str] | None, typer.Argument(help="lot values (or use --csv)", metavar="VALUES")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="CSV file of lot values")] = None,
+    column: Annotated[str | None, typer.Option(help="CSV column (default: first)")] = None,
+    side: Annotated[str, typer.Option(help="two-sided | lower | upper")] = "two-sided",
+    coverage: Annotated[str, typer.Option(help="proportion covered, P")] = "0.99",
+    confidence: Annotated[str, typer.Option(help="confidence, gamma")] = "0.95",
+    min_lots: Annotated[
+        str, typer.Option(help="fewer lots than this: report results", metavar="INT")
+    ] = str(tolerance.DEFAULT_MIN_LOTS),
+    fmt: FormatOpt = "text",
+) -> None:
+    """Candidate acceptance limits from lot values, with a normality check."""
+
+    def build() -> Output:
+        if csv_path is not None and values:
+            raise UsageError("give lot values either on the command line or with --csv")
+        if csv_path is not None:
+            data = _read_csv_column(csv_path, column)
+        elif values:
+            data = [v for text in values for v in _list("VALUES", text, _float)]
+        else:
+            raise UsageError("no lot values: pass them as arguments or with --csv FILE")
+        p = tolerance.propose_limits(
+            data,
+            side=side,
+            coverage=_float("--coverage", coverage),
+            confidence=_float("--confidence", confidence),
+            min_lots_for_numeric_limit=_int("--min-lots", min_lots),
+        )
+        nc = p.normality
+        return Output(
+            title=f"Candidate limits from {p.n} lots ({p.side})",
+            summary=[
+                ("n", p.n),
+                ("mean", p.mean),
+                ("sd", p.sd),
+                ("min", p.minimum),
+                ("max", p.maximum),
+                ("outcome", p.outcome),
+                ("normality", nc.verdict),
+                ("anderson_darling_statistic", nc.statistic),
+                ("anderson_darling_p", nc.p_value),
+            ],
+            columns=["method", "lower", "upper", "k", "source"],
+            rows=[[lim.method, lim.lower, lim.upper, lim.k, lim.source] for lim in p.limits],
+            decimals=4,
+        )
+
+    _run(build, fmt)
+
+
+def parse_float_list(text: str) -> Sequence[float]:
+    """Comma-separated numbers (helper shared with the main CLI if it wants it)."""
+    return _list("values", text, _float)

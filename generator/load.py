@@ -1,0 +1,321 @@
+"""Load YAML into plain Python data that remembers where every key and value came from.
+
+We build the tree ourselves from ruamel.yaml's *event* stream rather than its composer:
+the event parser is iterative, so absurd nesting is caught before Python's recursion limit,
+and tags, anchors and aliases are refused before any value is built (no billion laughs,
+nothing constructed from a tag, nothing executed). Plain scalars are typed with ruamel's
+YAML 1.2 resolver; dates stay text so the models decide what they mean.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+
+from generator.problems import Location, Problem, ProblemsError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Product and framework files are hand-written; anything bigger is a mistake or an attack."""
+
+MAX_DEPTH = 40
+"""Deepest nesting of mappings and sequences a hand-written file plausibly needs, with room."""
+
+MAX_NODES = 200_000
+
+YamlPath = tuple[str | int, ...]
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+
+@dataclass
+class LoadedDocument:
+    """A YAML file's data plus the 1-based position of every key and value, by path."""
+
+    path: Path
+    display: str
+    data: Any
+    value_positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    source_text: dict[YamlPath, str] = field(default_factory=dict)
+    """The scalar as written, for hints such as 'you wrote 1.10, which YAML reads as 1.1'."""
+
+    def location(self, path: YamlPath, *, key: bool = False) -> Location:
+        """Best location for `path`: the key or value itself, else its nearest ancestor."""
+        table = self.key_positions if key else self.value_positions
+        probe = tuple(path)
+        while True:
+            pos = table.get(probe) or self.value_positions.get(probe)
+            if pos:
+                return Location(self.display, pos[0], pos[1])
+            if not probe:
+                return Location(self.display, 1, 1)
+            probe = probe[:-1]
+
+
+def _problem(display: str, code: str, message: str, hint: str, line: int = 1, col: int = 1) -> Problem:
+    return Problem(code=code, message=message, location=Location(display, line, col), hint=hint)
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a UTF-8 text file within the size cap, or raise a located problem."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ProblemsError(
+            [Problem("PM001", f"file not found: {display}", Location(display), "check the path")]
+        ) from None
+    except OSError as exc:
+        raise ProblemsError(
+            [Problem("PM002", f"cannot read {display}: {exc.strerror}", Location(display))]
+        ) from None
+    if path.is_dir():
+        raise ProblemsError(
+            [Problem("PM002", f"{display} is a folder, not a file", Location(display))]
+        )
+    if size > MAX_FILE_BYTES:
+        raise ProblemsError(
+            [
+                _problem(
+                    display,
+                    "PY010",
+                    f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                    "split the file or remove pasted data; lot data belongs in a CSV file",
+                )
+            ]
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ProblemsError(
+            [
+                _problem(
+                    display,
+                    "PY011",
+                    f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be decoded)",
+                    "save the file as UTF-8 (in Word or Excel: 'Save As' → 'UTF-8')",
+                    line,
+                    col,
+                )
+            ]
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def load_yaml(path: Path, *, display: str | None = None) -> LoadedDocument:
+    """Load one YAML file safely; raise `ProblemsError` with located problems on failure."""
+    display = display or str(path)
+    text = read_text(path, display)
+    return parse_yaml(text, display=display, path=path)
+
+
+def parse_yaml(text: str, *, display: str, path: Path | None = None) -> LoadedDocument:
+    doc = LoadedDocument(path=path or Path(display), display=display, data=None)
+    try:
+        doc.data = _build(text, doc)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ProblemsError(
+            [_problem(display, "PY001", f"YAML syntax error: {what}", _syntax_hint(what), line, col)]
+        ) from None
+    except YAMLError as exc:
+        raise ProblemsError([_problem(display, "PY001", f"YAML syntax error: {exc}", "")]) from None
+    return doc
+
+
+def _syntax_hint(what: str) -> str:
+    if "tab" in what:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in what:
+        return "put quotes around text that contains ': ' or start the value on a new line with '|'"
+    if "could not find expected ':'" in what or "expected <block end>" in what:
+        return "check the indentation of this line and the one above; list items start with '- '"
+    return "check quotes, colons and indentation near this position"
+
+
+class _Frame:
+    __slots__ = ("container", "path", "pending_key", "pending_key_pos")
+
+    def __init__(self, container: dict[str, Any] | list[Any], path: YamlPath) -> None:
+        self.container = container
+        self.path = path
+        self.pending_key: str | None = None
+        self.pending_key_pos: tuple[int, int] | None = None
+
+
+def _build(text: str, doc: LoadedDocument) -> Any:
+    yaml = YAML(typ="rt")
+    resolver = VersionedResolver(version=(1, 2))
+    display = doc.display
+    stack: list[_Frame] = []
+    root: Any = None
+    have_root = False
+    documents = 0
+    nodes = 0
+
+    def fail(code: str, message: str, hint: str, mark: Any) -> ProblemsError:
+        return ProblemsError(
+            [_problem(display, code, message, hint, mark.line + 1, mark.column + 1)]
+        )
+
+    def attach(value: Any, mark: Any, raw: str | None) -> YamlPath | None:
+        nonlocal root, have_root
+        pos = (mark.line + 1, mark.column + 1)
+        if not stack:
+            root, have_root = value, True
+            doc.value_positions[()] = pos
+            return ()
+        top = stack[-1]
+        if isinstance(top.container, list):
+            p = (*top.path, len(top.container))
+            top.container.append(value)
+        elif top.pending_key is None:
+            # A mapping key: must be a plain string (or number / bool written as text).
+            if isinstance(value, dict | list):
+                raise fail("PY005", "a key must be a simple word", "use a plain word as the key", mark)
+            key = raw if raw is not None else str(value)
+            if key in top.container:
+                raise fail(
+                    "PY004",
+                    f"duplicate key '{key}'",
+                    "each key may appear once in a block; merge the two entries",
+                    mark,
+                )
+            top.pending_key, top.pending_key_pos = key, pos
+            return None
+        else:
+            key = top.pending_key
+            p = (*top.path, key)
+            top.container[key] = value
+            doc.key_positions[p] = top.pending_key_pos or pos
+            top.pending_key = None
+        doc.value_positions[p] = pos
+        if raw is not None:
+            doc.source_text[p] = raw
+        return p
+
+    for event in yaml.parse(io.StringIO(text)):
+        if isinstance(event, DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise fail(
+                    "PY006",
+                    "the file holds more than one YAML document ('---' separator)",
+                    "keep one document per file; remove the extra '---'",
+                    event.start_mark,
+                )
+            continue
+        if isinstance(event, AliasEvent):
+            raise fail(
+                "PY003",
+                f"aliases are not allowed (*{event.anchor})",
+                "write the value out in full; protocmc refuses anchors and aliases",
+                event.start_mark,
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise fail(
+                "PY003",
+                f"anchors are not allowed (&{anchor})",
+                "write the value out in full; protocmc refuses anchors and aliases",
+                event.start_mark,
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None and not (
+            isinstance(event, ScalarEvent) and tag == "tag:yaml.org,2002:str"
+        ):
+            raise fail(
+                "PY002",
+                f"YAML tags are not allowed ({tag})",
+                "remove the '!' tag; write plain values",
+                event.start_mark,
+            )
+        if isinstance(event, ScalarEvent | CollectionStartEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise fail(
+                    "PY010",
+                    f"the file holds more than {MAX_NODES:,} values",
+                    "split the file; lot data belongs in a CSV file",
+                    event.start_mark,
+                )
+        if isinstance(event, ScalarEvent):
+            value = _scalar(event, resolver)
+            attach(value, event.start_mark, event.value)
+        elif isinstance(event, MappingStartEvent | SequenceStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise fail(
+                    "PY007",
+                    f"nesting is deeper than {MAX_DEPTH} levels",
+                    "flatten the structure; no protocmc file needs this depth",
+                    event.start_mark,
+                )
+            container: dict[str, Any] | list[Any] = (
+                {} if isinstance(event, MappingStartEvent) else []
+            )
+            path = attach(container, event.start_mark, None)
+            assert path is not None
+            stack.append(_Frame(container, path))
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            stack.pop()
+    if not have_root:
+        raise ProblemsError(
+            [_problem(display, "PY008", "the file is empty", "start from `protocmc new NAME`")]
+        )
+    return root
+
+
+def _scalar(event: ScalarEvent, resolver: VersionedResolver) -> Any:
+    value: str = event.value
+    if event.tag is not None or not event.implicit[0]:
+        return value  # quoted or explicitly !!str: text
+    tag = resolver.resolve(ScalarNode, value, (True, False))
+    try:
+        if tag == _INT:
+            clean = value.replace("_", "")
+            if clean.lower().startswith(("0x", "-0x", "+0x")):
+                return int(clean, 16)
+            if clean.lower().startswith(("0o", "-0o", "+0o")):
+                return int(clean.replace("o", "").replace("O", ""), 8)
+            return int(clean)
+        if tag == _FLOAT:
+            low = value.lower().replace("_", "")
+            if low in (".nan",):
+                return math.nan
+            if low in (".inf", "+.inf"):
+                return math.inf
+            if low == "-.inf":
+                return -math.inf
+            return float(low)
+        if tag == _BOOL:
+            return value.lower() == "true"
+        if tag == _NULL:
+            return None
+    except ValueError:
+        return value
+    return value

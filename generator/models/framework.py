@@ -1,0 +1,154 @@
+"""Models of a framework: versioned structural starting points with their tailoring rules."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from generator.models.common import (
+    Evidence,
+    Identifier,
+    ParameterValue,
+    Source,
+    StrictModel,
+    Text,
+)
+
+SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+
+Component = Literal[
+    "preclinical-evidence",
+    "prior-knowledge",
+    "eligibility",
+    "staggering",
+    "dose-escalation",
+    "safety-monitoring",
+    "cmc-readiness",
+    "translational",
+    "treatment",
+    "follow-up",
+]
+"""The protocol components of Table 1 of the Parker issue brief, plus treatment logistics and
+long-term follow-up, which the brief lists among the elements a protocol must carry."""
+
+Gate = Literal["screening", "apheresis", "lymphodepletion", "infusion"]
+
+
+class Parameter(StrictModel):
+    """A number or choice inside a starting point that a product may change within range."""
+
+    value: ParameterValue = Field(description="The starting-point value.")
+    label: Text = Field(description="What the parameter is, in a medical writer's words.")
+    unit: str | None = Field(default=None, description="Unit shown after the value.")
+    minimum: float | None = Field(default=None, description="Lowest value the framework allows.")
+    maximum: float | None = Field(default=None, description="Highest value the framework allows.")
+    allowed: list[ParameterValue] | None = Field(
+        default=None, description="The only values the framework allows (a pick list)."
+    )
+    evidence: Evidence = Evidence.VERIFIED
+    sources: list[Identifier] = Field(default_factory=list)
+    note: str | None = Field(default=None, description="Precedents behind the value and range.")
+
+    @model_validator(mode="after")
+    def _range_holds_value(self) -> Parameter:
+        v = self.value
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            if self.minimum is not None and v < self.minimum:
+                raise ValueError(f"value {v} is below minimum {self.minimum}")
+            if self.maximum is not None and v > self.maximum:
+                raise ValueError(f"value {v} is above maximum {self.maximum}")
+        if self.allowed is not None and v not in self.allowed:
+            raise ValueError(f"value {v!r} is not one of the allowed values {self.allowed}")
+        return self
+
+
+class Item(StrictModel):
+    """One entry of a starting point's list (criterion, DLT rule, stopping rule, sample...)."""
+
+    id: Identifier
+    text: Text = Field(
+        description="The item as it reads in the protocol; may use {{ parameter }} placeholders."
+    )
+    kind: str | None = Field(
+        default=None, description="e.g. inclusion / exclusion, pause / stop, blood / tissue."
+    )
+    gate: Gate | None = Field(
+        default=None, description="Eligibility gate at which the criterion is checked."
+    )
+    parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
+    evidence: Evidence = Evidence.VERIFIED
+    sources: list[Identifier] = Field(default_factory=list)
+
+
+class GradingTable(StrictModel):
+    """A table carried as data (grading scales, schedules), rendered as-is."""
+
+    id: Identifier
+    title: Text
+    columns: list[Text]
+    rows: list[list[str]]
+    notes: list[Text] = Field(default_factory=list)
+    evidence: Evidence = Evidence.VERIFIED
+    sources: list[Identifier] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rows_match_columns(self) -> GradingTable:
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"row {i + 1} has {len(row)} cells but the table has {len(self.columns)} columns"
+                )
+        return self
+
+
+class StartingPoint(StrictModel):
+    """The structural starting point shared across programs."""
+
+    text: Text = Field(description="The default protocol text; may use {{ parameter }} placeholders.")
+    parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
+    items: list[Item] = Field(default_factory=list)
+    tables: list[GradingTable] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> StartingPoint:
+        for what, ids in (("item", [i.id for i in self.items]), ("table", [t.id for t in self.tables])):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {what} id(s): {', '.join(dupes)}")
+        return self
+
+
+class TailoringTrigger(StrictModel):
+    """A situation where departing from the starting point may be appropriate."""
+
+    id: Identifier
+    text: Text
+
+
+class Element(StrictModel):
+    """One framework element: a protocol component's starting point and how it may be tailored."""
+
+    id: Identifier
+    title: Text
+    component: Component
+    m11_sections: list[str] = Field(
+        description="M11 section numbers where the element is rendered, primary first."
+    )
+    summary: Text = Field(description="One or two sentences for the site and the register.")
+    starting_point: StartingPoint
+    tailoring_triggers: list[TailoringTrigger] = Field(min_length=1)
+    rationale: Text
+    sources: list[Identifier] = Field(min_length=1)
+    evidence: Evidence
+
+
+class Framework(StrictModel):
+    """framework.yaml: identity, version, source list and the element files in order."""
+
+    id: Identifier
+    version: SemVer = Field(description='Semantic version in quotes, e.g. "1.0.0".')
+    title: Text
+    summary: Text
+    sources: list[Source]
+    elements: list[str] = Field(description="Element files, relative to framework.yaml, in order.")

@@ -1,0 +1,160 @@
+"""Render: resolved model + analysis → Markdown, through sandboxed Jinja2 templates only.
+
+Sponsors override single blocks: a file of the same name in the product's `templates:` folder
+wins, and may `{% extends "framework/protocol/protocol.md.j2" %}` and call `{{ super() }}`.
+Every template, shipped or sponsor's, renders in Jinja2's sandbox with StrictUndefined.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from generator.paths import TEMPLATES_DIR
+from generator.problems import Location, Problem, ProblemsError
+from generator.resolve import format_value
+
+INSERTION_RE = re.compile(r"\[\\<(?P<text>.*?)\\>\]\{\.insertion\}")
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    name: str
+    markdown: str
+    insertion_points: list[str]
+
+
+def make_environment(sponsor_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
+    shipped = FileSystemLoader(str(TEMPLATES_DIR))
+    loaders: list[BaseLoader] = []
+    if sponsor_dir is not None:
+        loaders.append(FileSystemLoader(str(sponsor_dir)))
+    loaders += [shipped, PrefixLoader({"framework": shipped})]
+    env = ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["value"] = format_value
+    env.filters["cell"] = table_cell
+    env.filters["md_escape"] = md_escape
+    env.globals["insertion"] = insertion
+    return env
+
+
+def insertion(text: str) -> str:
+    """An M11-style insertion point `<...>`: visible, styled, and counted by `check --release`."""
+    return f"[\\<{text}\\>]{{.insertion}}"
+
+
+def table_cell(value: Any) -> str:
+    """A value safe inside a Markdown pipe-table cell."""
+    text = format_value(value) if not isinstance(value, str) else value
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def md_escape(text: str) -> str:
+    return text.replace("<", "\\<").replace(">", "\\>")
+
+
+def render_template(
+    env: ImmutableSandboxedEnvironment,
+    template_name: str,
+    context: dict[str, Any],
+    *,
+    sponsor_dir: Path | None = None,
+) -> RenderedDocument:
+    """Render one document; template errors become located problems (file:line)."""
+    try:
+        template = env.get_template(template_name)
+        markdown = template.render(context)
+    except TemplateSyntaxError as exc:
+        raise ProblemsError(
+            [
+                Problem(
+                    "PT001",
+                    f"template syntax error: {exc.message}",
+                    Location(_template_display(exc.filename or exc.name or template_name, sponsor_dir), exc.lineno or 0, 1),
+                    "check the {% %} and {{ }} tags on this line",
+                )
+            ]
+        ) from None
+    except SecurityError as exc:
+        raise ProblemsError(
+            [
+                Problem(
+                    "PT003",
+                    f"template tried something the sandbox forbids: {exc}",
+                    _traceback_location(exc, sponsor_dir),
+                    "templates may only read the documented variables; remove the access",
+                )
+            ]
+        ) from None
+    except UndefinedError as exc:
+        raise ProblemsError(
+            [
+                Problem(
+                    "PT002",
+                    f"template uses something undefined: {exc.message}",
+                    _traceback_location(exc, sponsor_dir),
+                    "check the variable name against the template variables in the README",
+                )
+            ]
+        ) from None
+    except TemplateError as exc:
+        raise ProblemsError(
+            [Problem("PT004", f"template error: {exc}", _traceback_location(exc, sponsor_dir))]
+        ) from None
+    markdown = _tidy(markdown)
+    points = [m.group("text") for m in INSERTION_RE.finditer(markdown)]
+    return RenderedDocument(template_name, markdown, points)
+
+
+def _tidy(markdown: str) -> str:
+    """Collapse runs of blank lines the block structure leaves behind; one final newline."""
+    markdown = re.sub(r"[ \t]+\n", "\n", markdown)
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown)
+    return markdown.strip() + "\n"
+
+
+def _template_display(filename: str, sponsor_dir: Path | None) -> str:
+    path = Path(filename)
+    for root in (sponsor_dir, TEMPLATES_DIR):
+        if root is not None:
+            try:
+                rel = path.resolve().relative_to(root.resolve())
+            except (ValueError, OSError):
+                continue
+            return str(Path("templates") / rel) if root == TEMPLATES_DIR else str(Path(root.name) / rel)
+    return filename
+
+
+def _traceback_location(exc: BaseException, sponsor_dir: Path | None) -> Location:
+    """The innermost template frame of the traceback: which template file and line failed."""
+    tb = exc.__traceback__
+    found: Location | None = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        filename = code.co_filename
+        if filename.endswith((".j2", ".md", ".jinja")) or "templates" in filename:
+            found = Location(_template_display(filename, sponsor_dir), tb.tb_lineno, 1)
+        tb = tb.tb_next
+    return found or Location("<template>")
