@@ -30,7 +30,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -119,8 +119,7 @@ def heading_styles() -> list[str]:
     for level, (size, before, after, extra) in HEADING_LOOK.items():
         ind = HEADING_INDENT[level]
         common_ppr = (
-            '<w:keepNext/><w:keepLines/>'
-            f'<w:spacing w:before="{before}" w:after="{after}"/>'
+            f'<w:keepNext/><w:keepLines/><w:spacing w:before="{before}" w:after="{after}"/>'
         )
         rpr = _fonts() + extra + f'<w:color w:val="{ACCENT}"/>' + _size(size)
         out.append(
@@ -133,7 +132,8 @@ def heading_styles() -> list[str]:
                 custom=False,
                 ui_priority=9,
                 ppr=common_ppr
-                + f'<w:numPr><w:ilvl w:val="{level - 1}"/><w:numId w:val="{HEADING_NUM_ID}"/></w:numPr>'
+                + f'<w:numPr><w:ilvl w:val="{level - 1}"/>'
+                + f'<w:numId w:val="{HEADING_NUM_ID}"/></w:numPr>'
                 + f'<w:ind w:left="{ind}" w:hanging="{ind}"/>'
                 + f'<w:outlineLvl w:val="{level - 1}"/>',
                 rpr=rpr,
@@ -216,7 +216,7 @@ def table_styles() -> list[str]:
             + "</w:tblPr>"
             '<w:tblStylePr w:type="firstRow"><w:pPr><w:keepNext/></w:pPr>'
             f'<w:rPr><w:b/><w:bCs/><w:color w:val="{ACCENT}"/></w:rPr>'
-            '<w:trPr><w:tblHeader/></w:trPr>'
+            "<w:trPr><w:tblHeader/></w:trPr>"
             f'<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{HEADER_FILL}"/>'
             '<w:vAlign w:val="bottom"/></w:tcPr></w:tblStylePr>'
         ),
@@ -381,7 +381,8 @@ def paragraph_styles() -> list[str]:
             custom=False,
             ui_priority=39,
             ppr=f'<w:tabs><w:tab w:val="left" w:pos="567"/>{right_tab}</w:tabs>'
-            '<w:spacing w:before="120" w:after="20"/><w:ind w:left="567" w:right="567" w:hanging="567"/>',
+            '<w:spacing w:before="120" w:after="20"/>'
+            '<w:ind w:left="567" w:right="567" w:hanging="567"/>',
             rpr="<w:b/><w:bCs/>" + _size(20),
         ),
         _style(
@@ -393,7 +394,8 @@ def paragraph_styles() -> list[str]:
             custom=False,
             ui_priority=39,
             ppr=f'<w:tabs><w:tab w:val="left" w:pos="1078"/>{right_tab}</w:tabs>'
-            '<w:spacing w:before="0" w:after="20"/><w:ind w:left="1078" w:right="567" w:hanging="794"/>',
+            '<w:spacing w:before="0" w:after="20"/>'
+            '<w:ind w:left="1078" w:right="567" w:hanging="794"/>',
             rpr=_size(20),
         ),
         _style(
@@ -405,7 +407,8 @@ def paragraph_styles() -> list[str]:
             custom=False,
             ui_priority=39,
             ppr=f'<w:tabs><w:tab w:val="left" w:pos="1531"/>{right_tab}</w:tabs>'
-            '<w:spacing w:before="0" w:after="20"/><w:ind w:left="1531" w:right="567" w:hanging="964"/>',
+            '<w:spacing w:before="0" w:after="20"/>'
+            '<w:ind w:left="1531" w:right="567" w:hanging="964"/>',
             rpr=_size(20),
         ),
         _style(
@@ -568,7 +571,7 @@ def edit_styles(data: bytes) -> bytes:
     root = etree.fromstring(data)
     defaults = root.find(f"{W}docDefaults")
     assert defaults is not None
-    defaults.getparent().replace(  # type: ignore[union-attr]
+    defaults.getparent().replace(
         defaults,
         etree.fromstring(
             f"<w:docDefaults {NSMAP_DECL}><w:rPrDefault><w:rPr>{_fonts()}{_size(22)}"
@@ -579,10 +582,7 @@ def edit_styles(data: bytes) -> bytes:
     )
     _replace_styles(
         root,
-        heading_styles()
-        + paragraph_styles()
-        + character_styles()
-        + table_styles(),
+        heading_styles() + paragraph_styles() + character_styles() + table_styles(),
     )
     # theme-font references in pandoc's styles would override the body font
     for rfonts in root.iter(f"{W}rFonts"):
@@ -590,7 +590,7 @@ def edit_styles(data: bytes) -> bytes:
             if attr.endswith("Theme") or attr.endswith("theme"):
                 del rfonts.attrib[attr]
         if not rfonts.attrib:
-            rfonts.getparent().remove(rfonts)  # type: ignore[union-attr]
+            rfonts.getparent().remove(rfonts)
     # remove theme colours so explicit colours win in every renderer
     for color in root.iter(f"{W}color"):
         for attr in ("themeColor", "themeShade", "themeTint"):
@@ -708,9 +708,7 @@ def build(pandoc: str) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pandoc", default=None, help="pandoc executable (default: pypandoc's)")
-    parser.add_argument(
-        "--out", type=Path, default=REPO / "templates" / "docx" / "reference.docx"
-    )
+    parser.add_argument("--out", type=Path, default=REPO / "templates" / "docx" / "reference.docx")
     args = parser.parse_args(argv)
     pandoc = args.pandoc
     if pandoc is None:

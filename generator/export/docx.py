@@ -165,9 +165,7 @@ def _failure(returncode: int, stderr: str, source: str) -> ProtocmcError:
             [
                 Problem(
                     code="docx-heading-number",
-                    message=(
-                        f"heading '{literal} {text}' would be numbered {expected} in Word"
-                    ),
+                    message=(f"heading '{literal} {text}' would be numbered {expected} in Word"),
                     location=Location(source),
                     hint=(
                         "Word numbers headings from the heading styles, so the literal numbers "
@@ -197,9 +195,7 @@ def pandoc_floor(
     markdown: str, out: Path, *, resource_path: Path, extra_filters: Sequence[Path] = ()
 ) -> None:
     """Bare pandoc with the same reference.docx and filters: the benchmark baseline."""
-    cmd = pandoc_command(
-        resource_path=resource_path, extra_filters=extra_filters, output=str(out)
-    )
+    cmd = pandoc_command(resource_path=resource_path, extra_filters=extra_filters, output=str(out))
     result = _run_pandoc(cmd, markdown)
     if result.returncode != 0:
         raise _failure(result.returncode, result.stderr.decode("utf-8", "replace"), str(out))
@@ -254,6 +250,11 @@ def _custom_properties(metadata: DocxMetadata) -> str:
 _CORE_TITLE = re.compile(r"<dc:title>.*?</dc:title>|<dc:title\s*/>", re.DOTALL)
 
 
+def _set_title(core: str, title: str) -> str:
+    element = f"<dc:title>{escape(title)}</dc:title>"
+    return _CORE_TITLE.sub(lambda _m: element, core, count=1)
+
+
 def _fill_placeholders(part: str, metadata: DocxMetadata) -> str:
     for name, value in metadata.properties().items():
         part = part.replace(PLACEHOLDERS[name], escape(value))
@@ -275,9 +276,7 @@ def finish_docx(data: bytes, metadata: DocxMetadata) -> bytes:
             elif name == "docProps/custom.xml":
                 content = _custom_properties(metadata).encode("utf-8")
             elif name == "docProps/core.xml":
-                title = f"<dc:title>{escape(metadata.title)}</dc:title>"
-                content = _CORE_TITLE.sub(lambda _m: title, content.decode("utf-8"), count=1)
-                content = content.encode("utf-8")
+                content = _set_title(content.decode("utf-8"), metadata.title).encode("utf-8")
             copy = zipfile.ZipInfo(name, date_time=info.date_time)
             copy.compress_type = zipfile.ZIP_DEFLATED
             copy.external_attr = info.external_attr

@@ -9,6 +9,7 @@ Used only by `generator.export.docx.docx_to_pdf` for previews and tests; not par
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -50,9 +51,7 @@ def render(office: str, docx: Path, pdf: Path, profile: Path) -> None:
         context = None
         for _ in range(200):
             try:
-                context = resolver.resolve(
-                    f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext"
-                )
+                context = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
                 break
             except Exception:
                 time.sleep(0.1)
@@ -61,7 +60,9 @@ def render(office: str, docx: Path, pdf: Path, profile: Path) -> None:
         desktop = context.ServiceManager.createInstanceWithContext(
             "com.sun.star.frame.Desktop", context
         )
-        doc = desktop.loadComponentFromURL(docx.resolve().as_uri(), "_blank", 0, (_prop("Hidden", True),))
+        doc = desktop.loadComponentFromURL(
+            docx.resolve().as_uri(), "_blank", 0, (_prop("Hidden", True),)
+        )
         try:
             doc.getTextFields().refresh()
             indexes = doc.getDocumentIndexes()
@@ -71,10 +72,8 @@ def render(office: str, docx: Path, pdf: Path, profile: Path) -> None:
             doc.storeToURL(pdf.resolve().as_uri(), (_prop("FilterName", "writer_pdf_Export"),))
         finally:
             doc.close(True)
-        try:
+        with contextlib.suppress(Exception):
             desktop.terminate()
-        except Exception:
-            pass
     finally:
         try:
             proc.wait(timeout=30)

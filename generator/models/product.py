@@ -162,6 +162,11 @@ class Product(StrictModel):
         default_factory=dict,
         description="Free text for M11 sections, keyed by the section's key (see the registry).",
     )
+    cmc: str | None = Field(
+        default=None,
+        description="CMC inputs file for Module 3 (process, methods, specifications, lot data), "
+        "relative to this file.",
+    )
     templates: str | None = Field(
         default=None, description="Folder of sponsor template overrides, relative to this file."
     )
