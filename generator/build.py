@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 from generator import __version__, api
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
-from generator.writes import atomic_write_text
+from generator.writes import atomic_write_bytes, atomic_write_text
 
 STAMP = ".protocmc-build.json"
 
@@ -48,13 +49,12 @@ def input_files(product_path: Path, resolved: api.ResolvedProtocol | None = None
 
 
 def _extra_inputs(resolved: api.ResolvedProtocol) -> list[Path]:
-    """Data files a product refers to (e.g. lot data CSVs), found by the CMC stage if present."""
-    refs = getattr(resolved.product, "cmc", None)
-    paths: list[Path] = []
-    if refs is not None:
-        for rel in getattr(refs, "data_files", lambda: [])():
-            paths.append((resolved.product_dir / rel).resolve())
-    return paths
+    """Files the CMC stage reads (cmc.yaml, lot CSVs, the CMC framework)."""
+    if resolved.product.cmc is None:
+        return []
+    from generator.cmc.api import cmc_input_files
+
+    return list(cmc_input_files(resolved))
 
 
 def fingerprint(files: Iterable[Path], formats: tuple[str, ...]) -> str:
@@ -110,46 +110,64 @@ def build_product(
             return BuildResult(files=existing, skipped=True)
 
     documents = dict(report.documents)
-    documents.update(_extra_documents(resolved))
-    written: dict[str, Path] = {}
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name, doc in documents.items():
-        if "md" in formats:
-            target = outdir / f"{name}.md"
-            atomic_write_text(target, doc.markdown)
-            written[target.name] = target
+    extra_docs, assets = _extra_outputs(resolved)
+    documents.update(extra_docs)
+
+    # Everything is produced in memory first, so a failure writes nothing at all.
+    outputs: dict[str, bytes] = {}
+    notes = [p for p in report.problems if p.severity is not Severity.ERROR]
+    if "md" in formats:
+        for name, doc in documents.items():
+            outputs[f"{name}.md"] = doc.markdown.encode("utf-8")
+        outputs.update(assets)
     if "docx" in formats:
-        from generator.export.docx import DocxMetadata, export_docx
+        from generator.export.docx import DocxMetadata, convert_docx
 
         tp = resolved.product.title_page
-        for name, doc in documents.items():
-            if progress is not None:
-                progress.print(f"converting {name} to Word…", markup=False)
-            target = outdir / f"{name}.docx"
-            export_docx(
-                doc.markdown,
-                target,
-                metadata=DocxMetadata(
-                    title=tp.full_title if name == "protocol" else f"{tp.short_title or tp.full_title}",
-                    document_id=tp.sponsor_protocol_id,
-                    version=tp.version,
-                    status=tp.status,
-                    date=tp.version_date,
-                ),
-                resource_path=outdir,
-            )
-            written[target.name] = target
+        with tempfile.TemporaryDirectory(prefix="protocmc-assets-") as tmp:
+            # pandoc reads figures from disk; give it the in-memory assets in a scratch folder
+            for rel, data in assets.items():
+                target = Path(tmp) / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            for name, doc in documents.items():
+                if progress is not None:
+                    progress.print(f"converting {name} to Word…", markup=False)
+                data, warnings = convert_docx(
+                    doc.markdown,
+                    metadata=DocxMetadata(
+                        title=tp.full_title,
+                        document_id=tp.sponsor_protocol_id,
+                        version=tp.version,
+                        status=tp.status,
+                        date=tp.version_date,
+                    ),
+                    resource_path=Path(tmp),
+                    source=f"{name}.md",
+                )
+                outputs[f"{name}.docx"] = data
+                notes.extend(warnings)
+
+    written: list[Path] = []
+    for rel, data in outputs.items():
+        target = outdir / rel
+        atomic_write_bytes(target, data)
+        written.append(target)
     stamp = {
         "fingerprint": stamp_value,
-        "outputs": {
-            name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in sorted(written.items())
-        },
+        "outputs": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(outputs.items())},
     }
     atomic_write_text(outdir / STAMP, json.dumps(stamp, indent=2, sort_keys=True) + "\n")
-    notes = [p for p in report.problems if p.severity is not Severity.ERROR]
-    return BuildResult(files=sorted(written.values()), notes=notes)
+    return BuildResult(files=sorted(written), notes=notes)
 
 
-def _extra_documents(resolved: api.ResolvedProtocol) -> dict[str, api.RenderedDocument]:
-    """Documents beyond the protocol (CMC drafts) — rendered when the product has CMC inputs."""
-    return {}
+def _extra_outputs(
+    resolved: api.ResolvedProtocol,
+) -> tuple[dict[str, api.RenderedDocument], dict[str, bytes]]:
+    """CMC documents and their figures, when the product has CMC inputs."""
+    if resolved.product.cmc is None:
+        return {}, {}
+    from generator.cmc.api import cmc_outputs
+
+    result = cmc_outputs(resolved)
+    return dict(result.documents), dict(result.assets)

@@ -49,7 +49,14 @@ class Output:
 # ------------------------------------------------------------------------------------------
 
 
-def _float(name: str, text: str) -> float:
+def _req(name: str, text: str | None) -> str:
+    if text is None:
+        raise UsageError(f"{name} is required")
+    return text
+
+
+def _float(name: str, text: str | None) -> float:
+    text = _req(name, text)
     try:
         value = float(text)
     except ValueError:
@@ -63,7 +70,8 @@ def _opt_float(name: str, text: str | None) -> float | None:
     return None if text is None else _float(name, text)
 
 
-def _int(name: str, text: str) -> int:
+def _int(name: str, text: str | None) -> int:
+    text = _req(name, text)
     try:
         return int(text)
     except ValueError:
@@ -74,7 +82,8 @@ def _opt_int(name: str, text: str | None) -> int | None:
     return None if text is None else _int(name, text)
 
 
-def _list(name: str, text: str, conv: Callable[[str, str], T]) -> list[T]:
+def _list(name: str, text: str | None, conv: Callable[[str, str], T]) -> list[T]:
+    text = _req(name, text)
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if not parts:
         raise UsageError(f"{name} needs at least one value")
@@ -169,7 +178,9 @@ FormatOpt = Annotated[
 
 @calc_app.command("boin")
 def boin_cmd(
-    target: Annotated[str, typer.Option(help="target DLT rate", metavar="NUMBER")],
+    target: Annotated[
+        str | None, typer.Option(help="target DLT rate [required]", metavar="NUMBER")
+    ] = None,
     max_n: Annotated[str, typer.Option(help="largest n in the table", metavar="INT")] = "18",
     phi1: Annotated[str | None, typer.Option(help="default 0.6 x target", metavar="NUMBER")] = None,
     phi2: Annotated[str | None, typer.Option(help="default 1.4 x target", metavar="NUMBER")] = None,
@@ -263,7 +274,7 @@ def _interval_output(t: escalation.IntervalTable) -> Output:
 
 def _interval_cmd(
     maker: Callable[..., escalation.IntervalTable],
-    target: str,
+    target: str | None,
     max_n: str,
     eps1: str,
     eps2: str,
@@ -284,7 +295,7 @@ def _interval_cmd(
     _run(build, fmt)
 
 
-TargetOpt = Annotated[str, typer.Option(help="target DLT rate", metavar="NUMBER")]
+TargetOpt = Annotated[str | None, typer.Option(help="target DLT rate [required]", metavar="NUMBER")]
 MaxNOpt = Annotated[str, typer.Option(help="largest n in the table", metavar="INT")]
 Eps1Opt = Annotated[str, typer.Option(help="EI lower half-width", metavar="NUMBER")]
 Eps2Opt = Annotated[str, typer.Option(help="EI upper half-width", metavar="NUMBER")]
@@ -293,7 +304,7 @@ CutoffOpt = Annotated[str, typer.Option(help="elimination posterior cutoff", met
 
 @calc_app.command("i3plus3")
 def i3plus3_cmd(
-    target: TargetOpt,
+    target: TargetOpt = None,
     max_n: MaxNOpt = "18",
     eps1: Eps1Opt = "0.05",
     eps2: Eps2Opt = "0.05",
@@ -306,7 +317,7 @@ def i3plus3_cmd(
 
 @calc_app.command("mtpi2")
 def mtpi2_cmd(
-    target: TargetOpt,
+    target: TargetOpt = None,
     max_n: MaxNOpt = "18",
     eps1: Eps1Opt = "0.05",
     eps2: Eps2Opt = "0.05",
@@ -319,8 +330,13 @@ def mtpi2_cmd(
 
 @calc_app.command("simulate")
 def simulate_cmd(
-    design: Annotated[str, typer.Option(help="3+3 | boin | i3+3 | mtpi2", metavar="DESIGN")],
-    rates: Annotated[str, typer.Option(help="true DLT rate per dose, comma-separated")],
+    design: Annotated[
+        str | None, typer.Option(help="3+3 | boin | i3+3 | mtpi2 [required]", metavar="DESIGN")
+    ] = None,
+    rates: Annotated[
+        str | None,
+        typer.Option(help="true DLT rate per dose, comma-separated [required]", metavar="LIST"),
+    ] = None,
     target: Annotated[str | None, typer.Option(help="target DLT rate", metavar="NUMBER")] = None,
     cohort_size: Annotated[str, typer.Option(metavar="INT")] = "3",
     max_n: Annotated[str | None, typer.Option(help="maximum sample size", metavar="INT")] = None,
@@ -336,7 +352,7 @@ def simulate_cmd(
 
     def build() -> Output:
         oc = simulation.operating_characteristics(
-            design,
+            _req("--design", design),
             _list("--rates", rates, _float),
             target=_opt_float("--target", target),
             cohort_size=_int("--cohort-size", cohort_size),
@@ -389,14 +405,20 @@ def _boundary_output(b: stopping.StoppingBoundaries, title: str, oc_rates: str |
 
 OcRatesOpt = Annotated[
     str | None,
-    typer.Option(help="true rates for exact P(stop) and expected N, comma-separated"),
+    typer.Option(
+        help="true rates for exact P(stop) and expected N, comma-separated", metavar="LIST"
+    ),
 ]
 
 
 @calc_app.command("stopping")
 def stopping_cmd(
-    theta: Annotated[str, typer.Option(help="unacceptable event rate", metavar="NUMBER")],
-    cutoff: Annotated[str, typer.Option(help="posterior probability cutoff")] = "0.9",
+    theta: Annotated[
+        str | None, typer.Option(help="unacceptable event rate [required]", metavar="NUMBER")
+    ] = None,
+    cutoff: Annotated[
+        str, typer.Option(help="posterior probability cutoff", metavar="NUMBER")
+    ] = "0.9",
     max_n: Annotated[str, typer.Option(metavar="INT")] = "24",
     monitor_from: Annotated[str, typer.Option(help="first n monitored", metavar="INT")] = "3",
     prior_a: Annotated[str, typer.Option(metavar="NUMBER")] = "1",
@@ -415,9 +437,7 @@ def stopping_cmd(
             prior_a=_float("--prior-a", prior_a),
             prior_b=_float("--prior-b", prior_b),
         )
-        out = _boundary_output(
-            b, f"Stop if Pr(p > {b.theta:g} | data) > {b.cutoff:g}", oc_rates
-        )
+        out = _boundary_output(b, f"Stop if Pr(p > {b.theta:g} | data) > {b.cutoff:g}", oc_rates)
         out.summary[:0] = [("theta", b.theta), ("cutoff", b.cutoff)]
         return out
 
@@ -426,11 +446,16 @@ def stopping_cmd(
 
 @calc_app.command("pocock")
 def pocock_cmd(
-    p0: Annotated[str, typer.Option(help="acceptable event rate", metavar="NUMBER")],
-    alpha: Annotated[str, typer.Option(help="overall crossing probability at p0")] = "0.1",
+    p0: Annotated[
+        str | None, typer.Option(help="acceptable event rate [required]", metavar="NUMBER")
+    ] = None,
+    alpha: Annotated[
+        str, typer.Option(help="overall crossing probability at p0", metavar="NUMBER")
+    ] = "0.1",
     max_n: Annotated[str, typer.Option(metavar="INT")] = "20",
     looks: Annotated[
-        str | None, typer.Option(help="patients at each look, comma-separated (default all)")
+        str | None,
+        typer.Option(help="patients at each look, comma-separated (default all)", metavar="LIST"),
     ] = None,
     oc_rates: OcRatesOpt = None,
     fmt: FormatOpt = "text",
@@ -464,16 +489,21 @@ def pocock_cmd(
 
 @calc_app.command("tolerance")
 def tolerance_cmd(
-    n: Annotated[str, typer.Option(help="number of lots; comma-separated for several")],
-    coverage: Annotated[str, typer.Option(help="proportion covered, P")] = "0.99",
-    confidence: Annotated[str, typer.Option(help="confidence, gamma")] = "0.95",
+    n: Annotated[
+        str | None,
+        typer.Option(help="number of lots; comma-separated for several [required]", metavar="LIST"),
+    ] = None,
+    coverage: Annotated[str, typer.Option(help="proportion covered, P", metavar="NUMBER")] = "0.99",
+    confidence: Annotated[str, typer.Option(help="confidence, gamma", metavar="NUMBER")] = "0.95",
     fmt: FormatOpt = "text",
 ) -> None:
     """Normal tolerance-interval factors k (two-sided exact, Howe, one-sided)."""
 
     def build() -> Output:
         t = tolerance.tolerance_factors(
-            _list("--n", n, _int), _float("--coverage", coverage), _float("--confidence", confidence)
+            _list("--n", n, _int),
+            _float("--coverage", coverage),
+            _float("--confidence", confidence),
         )
         return Output(
             title=f"Tolerance factors, {t.coverage:g} coverage, {t.confidence:g} confidence",
@@ -512,10 +542,14 @@ def limits_cmd(
         list[str] | None, typer.Argument(help="lot values (or use --csv)", metavar="VALUES")
     ] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="CSV file of lot values")] = None,
-    column: Annotated[str | None, typer.Option(help="CSV column (default: first)")] = None,
-    side: Annotated[str, typer.Option(help="two-sided | lower | upper")] = "two-sided",
-    coverage: Annotated[str, typer.Option(help="proportion covered, P")] = "0.99",
-    confidence: Annotated[str, typer.Option(help="confidence, gamma")] = "0.95",
+    column: Annotated[
+        str | None, typer.Option(help="CSV column (default: first)", metavar="NAME")
+    ] = None,
+    side: Annotated[
+        str, typer.Option(help="two-sided | lower | upper", metavar="SIDE")
+    ] = "two-sided",
+    coverage: Annotated[str, typer.Option(help="proportion covered, P", metavar="NUMBER")] = "0.99",
+    confidence: Annotated[str, typer.Option(help="confidence, gamma", metavar="NUMBER")] = "0.95",
     min_lots: Annotated[
         str, typer.Option(help="fewer lots than this: report results", metavar="INT")
     ] = str(tolerance.DEFAULT_MIN_LOTS),

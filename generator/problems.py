@@ -109,10 +109,21 @@ def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
     return sorted(problems, key=key)
 
 
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+
+
+def _normalise(word: str) -> str:
+    """Case-folded, with roman numerals as digits ('Phase I' → 'phase 1'), '_' as '-'."""
+    tokens = word.casefold().replace("_", "-").split(" ")
+    return " ".join(_ROMAN.get(t, t) for t in tokens)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A 'did you mean ...?' hint, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
+    options = list(choices)
+    by_norm = {_normalise(c): c for c in options}
+    close = difflib.get_close_matches(_normalise(word), list(by_norm), n=1, cutoff=0.6)
+    return f"did you mean '{by_norm[close[0]]}'?" if close else ""
 
 
 def relative_display(path: Path, base: Path | None = None) -> str:

@@ -153,7 +153,6 @@ class ResolvedProtocol:
         return self.product_document.path.parent
 
 
-_TEXT_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
 def format_value(value: Any) -> str:
@@ -161,18 +160,32 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 10_000 else f"{value:g}"
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
     if isinstance(value, list):
         return ", ".join(format_value(v) for v in value)
     return str(value)
 
 
+def _finalize(value: Any) -> Any:
+    return value if isinstance(value, str) else format_value(value)
+
+
+_TEXT_ENV = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, finalize=_finalize
+)
+
+
 def fill_text(text: str, values: dict[str, ParameterValue]) -> str:
-    """Substitute `{{ parameter }}` placeholders in framework text."""
+    """Substitute `{{ parameter }}` placeholders in framework text.
+
+    Values stay typed inside the text (so `{% if concurrent_cohorts %}` works) and are
+    formatted only where printed.
+    """
     if "{" not in text:
         return text
-    formatted = {k: format_value(v) for k, v in values.items()}
-    return _TEXT_ENV.from_string(text).render(formatted)
+    return _TEXT_ENV.from_string(text).render(values)
 
 
 def resolve_product(
@@ -346,10 +359,16 @@ def _resolve_params(
     document: LoadedDocument,
     base_path: tuple[str | int, ...],
     problems: list[Problem],
+    fw_document: LoadedDocument | None = None,
+    fw_path: tuple[str | int, ...] = (),
 ) -> dict[str, ResolvedParameter]:
     resolved: dict[str, ResolvedParameter] = {}
     for name, spec in specs.items():
         value: ParameterValue = spec.value
+        if fw_document is not None:
+            fw_prov = Provenance(
+                "framework", fw_prov.label, fw_document.location((*fw_path, name, "value"))
+            )
         prov = fw_prov
         if name in overrides:
             where = document.location((*base_path, name))
@@ -404,7 +423,14 @@ def _resolve_element(
     triggers = {t.id: t for t in element.tailoring_triggers}
 
     params = _resolve_params(
-        element.starting_point.parameters, ov.parameters, fw_prov, document, (*base, "parameters"), problems
+        element.starting_point.parameters,
+        ov.parameters,
+        fw_prov,
+        document,
+        (*base, "parameters"),
+        problems,
+        loaded.document,
+        ("starting_point", "parameters"),
     )
     values = {n: p.value for n, p in params.items()}
     starting_values = {n: p.starting_value for n, p in params.items()}
@@ -536,7 +562,7 @@ def _resolve_element(
                 note=p.label,
             )
 
-    if override is not None and not entries and (ov.justification or ov.trigger):
+    if override is not None and not entries and not problems and (ov.justification or ov.trigger):
         problems.append(
             Problem(
                 "PR012",
@@ -608,6 +634,8 @@ def _resolve_items(
             document,
             (*ipath, "parameters"),
             problems,
+            loaded.document,
+            ("starting_point", "items", n_fw, "parameters"),
         )
         merged = {**values, **{k: p.value for k, p in params.items()}}
         starting_merged = {**values, **{k: p.starting_value for k, p in params.items()}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 
 import numpy as np
@@ -26,7 +26,7 @@ SOURCE_MTPI2 = "guo-2017-mtpi2"
 _EDGE_TOL = 1e-9
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """Decision at the current dose after observing y DLTs in n patients."""
 
     ESCALATE = "E"
@@ -242,7 +242,7 @@ def _check_rates(true_rates: list[float] | tuple[float, ...]) -> list[float]:
 @dataclass(frozen=True)
 class BoinRow:
     n: int
-    escalate_max: int  # escalate if DLTs <= this (-1 would mean never; cannot occur)
+    escalate_max: int  # escalate if DLTs <= this
     deescalate_min: int | None  # de-escalate if DLTs >= this (None: not reachable at this n)
     eliminate_min: int | None  # eliminate if DLTs >= this (None: elimination not possible)
 
@@ -344,16 +344,33 @@ class IntervalRow:
     n: int
     actions: tuple[Action, ...]  # index = number of DLTs
 
-    def dlts_for(self, action: Action) -> tuple[int, ...]:
-        return tuple(y for y, a in enumerate(self.actions) if a is action)
+    def dlts_for(self, action: Action | str) -> tuple[int, ...]:
+        return tuple(y for y, a in enumerate(self.actions) if a == action)
 
-    def range_label(self, action: Action) -> str:
+    def range_label(self, action: Action | str) -> str:
+        """DLT counts taking `action`, compact: "0-2", "3", "5+" ("" when none)."""
         ys = self.dlts_for(action)
         if not ys:
             return ""
-        if ys[-1] == self.n and len(ys) > 1 and action is Action.ELIMINATE:
+        if ys[-1] == self.n and len(ys) > 1 and action == Action.ELIMINATE:
             return f"{ys[0]}+" if ys[0] != ys[-1] else str(ys[0])
         return str(ys[0]) if ys[0] == ys[-1] else f"{ys[0]}-{ys[-1]}"
+
+    @property
+    def escalate(self) -> str:
+        return self.range_label(Action.ESCALATE)
+
+    @property
+    def stay(self) -> str:
+        return self.range_label(Action.STAY)
+
+    @property
+    def deescalate(self) -> str:
+        return self.range_label(Action.DEESCALATE)
+
+    @property
+    def eliminate(self) -> str:
+        return self.range_label(Action.ELIMINATE)
 
 
 @dataclass(frozen=True)
@@ -422,9 +439,7 @@ def i3plus3_table(
             rate = y / n
             if rate < lo - _EDGE_TOL:
                 acts.append(Action.ESCALATE)
-            elif rate <= hi + _EDGE_TOL:
-                acts.append(Action.STAY)
-            elif (y - 1) / n < lo - _EDGE_TOL:
+            elif rate <= hi + _EDGE_TOL or (y - 1) / n < lo - _EDGE_TOL:
                 acts.append(Action.STAY)
             else:
                 acts.append(Action.DEESCALATE)
@@ -491,10 +506,13 @@ def mtpi2_table(
     safety_rank = {Action.DEESCALATE: 0, Action.STAY: 1, Action.ESCALATE: 2}
     rows = []
     for n in range(1, max_n + 1):
+        ys = np.arange(n + 1)[:, None]
+        upm_all = (
+            stats.beta.cdf(highs[None, :], 1 + ys, 1 + n - ys)
+            - stats.beta.cdf(lows[None, :], 1 + ys, 1 + n - ys)
+        ) / (highs - lows)[None, :]
         acts: list[Action] = []
-        for y in range(n + 1):
-            dist = stats.beta(1 + y, 1 + n - y)
-            upm = (dist.cdf(highs) - dist.cdf(lows)) / (highs - lows)
+        for upm in upm_all:
             best = float(np.max(upm))
             cands = [acts_of[i] for i in range(len(parts)) if upm[i] >= best * (1 - 1e-12)]
             acts.append(min(cands, key=lambda a: safety_rank[a]))

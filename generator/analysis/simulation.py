@@ -199,7 +199,9 @@ def _design_table(
     cutoff: float,
 ) -> IntervalTable:
     if name == "BOIN":
-        return boin_actions(boin_table(target, max_n, phi1=phi1, phi2=phi2, cutoff_eliminate=cutoff))
+        return boin_actions(
+            boin_table(target, max_n, phi1=phi1, phi2=phi2, cutoff_eliminate=cutoff)
+        )
     if name == "i3+3":
         return i3plus3_table(target, max_n, eps1=eps1, eps2=eps2, cutoff_eliminate=cutoff)
     return mtpi2_table(target, max_n, eps1=eps1, eps2=eps2, cutoff_eliminate=cutoff)
@@ -292,7 +294,7 @@ def _select_mtd(n: IntArray, y: IntArray, elim: IntArray, target: float) -> IntA
         iso[:, i] = inner.max(axis=1)  # max over j <= i
     iso = iso + (dose_idx + 1)[None, :] * 1e-10
     dist = np.where(admissible, np.abs(iso - target), np.inf)
-    chosen = np.argmin(dist, axis=1).astype(np.int64)
+    chosen: IntArray = np.argmin(dist, axis=1).astype(np.int64)
     none = ~admissible.any(axis=1)
     chosen[none] = k
     return chosen

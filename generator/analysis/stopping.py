@@ -7,6 +7,7 @@ among trials still running is carried from look to look (dynamic programming), n
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -102,7 +103,7 @@ def _check_looks(looks: Sequence[int] | None, max_n: int) -> list[int]:
     out = [check_positive_int("look (number of patients)", int(v)) for v in looks]
     if not out:
         raise ValueError("at least one look is required")
-    if any(b <= a for a, b in zip(out, out[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(out)):
         raise ValueError("looks must be strictly increasing")
     if out[-1] > max_n:
         raise ValueError(f"last look ({out[-1]}) must be <= max N ({max_n})")

@@ -12,7 +12,7 @@ import inspect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 
 import numpy as np
@@ -36,7 +36,7 @@ DEFAULT_MIN_N_NORMALITY = 8
 FloatArray = npt.NDArray[np.float64]
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     TWO_SIDED = "two-sided"
     LOWER = "lower"  # NLT attribute
     UPPER = "upper"  # NMT attribute
@@ -274,10 +274,8 @@ def propose_limits(
     sd: float | None = None
     if n >= 2:
         sd = float(np.std(x, ddof=1))
-        if sd_side is Side.TWO_SIDED:
-            kf = k_two_sided_exact(n, p, g)
-        else:
-            kf = k_one_sided(n, p, g)
+        two = sd_side is Side.TWO_SIDED
+        kf = k_two_sided_exact(n, p, g) if two else k_one_sided(n, p, g)
         lower = mean - kf.k * sd if sd_side is not Side.UPPER else None
         upper = mean + kf.k * sd if sd_side is not Side.LOWER else None
         limits.append(ProposedLimit("tolerance-interval", lower, upper, kf.k, kf.source))

@@ -14,7 +14,7 @@ the zip then
 
 The result is written atomically (temporary file in the target folder, then `os.replace`) and is
 reproducible: pandoc takes every timestamp from SOURCE_DATE_EPOCH (defaulted to
-`DEFAULT_SOURCE_DATE_EPOCH`), and the zip is rewritten in pandoc's member order with pandoc's
+`generator.writes.DEFAULT_EPOCH`), and the zip is rewritten in pandoc's member order with pandoc's
 timestamps.
 
 `pandoc_floor` runs the same pandoc conversion bare (no post-processing, no atomic write): the
@@ -38,10 +38,10 @@ from xml.sax.saxutils import escape
 
 from generator.export.layout import PLACEHOLDERS
 from generator.paths import TEMPLATES_DIR
+from generator.writes import source_date_epoch
 from generator.problems import Location, Problem, ProblemsError, ProtocmcError, Severity
 
 MIN_PANDOC = (3, 1)
-DEFAULT_SOURCE_DATE_EPOCH = 1577836800  # 2020-01-01T00:00:00Z
 DOCX_DIR = TEMPLATES_DIR / "docx"
 REFERENCE_DOCX = DOCX_DIR / "reference.docx"
 FILTERS_DIR = DOCX_DIR / "filters"
@@ -141,7 +141,7 @@ def pandoc_command(
 
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("SOURCE_DATE_EPOCH", str(DEFAULT_SOURCE_DATE_EPOCH))
+    env["SOURCE_DATE_EPOCH"] = str(source_date_epoch())
     return env
 
 
@@ -302,6 +302,28 @@ def write_atomically(out: Path, data: bytes) -> None:
         raise
 
 
+def convert_docx(
+    markdown: str,
+    *,
+    metadata: DocxMetadata,
+    resource_path: Path,
+    extra_filters: Sequence[Path] = (),
+    source: str = "<markdown>",
+) -> tuple[bytes, list[Problem]]:
+    """Convert Markdown to .docx bytes in memory; return them with pandoc's warnings.
+
+    Raises `ProblemsError` for heading numbers Word would show differently and
+    `ProtocmcError` when pandoc fails. Nothing is written.
+    """
+    result = _run_pandoc(
+        pandoc_command(resource_path=resource_path, extra_filters=extra_filters), markdown
+    )
+    stderr = result.stderr.decode("utf-8", "replace")
+    if result.returncode != 0:
+        raise _failure(result.returncode, stderr, source)
+    return finish_docx(result.stdout, metadata), _warnings(stderr, source)
+
+
 def export_docx(
     markdown: str,
     out: Path,
@@ -315,17 +337,17 @@ def export_docx(
 
     `resource_path` is where relative image paths are looked up. `extra_filters` are Lua
     filters run after the shipped ones (trusted code: the caller gates them). `source` names
-    the Markdown in problem locations. Raises `ProblemsError` for heading numbers Word would
-    show differently, `ProtocmcError` when pandoc fails; `out` is then left untouched.
+    the Markdown in problem locations. On any failure `out` is left untouched.
     """
-    result = _run_pandoc(
-        pandoc_command(resource_path=resource_path, extra_filters=extra_filters), markdown
+    data, warnings = convert_docx(
+        markdown,
+        metadata=metadata,
+        resource_path=resource_path,
+        extra_filters=extra_filters,
+        source=source,
     )
-    stderr = result.stderr.decode("utf-8", "replace")
-    if result.returncode != 0:
-        raise _failure(result.returncode, stderr, source)
-    write_atomically(out, finish_docx(result.stdout, metadata))
-    return _warnings(stderr, source)
+    write_atomically(out, data)
+    return warnings
 
 
 # --------------------------------------------------------------------------- rendering helper

@@ -41,7 +41,10 @@ def test_boin_json_and_text() -> None:
     data = json.loads(out)
     assert round(data["summary"]["lambda_e"], 3) == 0.236
     assert data["rows"][11] == {
-        "n": 12, "escalate_if_dlts_le": 2, "deescalate_if_dlts_ge": 5, "eliminate_if_dlts_ge": 7
+        "n": 12,
+        "escalate_if_dlts_le": 2,
+        "deescalate_if_dlts_ge": 5,
+        "eliminate_if_dlts_ge": 7,
     }
     code, text, _ = run("boin", "--target", "0.3", "--max-n", "18")
     assert code == 0 and "lambda_e: 0.236" in text and "lambda_d: 0.359" in text
@@ -49,26 +52,64 @@ def test_boin_json_and_text() -> None:
 
 def test_outputs_are_deterministic() -> None:
     for fmt in ("csv", "markdown", "json"):
-        first = run("simulate", "--design", "boin", "--rates", "0.1,0.25,0.4", "--target", "0.25",
-                    "--max-n", "18", "--trials", "500", "--format", fmt)
-        second = run("simulate", "--design", "boin", "--rates", "0.1,0.25,0.4", "--target",
-                     "0.25", "--max-n", "18", "--trials", "500", "--format", fmt)
+        first = run(
+            "simulate",
+            "--design",
+            "boin",
+            "--rates",
+            "0.1,0.25,0.4",
+            "--target",
+            "0.25",
+            "--max-n",
+            "18",
+            "--trials",
+            "500",
+            "--format",
+            fmt,
+        )
+        second = run(
+            "simulate",
+            "--design",
+            "boin",
+            "--rates",
+            "0.1,0.25,0.4",
+            "--target",
+            "0.25",
+            "--max-n",
+            "18",
+            "--trials",
+            "500",
+            "--format",
+            fmt,
+        )
         assert first[0] == 0 and first == second
 
 
 def test_stopping_markdown() -> None:
-    code, out, _ = run("stopping", "--theta", "0.2", "--cutoff", "0.9", "--max-n", "24",
-                       "--oc-rates", "0.2", "--format", "markdown")
+    code, out, _ = run(
+        "stopping",
+        "--theta",
+        "0.2",
+        "--cutoff",
+        "0.9",
+        "--max-n",
+        "24",
+        "--oc-rates",
+        "0.2",
+        "--format",
+        "markdown",
+    )
     assert code == 0
     assert "| 24 | 8 |" in out and "| 3 | 2 |" in out
-    assert "- p_stop_at_0.2: 0.400" in out
+    assert "- p_stop_at_0.2: 0.40" in out
 
 
 def test_pocock_and_tolerance() -> None:
     code, out, _ = run("pocock", "--p0", "0.2", "--alpha", "0.1", "--max-n", "20", "-f", "csv")
     assert code == 0 and "20,8" in out.splitlines()
-    code, out, _ = run("tolerance", "--n", "10", "--coverage", "0.99", "--confidence", "0.95",
-                       "-f", "csv")
+    code, out, _ = run(
+        "tolerance", "--n", "10", "--coverage", "0.99", "--confidence", "0.95", "-f", "csv"
+    )
     assert code == 0
     assert out.splitlines()[1] == "10,4.437,4.445,3.981"
 
@@ -87,8 +128,9 @@ def test_interval_design_tables() -> None:
 def test_limits_from_csv(tmp_path: Path) -> None:
     f = tmp_path / "lots.csv"
     f.write_text("lot,viability\nA,91.0\nB,88.5\nC,93.2\n", encoding="utf-8")
-    code, out, _ = run("limits", "--csv", str(f), "--column", "viability", "--side", "lower",
-                       "-f", "json")
+    code, out, _ = run(
+        "limits", "--csv", str(f), "--column", "viability", "--side", "lower", "-f", "json"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["summary"]["outcome"] == "report-results"
@@ -117,6 +159,12 @@ def test_limits_from_arguments() -> None:
         ["limits", "--csv", "/nonexistent/lots.csv"],
         ["limits", "1", "two"],
         ["i3plus3", "--target", "0.02"],
+        ["boin"],
+        ["mtpi2", "--max-n", "9"],
+        ["simulate", "--rates", "0.1,0.2"],
+        ["stopping"],
+        ["pocock"],
+        ["tolerance"],
     ],
 )
 def test_bad_parameters_exit_2_with_one_line(args: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -29,8 +30,13 @@ BOIN_REFERENCE = {
     ),
 }
 
-LAMBDAS = {0.20: (0.157, 0.238), 0.25: (0.197, 0.298), 0.30: (0.236, 0.359),
-           0.33: (0.260, 0.395), 0.35: (0.276, 0.419)}
+LAMBDAS = {
+    0.20: (0.157, 0.238),
+    0.25: (0.197, 0.298),
+    0.30: (0.236, 0.359),
+    0.33: (0.260, 0.395),
+    0.35: (0.276, 0.419),
+}
 
 
 @pytest.mark.parametrize("target", sorted(BOIN_REFERENCE))
@@ -115,8 +121,16 @@ def test_boin_rejects_bad_parameters(kwargs: dict[str, float], message: str) -> 
 
 
 # clinical-frameworks.md section 3.1
-THREE_PLUS_THREE = {0.05: 0.973, 0.10: 0.906, 0.20: 0.709, 0.25: 0.600, 0.30: 0.494,
-                    0.40: 0.309, 0.50: 0.172, 0.60: 0.082}
+THREE_PLUS_THREE = {
+    0.05: 0.973,
+    0.10: 0.906,
+    0.20: 0.709,
+    0.25: 0.600,
+    0.30: 0.494,
+    0.40: 0.309,
+    0.50: 0.172,
+    0.60: 0.082,
+}
 
 
 @pytest.mark.parametrize(("p", "expected"), sorted(THREE_PLUS_THREE.items()))
@@ -157,8 +171,18 @@ def _compact(table: esc.IntervalTable, n: int) -> dict[str, str]:
 
 # clinical-frameworks.md section 3.3
 I3PLUS3_REFERENCE = {
-    0.30: {3: "0E 1S 2D 3DU", 6: "0-1E 2S 3D 4+DU", 9: "0-2E 3S 4D 5+DU", 12: "0-2E 3-4S 5-6D 7+DU"},
-    0.25: {3: "0E 1S 2D 3DU", 6: "0-1E 2S 3D 4+DU", 9: "0-1E 2S 3-4D 5+DU", 12: "0-2E 3S 4-5D 6+DU"},
+    0.30: {
+        3: "0E 1S 2D 3DU",
+        6: "0-1E 2S 3D 4+DU",
+        9: "0-2E 3S 4D 5+DU",
+        12: "0-2E 3-4S 5-6D 7+DU",
+    },
+    0.25: {
+        3: "0E 1S 2D 3DU",
+        6: "0-1E 2S 3D 4+DU",
+        9: "0-1E 2S 3-4D 5+DU",
+        12: "0-2E 3S 4-5D 6+DU",
+    },
     0.20: {3: "0E 1S 2+DU", 6: "0E 1S 2D 3+DU", 9: "0-1E 2S 3D 4+DU", 12: "0-1E 2-3S 4D 5+DU"},
 }
 
@@ -167,7 +191,7 @@ def _parse(spec: str) -> dict[str, str]:
     out = {}
     for part in spec.split():
         label = part.rstrip("EDSU")
-        code = part[len(label):]
+        code = part[len(label) :]
         out[code] = label
     return out
 
@@ -216,7 +240,7 @@ def test_mtpi2_decision_is_region_of_highest_unit_probability_mass() -> None:
             if act is Action.ELIMINATE:
                 continue
             dist = stats.beta(1 + y, 1 + n - y)
-            upm = [(dist.cdf(b) - dist.cdf(a)) / (b - a) for a, b in zip(edges, edges[1:])]
+            upm = [(dist.cdf(b) - dist.cdf(a)) / (b - a) for a, b in itertools.pairwise(edges)]
             best = max(range(len(upm)), key=lambda i: upm[i])
             mid = (edges[best] + edges[best + 1]) / 2
             expected = (

@@ -60,9 +60,7 @@ def _select_scalar(n: list[int], y: list[int], elim: int, target: float) -> int:
     if not adm:
         return k
     ph = [(y[d] + 0.05) / (n[d] + 0.1) for d in adm]
-    var = [
-        (y[d] + 0.05) * (n[d] - y[d] + 0.05) / ((n[d] + 0.1) ** 2 * (n[d] + 1.1)) for d in adm
-    ]
+    var = [(y[d] + 0.05) * (n[d] - y[d] + 0.05) / ((n[d] + 0.1) ** 2 * (n[d] + 1.1)) for d in adm]
     iso = _pava(ph, [1 / v for v in var])
     iso = [v + (i + 1) * 1e-10 for i, v in enumerate(iso)]
     best = min(range(len(adm)), key=lambda i: abs(iso[i] - target))

@@ -40,13 +40,66 @@ def test_monitoring_from_n1_single_event_stops() -> None:
 
 # clinical-frameworks.md section 4.2
 POCOCK = [
-    (0.20, 20, 0.040, {3: 3, 4: 3, 5: 4, 7: 4, 8: 5, 10: 5, 11: 6, 13: 6, 14: 7, 17: 7, 18: 8,
-                       20: 8}, (0.087, 0.34, 0.68)),
-    (0.20, 30, 0.038, {3: 3, 4: 3, 5: 4, 7: 4, 8: 5, 10: 5, 11: 6, 13: 6, 14: 7, 16: 7, 17: 8,
-                       20: 8, 21: 9, 24: 9, 25: 10, 27: 10, 28: 11, 30: 11}, (0.099, 0.43, 0.81)),
-    (0.30, 24, 0.039, {3: 3, 4: 4, 5: 4, 6: 5, 7: 5, 8: 6, 9: 6, 10: 7, 11: 7, 12: 8, 14: 8,
-                       15: 9, 16: 9, 17: 10, 19: 10, 20: 11, 21: 11, 22: 12, 24: 12},
-     (0.099, 0.34, 0.68)),
+    (
+        0.20,
+        20,
+        0.040,
+        {3: 3, 4: 3, 5: 4, 7: 4, 8: 5, 10: 5, 11: 6, 13: 6, 14: 7, 17: 7, 18: 8, 20: 8},
+        (0.087, 0.34, 0.68),
+    ),
+    (
+        0.20,
+        30,
+        0.038,
+        {
+            3: 3,
+            4: 3,
+            5: 4,
+            7: 4,
+            8: 5,
+            10: 5,
+            11: 6,
+            13: 6,
+            14: 7,
+            16: 7,
+            17: 8,
+            20: 8,
+            21: 9,
+            24: 9,
+            25: 10,
+            27: 10,
+            28: 11,
+            30: 11,
+        },
+        (0.099, 0.43, 0.81),
+    ),
+    (
+        0.30,
+        24,
+        0.039,
+        {
+            3: 3,
+            4: 4,
+            5: 4,
+            6: 5,
+            7: 5,
+            8: 6,
+            9: 6,
+            10: 7,
+            11: 7,
+            12: 8,
+            14: 8,
+            15: 9,
+            16: 9,
+            17: 10,
+            19: 10,
+            20: 11,
+            21: 11,
+            22: 12,
+            24: 12,
+        },
+        (0.099, 0.34, 0.68),
+    ),
     (0.10, 20, 0.052, {2: 2, 3: 2, 4: 3, 8: 3, 9: 4, 14: 4, 15: 5, 20: 5}, (0.091, 0.46, 0.81)),
 ]
 
@@ -63,8 +116,8 @@ def test_pocock_matches_reference(
     assert b.nominal_level is not None and b.nominal_level_upper is not None
     # the reference quotes the supremum of the nominal levels that give this boundary
     assert round(b.nominal_level_upper, 3) == a_star
-    for shift, want in zip((0.0, 0.1, 0.2), p_stop, strict=True):
-        assert st.boundary_oc(b, p0 + shift).p_stop == pytest.approx(want, abs=0.0051)
+    for shift, p_want in zip((0.0, 0.1, 0.2), p_stop, strict=True):
+        assert st.boundary_oc(b, p0 + shift).p_stop == pytest.approx(p_want, abs=0.0051)
 
 
 def test_pocock_is_the_largest_boundary_within_alpha() -> None:

@@ -26,7 +26,9 @@ K_TABLE = {
 @pytest.mark.parametrize("n", sorted(K_TABLE))
 def test_k_factors_match_published_table(n: int) -> None:
     exact_99, howe_99, exact_95, exact_9999, one_99, one_95 = K_TABLE[n]
-    tol2 = 0.0051
+    # The reference prints 2 decimals rounded from 3 (3.3546 -> 3.355 -> 3.36), so allow
+    # 0.006; an independent scipy.integrate.quad solution agrees with ours to 1e-9.
+    tol2 = 0.006
     assert tol.k_two_sided_exact(n, 0.99, 0.95).k == pytest.approx(exact_99, abs=tol2)
     assert tol.k_two_sided_howe(n, 0.99, 0.95).k == pytest.approx(howe_99, abs=tol2)
     assert tol.k_two_sided_exact(n, 0.95, 0.95).k == pytest.approx(exact_95, abs=tol2)

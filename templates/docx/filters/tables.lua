@@ -48,7 +48,7 @@ local function set_widths(tbl)
       for _, cell in ipairs(row.cells) do
         if cell.col_span == 1 and col <= ncols then
           local len, word = cell_text_lengths(cell)
-          weights[col] = math.max(weights[col], word + 1, math.min(len, 30))
+          weights[col] = math.max(weights[col], word * 1.7 + 3, math.min(len, 24))
         end
         col = col + cell.col_span
       end

@@ -1,0 +1,390 @@
+"""Models of the staged CMC framework, the Module 3 section registry and a product's CMC inputs.
+
+The framework (`frameworks/cmc-staged/`) holds the stage gates, the attribute catalogue with
+per-gate expectations, and the topics Module 3 cites (comparability, stability, raw-material
+risk, chain of identity). The product's `cmc.yaml` holds its process, methods with their
+history, staged specifications (test -> stage -> acceptance criterion, after the FDA PQ/CMC
+data standard), the lot-data CSV and its process changes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from generator.models.common import Evidence, Identifier, Source, StrictModel, Text
+
+SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+CmcFrameworkPin = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*@\d+(\.\d+){0,2}$")]
+SectionKey = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=120)
+]
+
+Gate = Literal["ind", "pivotal", "bla", "post-approval"]
+GATES: tuple[str, ...] = ("ind", "pivotal", "bla", "post-approval")
+"""Stage gates in order: IND filing, pivotal study start, pre-commercial/BLA, post-approval."""
+
+MethodStatus = Literal["fit-for-purpose", "qualified", "validated"]
+METHOD_STATUS_ORDER: tuple[str, ...] = ("fit-for-purpose", "qualified", "validated")
+
+CriterionExpectation = Literal["limit-required", "report-results-acceptable"]
+Comparator = Literal["NLT", "NMT", "range", "text", "report-results"]
+
+
+# --------------------------------------------------------------------------------------------
+# Framework
+# --------------------------------------------------------------------------------------------
+
+
+class StageGate(StrictModel):
+    id: Gate
+    title: Text
+    description: Text
+    sources: list[Identifier] = Field(default_factory=list)
+    evidence: Evidence = Evidence.VERIFIED
+
+
+class GateExpectation(StrictModel):
+    """What one gate expects of one attribute."""
+
+    criterion: CriterionExpectation = Field(
+        description="'limit-required': an acceptance criterion (numerical or qualitative) is "
+        "expected; 'report-results-acceptable': 'report results' can be defended."
+    )
+    min_lots_for_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Lots with data needed before a data-derived numerical limit is credible.",
+    )
+    method_status: MethodStatus = Field(description="Status the test method should have reached.")
+    note: str | None = None
+
+
+class Attribute(StrictModel):
+    """One quality attribute of the catalogue, with its staged expectations."""
+
+    id: Identifier
+    title: Text
+    category: Literal[
+        "safety", "identity", "purity", "impurity", "potency", "quantity", "general"
+    ]
+    safety_critical: bool
+    result_type: Literal["numeric", "qualitative"]
+    direction: Literal["NLT", "NMT", "range", "qualitative"] = Field(
+        description="Which side a numerical limit usually takes (sets one- or two-sided intervals)."
+    )
+    typical_methods: list[Text] = Field(default_factory=list)
+    example_criteria: list[Text] = Field(default_factory=list)
+    expectations: dict[Gate, GateExpectation]
+    rationale: Text
+    sources: list[Identifier] = Field(min_length=1)
+    evidence: Evidence = Evidence.VERIFIED
+
+    @model_validator(mode="after")
+    def _every_gate(self) -> Attribute:
+        missing = [g for g in GATES if g not in self.expectations]
+        if missing:
+            raise ValueError(f"expectations are missing for gate(s): {', '.join(missing)}")
+        return self
+
+
+class Topic(StrictModel):
+    """A framework entry that Module 3 and the readiness report cite: prose plus sources."""
+
+    id: Identifier
+    title: Text
+    text: Text
+    applies_when: str | None = None
+    gates: list[Gate] = Field(default_factory=list)
+    sources: list[Identifier] = Field(min_length=1)
+    evidence: Evidence = Evidence.VERIFIED
+
+
+class MethodStatusEntry(StrictModel):
+    id: MethodStatus
+    title: Text
+    text: Text
+    sources: list[Identifier] = Field(min_length=1)
+    evidence: Evidence = Evidence.VERIFIED
+
+
+class AnalysisSettings(StrictModel):
+    coverage: float = Field(default=0.99, gt=0, lt=1, description="Tolerance-interval coverage.")
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="Tolerance-interval confidence.")
+    clinical_coverage_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Below this fraction of a proposed range spanned by clinical lots, say so.",
+    )
+    sources: list[Identifier] = Field(default_factory=list)
+
+
+class CmcFramework(StrictModel):
+    """frameworks/cmc-staged/cmc-framework.yaml."""
+
+    id: Identifier
+    version: SemVer
+    title: Text
+    summary: Text
+    module3_layout: Text = Field(description="Section registry file of the Module 3 layout.")
+    sources: list[Source] = Field(min_length=1)
+    gates: list[StageGate] = Field(min_length=4, max_length=4)
+    method_statuses: list[MethodStatusEntry] = Field(min_length=3, max_length=3)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    attributes: list[Attribute] = Field(min_length=1)
+    comparability_approaches: list[Topic] = Field(min_length=1)
+    stability_study_types: list[Topic] = Field(min_length=1)
+    raw_material_risk: list[Topic] = Field(min_length=1)
+    chain_of_identity: list[Topic] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _gates_in_order(self) -> CmcFramework:
+        if tuple(g.id for g in self.gates) != GATES:
+            raise ValueError(f"gates must be listed in the order {', '.join(GATES)}")
+        return self
+
+
+class Module3Section(StrictModel):
+    key: SectionKey = Field(description="Concept key, e.g. 'drug_product.control.specification'.")
+    number: Annotated[str, StringConstraints(pattern=r"^3(\.[0-9A-Z]+)*$")]
+    title: Text
+    level: int = Field(ge=1, le=6)
+    evidence: Evidence = Evidence.VERIFIED
+
+
+class Module3Registry(StrictModel):
+    """A Module 3 layout: concept keys mapped to numbers and titles (M4Q(R1) today)."""
+
+    layout: Identifier
+    title: Text
+    sources: list[Identifier] = Field(default_factory=list)
+    sections: list[Module3Section] = Field(min_length=1)
+
+    def by_key(self) -> dict[str, Module3Section]:
+        return {s.key: s for s in self.sections}
+
+
+# --------------------------------------------------------------------------------------------
+# Product CMC inputs
+# --------------------------------------------------------------------------------------------
+
+
+class Manufacturer(StrictModel):
+    name: Text
+    role: Text
+    address: str | None = None
+
+
+class ProcessStep(StrictModel):
+    id: Identifier
+    name: Text
+    description: Text
+    system: Literal["closed", "functionally closed", "open"] = "closed"
+    in_process_controls: list[Text] = Field(default_factory=list)
+
+
+class ProcessVersion(StrictModel):
+    id: Identifier = Field(description="Process version as the lot CSV writes it, e.g. 'P1'.")
+    description: Text
+    introduced: IsoDate | None = None
+
+
+class Process(StrictModel):
+    description: Text
+    versions: list[ProcessVersion] = Field(min_length=1)
+    manufacturers: list[Manufacturer] = Field(min_length=1)
+    steps: list[ProcessStep] = Field(min_length=1)
+    batch_formula: str | None = None
+
+
+class Material(StrictModel):
+    name: Text
+    supplier: Text
+    grade: Text
+    origin: Literal["human", "animal", "recombinant", "synthetic", "cell-derived", "other"]
+    risk: Literal["low", "medium", "high"]
+    used_in: Text
+    risk_topic: Identifier | None = Field(
+        default=None, description="Framework raw-material-risk entry that applies, by id."
+    )
+    controls: str | None = None
+
+
+class MethodVersion(StrictModel):
+    """One version of an analytical method; every version after the first is a transition."""
+
+    version: Identifier
+    technique: Text
+    status: MethodStatus
+    introduced: IsoDate
+    bridging_study: str | None = Field(
+        default=None,
+        description="Study that bridges results of the previous version to this one "
+        "(required for every version after the first).",
+    )
+    bridging_summary: str | None = None
+
+
+class AnalyticalMethod(StrictModel):
+    id: Identifier
+    title: Text
+    compendial: str | None = Field(default=None, description="e.g. 'USP <71>' when compendial.")
+    history: list[MethodVersion] = Field(min_length=1)
+
+    @property
+    def current(self) -> MethodVersion:
+        return self.history[-1]
+
+
+class Criterion(StrictModel):
+    """An acceptance criterion at one stage (PQ/CMC: Test -> Stage -> Acceptance criterion)."""
+
+    comparator: Comparator
+    value: float | None = Field(default=None, description="The limit for NLT and NMT.")
+    lower: float | None = None
+    upper: float | None = None
+    text: str | None = Field(default=None, description="Text criterion, e.g. 'No growth'.")
+    justification: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Criterion:
+        c = self.comparator
+        if c in ("NLT", "NMT") and self.value is None:
+            raise ValueError(f"{c} needs 'value'")
+        if c == "range" and (self.lower is None or self.upper is None):
+            raise ValueError("range needs 'lower' and 'upper'")
+        if c == "range" and self.lower is not None and self.upper is not None:
+            if self.lower >= self.upper:
+                raise ValueError("range needs 'lower' below 'upper'")
+        if c == "text" and not self.text:
+            raise ValueError("text needs 'text'")
+        if c not in ("NLT", "NMT") and self.value is not None:
+            raise ValueError(f"'value' belongs to NLT and NMT, not {c}")
+        return self
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.comparator in ("NLT", "NMT", "range")
+
+    @property
+    def limits(self) -> tuple[float | None, float | None]:
+        if self.comparator == "NLT":
+            return self.value, None
+        if self.comparator == "NMT":
+            return None, self.value
+        if self.comparator == "range":
+            return self.lower, self.upper
+        return None, None
+
+
+class Specification(StrictModel):
+    """One test of the specification with its criterion at each stage gate."""
+
+    id: Identifier = Field(description="Test id; also the lot CSV column of its results.")
+    title: Text
+    attribute: Identifier = Field(description="Attribute of the framework catalogue, by id.")
+    method: Identifier = Field(description="Analytical method, by id.")
+    material: Literal["drug_substance", "drug_product"] = "drug_product"
+    unit: str | None = None
+    usage: list[Literal["release", "stability"]] = Field(default_factory=lambda: ["release"])
+    stages: dict[Gate, Criterion] = Field(min_length=1)
+
+
+class LotData(StrictModel):
+    file: Text = Field(description="Lot CSV, relative to cmc.yaml.")
+    exclude: list[Text] = Field(
+        default_factory=list, description="Lot ids left out of the statistics (with a reason)."
+    )
+    exclude_reason: str | None = None
+
+
+class ComparabilityPlan(StrictModel):
+    approach: Identifier = Field(description="Framework comparability approach, by id.")
+    design: Text
+    lots_pre_change: int = Field(ge=0, le=1000)
+    lots_post_change: int = Field(ge=0, le=1000)
+    attributes: list[Identifier] = Field(min_length=1, description="Test ids compared.")
+    status: Literal["planned", "ongoing", "complete"]
+    report: str | None = None
+    conclusion: str | None = None
+
+
+class ProcessChange(StrictModel):
+    id: Identifier
+    title: Text
+    description: Text
+    from_version: Identifier
+    to_version: Identifier
+    before_gate: Gate = Field(description="The gate the change is made before.")
+    risk: Literal["low", "medium", "high"]
+    comparability: ComparabilityPlan
+
+
+class StabilityStudy(StrictModel):
+    id: Identifier
+    study_type: Identifier = Field(description="Framework stability study type, by id.")
+    material: Literal["drug_substance", "drug_product"] = "drug_product"
+    condition: Text
+    duration: Text
+    status: Literal["planned", "ongoing", "complete"]
+    summary: str | None = None
+
+
+class ChainOfIdentity(StrictModel):
+    description: Text
+    topics: list[Identifier] = Field(default_factory=list)
+
+
+class Substance(StrictModel):
+    name: Text
+    manufacturer: Text
+    description: Text
+
+
+class Component(StrictModel):
+    component: Text
+    function: Text
+    amount: Text
+
+
+class DrugProduct(StrictModel):
+    name: Text
+    dosage_form: Text
+    composition: list[Component] = Field(min_length=1)
+    container_closure: Text
+
+
+class CmcProduct(StrictModel):
+    """A product's CMC inputs file (cmc.yaml)."""
+
+    framework: CmcFrameworkPin = Field(description="CMC framework and major, e.g. 'cmc-staged@1'.")
+    stage: Gate = Field(description="The gate the program is preparing for now.")
+    drug_substance: Substance
+    drug_product: DrugProduct
+    process: Process
+    materials: list[Material] = Field(default_factory=list)
+    methods: list[AnalyticalMethod] = Field(min_length=1)
+    specifications: list[Specification] = Field(min_length=1)
+    not_applicable: dict[Identifier, Text] = Field(
+        default_factory=dict,
+        description="Catalogue attributes that do not apply to this product, with the reason.",
+    )
+    lots: LotData
+    process_changes: list[ProcessChange] = Field(default_factory=list)
+    stability: list[StabilityStudy] = Field(default_factory=list)
+    chain_of_identity: ChainOfIdentity | None = None
+    sections: dict[SectionKey, Text] = Field(
+        default_factory=dict,
+        description="Free text for Module 3 sections, keyed by concept key (see the registry).",
+    )
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "cmc-framework.schema.json": CmcFramework,
+    "cmc-product.schema.json": CmcProduct,
+    "cmc-module3-registry.schema.json": Module3Registry,
+}

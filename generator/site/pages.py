@@ -1,0 +1,349 @@
+"""Site pages generated at build time from the framework YAML and the example products.
+
+Pure: `generate_pages(options)` returns every page (Markdown) and asset (bytes) with its
+place in the navigation. The MkDocs plugin turns them into virtual files; nothing generated is
+written into the docs folder. All prose lives in `templates/site/*.md.j2`.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from generator import __version__, api
+from generator.framework_loader import LoadedFramework, available_frameworks, load_framework
+from generator.models.common import Evidence
+from generator.models.framework import Element, Parameter
+from generator.paths import TEMPLATES_DIR
+from generator.problems import Problem, ProblemsError, Severity
+from generator.render import make_environment
+from generator.resolve import ResolvedProtocol, fill_text, format_value
+from generator.site.convert import OpenInsertion, SiteMarkdown, to_site_markdown
+
+STYLESHEET = "assets/protocmc.css"
+CMC_DOCUMENT_TITLES = {"module3": "CMC Module 3 draft", "cmc-readiness": "CMC readiness"}
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """What to generate; mirrors the plugin's config options."""
+
+    products: list[Path] = field(default_factory=list)
+    framework_pages: bool = True
+    frameworks: list[str] = field(default_factory=list)
+    """Framework ids to publish; empty means every installed protocol framework."""
+
+
+@dataclass(frozen=True)
+class SitePage:
+    src_uri: str
+    content: str | bytes
+    title: str = ""
+    nav: tuple[str, ...] | None = None
+    """Navigation section path; None keeps the file out of the navigation (assets)."""
+
+
+@dataclass
+class Example:
+    slug: str
+    title: str
+    product_path: Path
+    resolved: ResolvedProtocol
+    protocol: SiteMarkdown
+    documents: dict[str, SiteMarkdown] = field(default_factory=dict)
+    assets: dict[str, bytes] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def insertions(self) -> list[tuple[str, OpenInsertion]]:
+        found = [("protocol", i) for i in self.protocol.insertions]
+        for name, doc in self.documents.items():
+            found += [(name, i) for i in doc.insertions]
+        return found
+
+
+def m11_anchor(number: str) -> str:
+    return "m11-" + number.replace(".", "-")
+
+
+def source_anchor(source_id: str) -> str:
+    return "src-" + re.sub(r"[^A-Za-z0-9_-]", "-", source_id)
+
+
+def _yaml_str(value: str) -> str:
+    """A front-matter string value (JSON strings are valid YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _range(param: Parameter) -> str:
+    if param.allowed is not None:
+        return " | ".join(format_value(v) for v in param.allowed)
+    lo = "" if param.minimum is None else format_value(param.minimum)
+    hi = "" if param.maximum is None else format_value(param.maximum)
+    if lo and hi:
+        return f"{lo} – {hi}"
+    if lo:
+        return f"≥ {lo}"
+    if hi:
+        return f"≤ {hi}"
+    return ""
+
+
+def _fill_bold(text: str, params: dict[str, Parameter]) -> str:
+    """Framework text with its `{{ parameter }}` placeholders shown as bold starting values."""
+    return fill_text(text, {k: f"**{format_value(p.value)}**" for k, p in params.items()})
+
+
+def environment() -> ImmutableSandboxedEnvironment:
+    env = make_environment(None)
+    env.filters["yaml_str"] = _yaml_str
+    env.filters["range"] = _range
+    env.globals["m11_anchor"] = m11_anchor
+    env.globals["source_anchor"] = source_anchor
+    env.globals["fill_bold"] = _fill_bold
+    env.globals["tool_version"] = __version__
+    env.globals["NEEDS_VERIFICATION"] = Evidence.NEEDS_VERIFICATION
+    return env
+
+
+def _render(env: ImmutableSandboxedEnvironment, name: str, **context: Any) -> str:
+    text = env.get_template(f"site/{name}").render(context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def resolve_products(patterns: list[Path], base: Path) -> list[Path]:
+    """Product files from paths or glob patterns (relative to `base`), sorted, de-duplicated."""
+    found: list[Path] = []
+    for pattern in patterns:
+        full = pattern if pattern.is_absolute() else base / pattern
+        matches = sorted(Path(p) for p in glob.glob(str(full))) if glob.has_magic(str(full)) else [full]
+        for m in matches:
+            path = m / "product.yaml" if m.is_dir() else m
+            if path.resolve() not in [f.resolve() for f in found]:
+                found.append(path)
+    return found
+
+
+def _cmc_module() -> Any | None:
+    try:
+        return importlib.import_module("generator.cmc")
+    except ImportError:
+        return None
+
+
+def _cmc_documents(resolved: ResolvedProtocol) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The product's CMC drafts and figures, when the CMC stage is installed and used."""
+    cmc = _cmc_module()
+    if cmc is None or resolved.product.cmc is None or not hasattr(cmc, "cmc_outputs"):
+        return {}, {}
+    outputs = cmc.cmc_outputs(resolved)
+    documents: dict[str, str] = {}
+    for name, doc in sorted(getattr(outputs, "documents", {}).items()):
+        documents[str(name)] = doc if isinstance(doc, str) else str(doc.markdown)
+    assets: dict[str, bytes] = {}
+    raw_assets = getattr(outputs, "assets", {}) or {}
+    for name, data in sorted(raw_assets.items()):
+        assets[str(name)] = data if isinstance(data, bytes) else str(data).encode("utf-8")
+    return documents, assets
+
+
+def load_example(path: Path) -> Example:
+    """Check one product and convert its drafts for the site; input errors raise."""
+    report = api.check(path)
+    errors = [p for p in report.problems if p.severity is Severity.ERROR]
+    if errors or report.resolved is None or "protocol" not in report.documents:
+        raise ProblemsError(errors or report.problems)
+    resolved = report.resolved
+    slug = path.resolve().parent.name
+    protocol = to_site_markdown(report.documents["protocol"].markdown, shift=1)
+    docs, assets = _cmc_documents(resolved)
+    converted = {name: to_site_markdown(md, shift=1) for name, md in docs.items()}
+    title = resolved.product.title_page.short_title or resolved.product.product.name
+    return Example(slug, title, path, resolved, protocol, converted, assets, report.problems)
+
+
+def _protocol_frameworks(options: SiteOptions) -> list[LoadedFramework]:
+    if not options.framework_pages:
+        return []
+    installed = available_frameworks()
+    wanted = options.frameworks or sorted(installed)
+    loaded: list[LoadedFramework] = []
+    for fid in wanted:
+        if fid not in installed:
+            raise ProblemsError(
+                [Problem("PS001", f"unknown framework '{fid}' in the site options", None,
+                         f"available: {', '.join(sorted(installed))}")]
+            )
+        if not _is_protocol_framework(installed[fid]):
+            continue
+        loaded.append(load_framework(installed[fid]))
+    return loaded
+
+
+def _is_protocol_framework(folder: Path) -> bool:
+    """A protocol framework lists element files; the CMC framework has its own loader."""
+    cmc = _cmc_module()
+    check = getattr(cmc, "is_cmc_framework", None) if cmc is not None else None
+    if check is not None:
+        return not bool(check(folder))
+    text = (folder / "framework.yaml").read_text("utf-8")
+    return re.search(r"^elements:", text, re.MULTILINE) is not None
+
+
+def _cmc_matrix_pages(env: ImmutableSandboxedEnvironment) -> list[SitePage]:
+    """The CMC attribute × stage-gate matrix, when the CMC framework provides one."""
+    cmc = _cmc_module()
+    matrix_fn = getattr(cmc, "stage_gate_matrix", None) if cmc is not None else None
+    if matrix_fn is None:
+        return []
+    matrix = matrix_fn()
+    content = _render(env, "cmc-matrix.md.j2", matrix=matrix)
+    return [SitePage("cmc/stage-gate-matrix.md", content, "Attribute × stage-gate matrix", ("CMC",))]
+
+
+def generate_pages(options: SiteOptions) -> list[SitePage]:
+    """Every generated page and asset, in navigation order."""
+    env = environment()
+    examples = [load_example(p) for p in options.products]
+    frameworks = _protocol_frameworks(options)
+    pages: list[SitePage] = []
+    css = (TEMPLATES_DIR / "site" / "protocmc.css").read_bytes()
+    pages.append(SitePage(STYLESHEET, css))
+
+    for fw in frameworks:
+        fid = fw.framework.id
+        section = ("Framework",) if len(frameworks) == 1 else ("Frameworks", fw.framework.title)
+        elements = [le.element for le in fw.elements.values()]
+        usage = _element_usage(fw, examples)
+        pages.append(
+            SitePage(
+                f"framework/{fid}/index.md",
+                _render(env, "framework.md.j2", fw=fw.framework, elements=elements, usage=usage,
+                        by_section=_by_m11_section(elements)),
+                "Overview",
+                section,
+            )
+        )
+        for element in elements:
+            pages.append(
+                SitePage(
+                    f"framework/{fid}/{element.id}.md",
+                    _render(env, "element.md.j2", fw=fw.framework, element=element,
+                            sources={s.id: s for s in fw.framework.sources},
+                            usage=usage.get(element.id, []), tags=_element_tags(element)),
+                    element.title,
+                    section,
+                )
+            )
+        pages.append(
+            SitePage(f"framework/{fid}/sources.md",
+                     _render(env, "sources.md.j2", fw=fw.framework), "Sources", section)
+        )
+
+    pages += _cmc_matrix_pages(env)
+
+    for ex in examples:
+        section = ("Examples", ex.title)
+        base = f"examples/{ex.slug}"
+        fw = ex.resolved.loaded_framework.framework
+        pages.append(
+            SitePage(f"{base}/index.md",
+                     _render(env, "example.md.j2", ex=ex, fw=fw, product=ex.resolved.product,
+                             documents=_document_list(ex)),
+                     "Overview", section)
+        )
+        pages.append(
+            SitePage(f"{base}/protocol.md",
+                     _render(env, "draft.md.j2", ex=ex, title="Protocol draft", kind="protocol",
+                             body=ex.protocol.markdown, tags=["Document: protocol"]),
+                     "Protocol draft", section)
+        )
+        for name, doc in ex.documents.items():
+            title = CMC_DOCUMENT_TITLES.get(name, name)
+            pages.append(
+                SitePage(f"{base}/{name}.md",
+                         _render(env, "draft.md.j2", ex=ex, title=title, kind=name,
+                                 body=doc.markdown, tags=[f"Document: {name}"]),
+                         title, section)
+            )
+        for rel, data in ex.assets.items():
+            pages.append(SitePage(f"{base}/{rel}", data))
+        pages.append(
+            SitePage(f"{base}/tailoring-register.md",
+                     _render(env, "register.md.j2", ex=ex, fw=fw,
+                             register=ex.resolved.tailoring_register,
+                             frameworks_published=[f.framework.id for f in frameworks]),
+                     "Tailoring register", section)
+        )
+    if examples:
+        pages.append(
+            SitePage("placeholders.md",
+                     _render(env, "placeholders.md.j2", examples=examples,
+                             titles={"protocol": "Protocol draft", **CMC_DOCUMENT_TITLES}),
+                     "Open placeholders", ())
+        )
+    pages.append(SitePage("tags.md", _render(env, "tags.md.j2"), "Tags", ()))
+    return pages
+
+
+def _document_list(ex: Example) -> list[tuple[str, str, int]]:
+    """(page, title, open insertion points) for each draft of an example."""
+    docs = [("protocol.md", "Protocol draft", len(ex.protocol.insertions))]
+    docs += [(f"{n}.md", CMC_DOCUMENT_TITLES.get(n, n), len(d.insertions)) for n, d in ex.documents.items()]
+    return docs
+
+
+def _element_tags(element: Element) -> list[str]:
+    tags = [f"Component: {element.component}"]
+    gates = sorted({i.gate for i in element.starting_point.items if i.gate})
+    tags += [f"Gate: {g}" for g in gates]
+    if element.evidence is Evidence.NEEDS_VERIFICATION or any(
+        i.evidence is Evidence.NEEDS_VERIFICATION for i in element.starting_point.items
+    ) or any(p.evidence is Evidence.NEEDS_VERIFICATION for p in element.starting_point.parameters.values()):
+        tags.append("Evidence: needs verification")
+    return tags
+
+
+def _by_m11_section(elements: list[Element]) -> list[tuple[str, list[Element]]]:
+    sections: dict[str, list[Element]] = {}
+    for el in elements:
+        for number in el.m11_sections:
+            sections.setdefault(number, []).append(el)
+
+    def key(number: str) -> list[int]:
+        return [int(p) if p.isdigit() else 0 for p in number.split(".")]
+
+    return [(n, sections[n]) for n in sorted(sections, key=key)]
+
+
+@dataclass(frozen=True)
+class ElementUsage:
+    """How one example uses an element: where it appears and how often it is tailored."""
+
+    slug: str
+    title: str
+    anchors: list[tuple[str, str]]
+    tailored: int
+
+
+def _element_usage(fw: LoadedFramework, examples: list[Example]) -> dict[str, list[ElementUsage]]:
+    usage: dict[str, list[ElementUsage]] = {}
+    for ex in examples:
+        if ex.resolved.loaded_framework.framework.id != fw.framework.id:
+            continue
+        md = ex.protocol.markdown
+        for eid, loaded in fw.elements.items():
+            anchors = [
+                (n, m11_anchor(n)) for n in loaded.element.m11_sections
+                if f"{{#{m11_anchor(n)}}}" in md
+            ]
+            tailored = sum(1 for t in ex.resolved.tailoring_register if t.element_id == eid)
+            usage.setdefault(eid, []).append(ElementUsage(ex.slug, ex.title, anchors, tailored))
+    return usage
