@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator import __version__, api
 from generator.framework_loader import LoadedFramework, available_frameworks, load_framework
-from generator.models.common import Evidence
+from generator.models.common import Evidence, ParameterValue
 from generator.models.framework import Element, Parameter
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
@@ -39,6 +39,9 @@ class SiteOptions:
     framework_pages: bool = True
     frameworks: list[str] = field(default_factory=list)
     """Framework ids to publish; empty means every installed protocol framework."""
+    home: bool = False
+    """Generate the home page (index.md) too: for docs folders without one."""
+    title: str = "protocmc"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def source_anchor(source_id: str) -> str:
     return "src-" + re.sub(r"[^A-Za-z0-9_-]", "-", source_id)
 
 
-def _yaml_str(value: str) -> str:
+def yaml_str(value: str) -> str:
     """A front-matter string value (JSON strings are valid YAML)."""
     return json.dumps(value, ensure_ascii=False)
 
@@ -96,14 +99,20 @@ def _range(param: Parameter) -> str:
     return ""
 
 
-def _fill_bold(text: str, params: dict[str, Parameter]) -> str:
-    """Framework text with its `{{ parameter }}` placeholders shown as bold starting values."""
-    return fill_text(text, {k: f"**{format_value(p.value)}**" for k, p in params.items()})
+def _fill_bold(text: str, *scopes: dict[str, Parameter]) -> str:
+    """Framework text with its `{{ parameter }}` placeholders shown as bold starting values.
+
+    Later scopes win: an item's own parameters over its element's.
+    """
+    values: dict[str, ParameterValue] = {}
+    for scope in scopes:
+        values.update({k: f"**{format_value(p.value)}**" for k, p in scope.items()})
+    return fill_text(text, values)
 
 
 def environment() -> ImmutableSandboxedEnvironment:
     env = make_environment(None)
-    env.filters["yaml_str"] = _yaml_str
+    env.filters["yaml_str"] = yaml_str
     env.filters["range"] = _range
     env.globals["m11_anchor"] = m11_anchor
     env.globals["source_anchor"] = source_anchor
@@ -248,6 +257,9 @@ def generate_pages(options: SiteOptions) -> list[SitePage]:
         )
 
     pages += _cmc_matrix_pages(env)
+    if options.home:
+        home = _render(env, "home.md.j2", title=options.title, examples=examples, frameworks=frameworks)
+        pages.insert(0, SitePage("index.md", home, "Home", ()))
 
     for ex in examples:
         section = ("Examples", ex.title)

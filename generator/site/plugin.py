@@ -28,10 +28,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 from generator.framework_loader import load_framework, load_registry
 from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
-from generator.problems import ProblemsError, Severity, sorted_problems
+from generator.problems import ProblemsError, sorted_problems
+from generator.site.convert import to_site_markdown
 from generator.site.pages import STYLESHEET, SiteOptions, SitePage, generate_pages, resolve_products
 
 log = logging.getLogger("mkdocs.plugins.protocmc")
@@ -92,6 +94,8 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):
             products=self.products,
             framework_pages=self.config.framework_pages,
             frameworks=list(self.config.frameworks),
+            home=not (Path(config.docs_dir) / "index.md").is_file(),
+            title=config.site_name,
         )
         try:
             self.pages = generate_pages(options)
@@ -148,9 +152,13 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):
             files.append(File.generated(config, page.src_uri, content=page.content))
         return files
 
+    def on_page_markdown(
+        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        """Pandoc constructs (fenced divs, spans, `Table:` captions) in any page → site Markdown."""
+        return to_site_markdown(markdown).markdown
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        for page in self.pages:
-            del page
         log.info("protocmc: generated %d page(s) and asset(s)", len(self.pages))
 
     def on_serve(
@@ -161,7 +169,3 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):
         for product in self.products:
             server.watch(str(product.resolve().parent))
         return server
-
-
-def _severity_name(severity: Severity) -> str:
-    return severity.value
