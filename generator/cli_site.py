@@ -1,8 +1,8 @@
 """`protocmc site` and `protocmc serve`, mounted by generator/cli.py:
 
-    from generator.cli_site import serve_command, site_command
-    app.command("site")(site_command)
-    app.command("serve")(serve_command)
+from generator.cli_site import serve_command, site_command
+app.command("site")(site_command)
+app.command("serve")(serve_command)
 """
 
 from __future__ import annotations
@@ -33,11 +33,15 @@ def site_command(
     target: Annotated[
         Path, typer.Argument(help="A product file, or a repository folder with mkdocs.yml.")
     ] = Path("."),
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("site-build"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path(
+        "site-build"
+    ),
     strict: Annotated[
         bool, typer.Option("--strict/--no-strict", help="Fail on any MkDocs warning.")
     ] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show MkDocs' progress.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show MkDocs' progress.")
+    ] = False,
 ) -> None:
     """Build the review site: framework pages, drafts, tailoring register, open placeholders."""
     from generator.site.commands import build_site

@@ -17,9 +17,9 @@ import numpy as np
 from scipy import stats
 
 # Source keys the templates resolve to bibliography entries.
-SOURCE_3PLUS3 = "storer1989"
+SOURCE_3PLUS3 = "storer-1989"
 SOURCE_BOIN = "liu-yuan-2015-boin"
-SOURCE_I3PLUS3 = "liu-wang-ji-2020-i3plus3"
+SOURCE_I3PLUS3 = "liu-2020-i3plus3"
 SOURCE_MTPI2 = "guo-2017-mtpi2"
 
 # Float comparisons of y/n with interval edges such as 0.25 (= 0.2 + 0.05) need a tolerance.

@@ -93,7 +93,9 @@ def build_site(target: Path, output: Path, *, strict: bool = True, verbose: bool
 
     with site_config(target) as config_file, _mkdocs_logging(verbose):
         try:
-            cfg = load_config(config_file=str(config_file), site_dir=str(output.resolve()), strict=strict)
+            cfg = load_config(
+                config_file=str(config_file), site_dir=str(output.resolve()), strict=strict
+            )
             cfg.plugins.on_startup(command="build", dirty=False)
             try:
                 build(cfg)
@@ -111,7 +113,11 @@ def serve_site(target: Path, *, dev_addr: str = "127.0.0.1:8000", strict: bool =
 
     with site_config(target) as config_file, _mkdocs_logging(verbose=True):
         try:
-            serve(config_file=str(config_file), dev_addr=dev_addr, strict=strict,
-                  watch=[str(TEMPLATES_DIR)])
+            serve(
+                config_file=str(config_file),
+                dev_addr=dev_addr,
+                strict=strict,
+                watch=[str(TEMPLATES_DIR)],
+            )
         except MkDocsException as exc:
             raise SiteBuildError(str(exc)) from None

@@ -22,7 +22,9 @@ DIV_OPEN_RE = re.compile(r"^:{3,}\s*\{(?P<attrs>[^}]*)\}\s*$")
 DIV_CLOSE_RE = re.compile(r"^:{3,}\s*$")
 SPAN_RE = re.compile(r"\[(?P<text>(?:\\.|[^\]\\])*)\]\{\.(?P<cls>[A-Za-z][\w-]*)\}")
 CAPTION_RE = re.compile(r"^Table:\s+(?P<caption>.+)$")
-HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)(?:\s+\{#(?P<id>[\w.:-]+)[^}]*\})?\s*$")
+HEADING_RE = re.compile(
+    r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)(?:\s+\{#(?P<id>[\w.:-]+)[^}]*\})?\s*$"
+)
 FENCE_RE = re.compile(r"^(```|~~~)")
 _UNESCAPE_RE = re.compile(r"\\([\\<>\[\]{}*_`#|])")
 
@@ -92,7 +94,11 @@ def to_site_markdown(markdown: str, *, shift: int = 0) -> SiteMarkdown:
             out += [caption.group("caption"), "{: .table-caption }"]
             continue
 
-        def span(match: re.Match[str]) -> str:
+        def span(
+            match: re.Match[str],
+            section: str = section,
+            section_anchor: str | None = section_anchor,
+        ) -> str:
             cls = match.group("cls")
             text = _span_text(match.group("text"))
             if cls == "insertion":

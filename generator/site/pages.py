@@ -28,6 +28,7 @@ from generator.resolve import ResolvedProtocol, fill_text, format_value
 from generator.site.convert import OpenInsertion, SiteMarkdown, to_site_markdown
 
 STYLESHEET = "assets/protocmc.css"
+MATRIX_TITLE = "Attribute \N{MULTIPLICATION SIGN} stage-gate matrix"
 CMC_DOCUMENT_TITLES = {"module3": "CMC Module 3 draft", "cmc-readiness": "CMC readiness"}
 
 
@@ -91,7 +92,7 @@ def _range(param: Parameter) -> str:
     lo = "" if param.minimum is None else format_value(param.minimum)
     hi = "" if param.maximum is None else format_value(param.maximum)
     if lo and hi:
-        return f"{lo} – {hi}"
+        return f"{lo} \N{EN DASH} {hi}"
     if lo:
         return f"≥ {lo}"
     if hi:
@@ -132,7 +133,9 @@ def resolve_products(patterns: list[Path], base: Path) -> list[Path]:
     found: list[Path] = []
     for pattern in patterns:
         full = pattern if pattern.is_absolute() else base / pattern
-        matches = sorted(Path(p) for p in glob.glob(str(full))) if glob.has_magic(str(full)) else [full]
+        matches = (
+            sorted(Path(p) for p in glob.glob(str(full))) if glob.has_magic(str(full)) else [full]
+        )
         for m in matches:
             path = m / "product.yaml" if m.is_dir() else m
             if path.resolve() not in [f.resolve() for f in found]:
@@ -187,8 +190,14 @@ def _protocol_frameworks(options: SiteOptions) -> list[LoadedFramework]:
     for fid in wanted:
         if fid not in installed:
             raise ProblemsError(
-                [Problem("PS001", f"unknown framework '{fid}' in the site options", None,
-                         f"available: {', '.join(sorted(installed))}")]
+                [
+                    Problem(
+                        "PS001",
+                        f"unknown framework '{fid}' in the site options",
+                        None,
+                        f"available: {', '.join(sorted(installed))}",
+                    )
+                ]
             )
         if not _is_protocol_framework(installed[fid]):
             continue
@@ -207,14 +216,14 @@ def _is_protocol_framework(folder: Path) -> bool:
 
 
 def _cmc_matrix_pages(env: ImmutableSandboxedEnvironment) -> list[SitePage]:
-    """The CMC attribute × stage-gate matrix, when the CMC framework provides one."""
+    """The CMC attribute-by-stage-gate matrix, when the CMC framework provides one."""
     cmc = _cmc_module()
     matrix_fn = getattr(cmc, "stage_gate_matrix", None) if cmc is not None else None
     if matrix_fn is None:
         return []
     matrix = matrix_fn()
     content = _render(env, "cmc-matrix.md.j2", matrix=matrix)
-    return [SitePage("cmc/stage-gate-matrix.md", content, "Attribute × stage-gate matrix", ("CMC",))]
+    return [SitePage("cmc/stage-gate-matrix.md", content, MATRIX_TITLE, ("CMC",))]
 
 
 def generate_pages(options: SiteOptions) -> list[SitePage]:
@@ -234,8 +243,14 @@ def generate_pages(options: SiteOptions) -> list[SitePage]:
         pages.append(
             SitePage(
                 f"framework/{fid}/index.md",
-                _render(env, "framework.md.j2", fw=fw.framework, elements=elements, usage=usage,
-                        by_section=_by_m11_section(elements)),
+                _render(
+                    env,
+                    "framework.md.j2",
+                    fw=fw.framework,
+                    elements=elements,
+                    usage=usage,
+                    by_section=_by_m11_section(elements),
+                ),
                 "Overview",
                 section,
             )
@@ -244,62 +259,118 @@ def generate_pages(options: SiteOptions) -> list[SitePage]:
             pages.append(
                 SitePage(
                     f"framework/{fid}/{element.id}.md",
-                    _render(env, "element.md.j2", fw=fw.framework, element=element,
-                            sources={s.id: s for s in fw.framework.sources},
-                            usage=usage.get(element.id, []), tags=_element_tags(element)),
+                    _render(
+                        env,
+                        "element.md.j2",
+                        fw=fw.framework,
+                        element=element,
+                        sources={s.id: s for s in fw.framework.sources},
+                        usage=usage.get(element.id, []),
+                        tags=_element_tags(element),
+                    ),
                     element.title,
                     section,
                 )
             )
         pages.append(
-            SitePage(f"framework/{fid}/sources.md",
-                     _render(env, "sources.md.j2", fw=fw.framework), "Sources", section)
+            SitePage(
+                f"framework/{fid}/sources.md",
+                _render(env, "sources.md.j2", fw=fw.framework),
+                "Sources",
+                section,
+            )
         )
 
     pages += _cmc_matrix_pages(env)
     if options.home:
-        home = _render(env, "home.md.j2", title=options.title, examples=examples, frameworks=frameworks)
+        home = _render(
+            env, "home.md.j2", title=options.title, examples=examples, frameworks=frameworks
+        )
         pages.insert(0, SitePage("index.md", home, "Home", ()))
 
     for ex in examples:
         section = ("Examples", ex.title)
         base = f"examples/{ex.slug}"
-        fw = ex.resolved.loaded_framework.framework
+        ex_fw = ex.resolved.loaded_framework.framework
         pages.append(
-            SitePage(f"{base}/index.md",
-                     _render(env, "example.md.j2", ex=ex, fw=fw, product=ex.resolved.product,
-                             documents=_document_list(ex)),
-                     "Overview", section)
+            SitePage(
+                f"{base}/index.md",
+                _render(
+                    env,
+                    "example.md.j2",
+                    ex=ex,
+                    fw=ex_fw,
+                    product=ex.resolved.product,
+                    documents=_document_list(ex),
+                ),
+                "Overview",
+                section,
+            )
         )
         pages.append(
-            SitePage(f"{base}/protocol.md",
-                     _render(env, "draft.md.j2", ex=ex, title="Protocol draft", kind="protocol",
-                             body=ex.protocol.markdown, tags=["Document: protocol"]),
-                     "Protocol draft", section)
+            SitePage(
+                f"{base}/protocol.md",
+                _render(
+                    env,
+                    "draft.md.j2",
+                    ex=ex,
+                    title="Protocol draft",
+                    kind="protocol",
+                    body=ex.protocol.markdown,
+                    tags=["Document: protocol"],
+                ),
+                "Protocol draft",
+                section,
+            )
         )
         for name, doc in ex.documents.items():
             title = CMC_DOCUMENT_TITLES.get(name, name)
             pages.append(
-                SitePage(f"{base}/{name}.md",
-                         _render(env, "draft.md.j2", ex=ex, title=title, kind=name,
-                                 body=doc.markdown, tags=[f"Document: {name}"]),
-                         title, section)
+                SitePage(
+                    f"{base}/{name}.md",
+                    _render(
+                        env,
+                        "draft.md.j2",
+                        ex=ex,
+                        title=title,
+                        kind=name,
+                        body=doc.markdown,
+                        tags=[f"Document: {name}"],
+                    ),
+                    title,
+                    section,
+                )
             )
         for rel, data in ex.assets.items():
             pages.append(SitePage(f"{base}/{rel}", data))
         pages.append(
-            SitePage(f"{base}/tailoring-register.md",
-                     _render(env, "register.md.j2", ex=ex, fw=fw,
-                             register=ex.resolved.tailoring_register,
-                             frameworks_published=[f.framework.id for f in frameworks]),
-                     "Tailoring register", section)
+            SitePage(
+                f"{base}/tailoring-register.md",
+                _render(
+                    env,
+                    "register.md.j2",
+                    ex=ex,
+                    fw=ex_fw,
+                    register=ex.resolved.tailoring_register,
+                    frameworks_published=[f.framework.id for f in frameworks],
+                ),
+                "Tailoring register",
+                section,
+            )
         )
     if examples:
         pages.append(
-            SitePage("placeholders.md",
-                     _render(env, "placeholders.md.j2", examples=examples,
-                             titles={"protocol": "Protocol draft", **CMC_DOCUMENT_TITLES}),
-                     "Open placeholders", ())
+            SitePage(
+                "placeholders.md",
+                _render(
+                    env,
+                    "placeholders.md.j2",
+                    examples=examples,
+                    titles={"protocol": "Protocol draft", **CMC_DOCUMENT_TITLES},
+                ),
+                "Open placeholders",
+                (),
+            )
         )
     pages.append(SitePage("tags.md", _render(env, "tags.md.j2"), "Tags", ()))
     return pages
@@ -308,7 +379,10 @@ def generate_pages(options: SiteOptions) -> list[SitePage]:
 def _document_list(ex: Example) -> list[tuple[str, str, int]]:
     """(page, title, open insertion points) for each draft of an example."""
     docs = [("protocol.md", "Protocol draft", len(ex.protocol.insertions))]
-    docs += [(f"{n}.md", CMC_DOCUMENT_TITLES.get(n, n), len(d.insertions)) for n, d in ex.documents.items()]
+    docs += [
+        (f"{n}.md", CMC_DOCUMENT_TITLES.get(n, n), len(d.insertions))
+        for n, d in ex.documents.items()
+    ]
     return docs
 
 
@@ -316,9 +390,10 @@ def _element_tags(element: Element) -> list[str]:
     tags = [f"Component: {element.component}"]
     gates = sorted({i.gate for i in element.starting_point.items if i.gate})
     tags += [f"Gate: {g}" for g in gates]
-    if element.evidence is Evidence.NEEDS_VERIFICATION or any(
-        i.evidence is Evidence.NEEDS_VERIFICATION for i in element.starting_point.items
-    ) or any(p.evidence is Evidence.NEEDS_VERIFICATION for p in element.starting_point.parameters.values()):
+    sp = element.starting_point
+    statuses = [element.evidence, *(i.evidence for i in sp.items)]
+    statuses += [p.evidence for p in sp.parameters.values()]
+    if Evidence.NEEDS_VERIFICATION in statuses:
         tags.append("Evidence: needs verification")
     return tags
 
@@ -353,7 +428,8 @@ def _element_usage(fw: LoadedFramework, examples: list[Example]) -> dict[str, li
         md = ex.protocol.markdown
         for eid, loaded in fw.elements.items():
             anchors = [
-                (n, m11_anchor(n)) for n in loaded.element.m11_sections
+                (n, m11_anchor(n))
+                for n in loaded.element.m11_sections
                 if f"{{#{m11_anchor(n)}}}" in md
             ]
             tailored = sum(1 for t in ex.resolved.tailoring_register if t.element_id == eid)

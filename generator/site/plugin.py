@@ -54,7 +54,7 @@ REQUIRED_EXTENSIONS: dict[str, dict[str, Any]] = {
 """Markdown extensions the generated pages need; added when mkdocs.yml does not list them."""
 
 
-class ProtocmcConfig(base.Config):
+class ProtocmcConfig(base.Config):  # type: ignore[no-untyped-call]
     products = c.ListOfItems(c.Type(str), default=[])
     framework_pages = c.Type(bool, default=True)
     frameworks = c.ListOfItems(c.Type(str), default=[])
@@ -80,7 +80,7 @@ def build_nav(pages: list[SitePage]) -> list[NavItem]:
     return nav
 
 
-class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):
+class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.pages: list[SitePage] = []
         self.products: list[Path] = []
@@ -104,7 +104,9 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):
                 f"{p.location}: {p.code}: {p.message}" if p.location else f"{p.code}: {p.message}"
                 for p in sorted_problems(exc.problems)
             ]
-            raise PluginError("protocmc: the site inputs have problems:\n  " + "\n  ".join(lines)) from None
+            raise PluginError(
+                "protocmc: the site inputs have problems:\n  " + "\n  ".join(lines)
+            ) from None
         self._ensure_extensions(config)
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)

@@ -1,0 +1,197 @@
+"""Load the CMC framework, its Module 3 layout and a product's CMC inputs (cmc.yaml + lot CSV)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from generator.cmc.lots import LotTable, load_lots
+from generator.load import LoadedDocument, load_yaml
+from generator.models.cmc import CmcFramework, CmcProduct, Module3Registry
+from generator.paths import FRAMEWORKS_DIR
+from generator.problems import Location, Problem, ProblemsError, did_you_mean
+from generator.resolve import ResolvedProtocol
+from generator.validate import validate
+
+FRAMEWORK_FILE = "cmc-framework.yaml"
+
+
+@dataclass(frozen=True)
+class LoadedCmcFramework:
+    framework: CmcFramework
+    document: LoadedDocument
+    registry: Module3Registry
+    registry_document: LoadedDocument
+    folder: Path
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.document.path.resolve(), self.registry_document.path.resolve()]
+
+
+@dataclass(frozen=True)
+class LoadedCmc:
+    """Everything the CMC stage reads for one product."""
+
+    loaded_framework: LoadedCmcFramework
+    product: CmcProduct
+    document: LoadedDocument
+    lots: LotTable
+
+    @property
+    def framework(self) -> CmcFramework:
+        return self.loaded_framework.framework
+
+    @property
+    def registry(self) -> Module3Registry:
+        return self.loaded_framework.registry
+
+
+def display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def available_cmc_frameworks(root: Path = FRAMEWORKS_DIR) -> dict[str, Path]:
+    return {p.name: p for p in sorted(root.iterdir()) if (p / FRAMEWORK_FILE).is_file()}
+
+
+@lru_cache(maxsize=8)
+def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
+    """Load cmc-framework.yaml and the Module 3 layout it names; check its source ids."""
+    doc = load_yaml(folder / FRAMEWORK_FILE, display=display(folder / FRAMEWORK_FILE))
+    framework = validate(doc, CmcFramework)
+    reg_path = folder / framework.module3_layout
+    if not reg_path.resolve().is_relative_to(folder.resolve()):
+        raise ProblemsError(
+            [Problem("CF002", "module3_layout must lie inside the framework folder", doc.location(("module3_layout",)))]
+        )
+    reg_doc = load_yaml(reg_path, display=display(reg_path))
+    registry = validate(reg_doc, Module3Registry)
+    problems: list[Problem] = []
+    known = {s.id for s in framework.sources}
+
+    def check(ids: list[str], where: tuple[str | int, ...], in_doc: LoadedDocument) -> None:
+        for i, sid in enumerate(ids):
+            if sid not in known:
+                problems.append(
+                    Problem(
+                        "CF001",
+                        f"unknown source '{sid}'",
+                        in_doc.location((*where, i)),
+                        did_you_mean(sid, known) or "add it to 'sources' of cmc-framework.yaml",
+                    )
+                )
+
+    for i, a in enumerate(framework.attributes):
+        check(a.sources, ("attributes", i, "sources"), doc)
+    for group in ("comparability_approaches", "stability_study_types", "raw_material_risk", "chain_of_identity"):
+        for i, t in enumerate(getattr(framework, group)):
+            check(t.sources, (group, i, "sources"), doc)
+    for i, g in enumerate(framework.gates):
+        check(g.sources, ("gates", i, "sources"), doc)
+    for i, m in enumerate(framework.method_statuses):
+        check(m.sources, ("method_statuses", i, "sources"), doc)
+    check(framework.analysis.sources, ("analysis", "sources"), doc)
+    check(registry.sources, ("sources",), reg_doc)
+    seen: set[str] = set()
+    for i, a in enumerate(framework.attributes):
+        if a.id in seen:
+            problems.append(Problem("CF003", f"duplicate attribute id '{a.id}'", doc.location(("attributes", i, "id"))))
+        seen.add(a.id)
+    keys: set[str] = set()
+    for i, s in enumerate(registry.sections):
+        if s.key in keys:
+            problems.append(Problem("CF003", f"duplicate section key '{s.key}'", reg_doc.location(("sections", i, "key"))))
+        keys.add(s.key)
+    if problems:
+        raise ProblemsError(problems)
+    return LoadedCmcFramework(framework, doc, registry, reg_doc, folder)
+
+
+def cmc_path(resolved: ResolvedProtocol) -> Path | None:
+    rel = resolved.product.cmc
+    return None if rel is None else (resolved.product_dir / rel)
+
+
+def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedCmc | None:
+    """Load the product's CMC inputs; None when the product has no `cmc:`."""
+    path = cmc_path(resolved)
+    if path is None:
+        return None
+    pdoc = resolved.product_document
+    where = pdoc.location(("cmc",))
+    base = resolved.product_dir.resolve()
+    if not path.resolve().is_relative_to(base):
+        raise ProblemsError(
+            [Problem("CM100", f"CMC file '{resolved.product.cmc}' lies outside the product's folder", where,
+                     "keep cmc.yaml inside the product repository")]
+        )
+    if not path.is_file():
+        raise ProblemsError(
+            [Problem("CM101", f"CMC file '{resolved.product.cmc}' does not exist", where,
+                     "create it (see examples/cd19-cart-lbcl/cmc.yaml) or remove 'cmc:'")]
+        )
+    doc = load_yaml(path, display=display(path))
+    product = validate(doc, CmcProduct)
+    name = product.framework.partition("@")[0]
+    frameworks = available_cmc_frameworks(root)
+    fw_where = doc.location(("framework",))
+    if name not in frameworks:
+        hint = did_you_mean(name, frameworks) or f"available: {', '.join(sorted(frameworks))}"
+        raise ProblemsError([Problem("CM102", f"unknown CMC framework '{name}'", fw_where, hint)])
+    loaded_fw = load_cmc_framework(frameworks[name])
+    wanted = product.framework.partition("@")[2].split(".")
+    have = loaded_fw.framework.version.split(".")
+    if have[: len(wanted)] != wanted:
+        raise ProblemsError(
+            [Problem("CM103", f"cmc.yaml pins {product.framework} but the installed framework is "
+                     f"{loaded_fw.framework.id}@{loaded_fw.framework.version}", fw_where,
+                     f"pin '{loaded_fw.framework.id}@{have[0]}' after reviewing the framework's changes")]
+        )
+    lots_path = path.parent / product.lots.file
+    lots_where = doc.location(("lots", "file"))
+    if not lots_path.resolve().is_relative_to(base):
+        raise ProblemsError(
+            [Problem("CM104", f"lot file '{product.lots.file}' lies outside the product's folder", lots_where)]
+        )
+    if not lots_path.is_file():
+        raise ProblemsError(
+            [Problem("CM105", f"lot file '{product.lots.file}' does not exist", lots_where,
+                     "create the CSV (header: lot_id,date,process_version,site,donor_type,use,<test ids>)")]
+        )
+    attributes = {a.id: a for a in loaded_fw.framework.attributes}
+    numeric = {s.id for s in product.specifications
+               if s.attribute in attributes and attributes[s.attribute].result_type == "numeric"}
+    qualitative = {s.id for s in product.specifications} - numeric
+    lots = load_lots(lots_path, display=display(lots_path), numeric_tests=numeric, qualitative_tests=qualitative)
+    return LoadedCmc(loaded_fw, product, doc, lots)
+
+
+def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list[Path]:
+    """cmc.yaml, the lot CSV and the CMC framework files, without validating them."""
+    path = cmc_path(resolved)
+    if path is None:
+        return []
+    files = [path.resolve()]
+    try:
+        doc = load_yaml(path, display=display(path))
+    except ProblemsError:
+        return files
+    data = doc.data if isinstance(doc.data, dict) else {}
+    lots = data.get("lots")
+    if isinstance(lots, dict) and isinstance(lots.get("file"), str):
+        files.append((path.parent / lots["file"]).resolve())
+    pin = data.get("framework")
+    if isinstance(pin, str):
+        folder = available_cmc_frameworks(root).get(pin.partition("@")[0])
+        if folder is not None:
+            files += sorted(p.resolve() for p in folder.rglob("*.yaml"))
+    return files
+
+
+def problem_location(doc: LoadedDocument, path: tuple[str | int, ...], *, key: bool = False) -> Location:
+    return doc.location(path, key=key)

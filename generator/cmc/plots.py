@@ -1,0 +1,94 @@
+"""Plots of lot values against limits: PNG for Word, SVG for the site; byte-reproducible.
+
+Clinical lots are filled blue circles, non-clinical lots hollow orange triangles; the current
+specification is a solid red line, the proposed tolerance interval a dashed grey line, and the
+span of the clinical lots a light blue band. Labels come from the caller (templates' words).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import rc_context  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from generator.cmc.analytics import TestAnalysis  # noqa: E402
+
+_RC = {
+    "svg.hashsalt": "protocmc",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "path.simplify": False,
+}
+
+
+@dataclass(frozen=True)
+class PlotLabels:
+    """Every word on a plot, supplied by the caller so no CMC wording lives here."""
+
+    title: str
+    y_axis: str
+    x_axis: str
+    clinical: str
+    non_clinical: str
+    specification: str
+    proposed: str
+    clinical_span: str
+
+
+def lot_plot(analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]) -> tuple[bytes, bytes]:
+    """(PNG bytes, SVG bytes) for one numeric test."""
+    with rc_context(_RC):
+        fig = Figure(figsize=(6.5, 3.6), dpi=150)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        points = analysis.points
+        xs = list(range(1, len(points) + 1))
+        clin = [(x, p.value) for x, p in zip(xs, points, strict=True) if p.clinical]
+        non = [(x, p.value) for x, p in zip(xs, points, strict=True) if not p.clinical]
+        if clin:
+            lo_c = min(v for _, v in clin)
+            hi_c = max(v for _, v in clin)
+            ax.axhspan(lo_c, hi_c, color="#cfe3f5", alpha=0.6, zorder=0, label=labels.clinical_span)
+        if clin:
+            ax.scatter([x for x, _ in clin], [v for _, v in clin], s=36, marker="o", color="#1f5fa8",
+                       edgecolors="#0b2f5a", linewidths=0.6, zorder=3, label=labels.clinical)
+        if non:
+            ax.scatter([x for x, _ in non], [v for _, v in non], s=40, marker="^", facecolors="none",
+                       edgecolors="#d9730d", linewidths=1.3, zorder=3, label=labels.non_clinical)
+        first_spec = True
+        for limit in spec_limits:
+            if limit is not None:
+                ax.axhline(limit, color="#c0392b", linewidth=1.6, zorder=2,
+                           label=labels.specification if first_spec else None)
+                first_spec = False
+        first_ti = True
+        for limit in analysis.interval:
+            if limit is not None:
+                ax.axhline(limit, color="#555555", linewidth=1.3, linestyle=(0, (5, 3)), zorder=2,
+                           label=labels.proposed if first_ti else None)
+                first_ti = False
+        ax.set_xticks(xs)
+        ax.set_xticklabels([p.lot_id for p in points], rotation=60, ha="right", fontsize=7)
+        ax.set_xlim(0.3, len(points) + 0.7)
+        ax.set_xlabel(labels.x_axis)
+        ax.set_ylabel(labels.y_axis)
+        ax.set_title(labels.title)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
+        ax.spines["top"].set_visible(False)
+        ax.spines["right"].set_visible(False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.42), ncol=3, frameon=False, fontsize=7.5)
+        fig.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.4)
+        png = io.BytesIO()
+        fig.savefig(png, format="png", metadata={"Software": None})
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg", metadata={"Date": None})
+    return png.getvalue(), svg.getvalue()
