@@ -1,0 +1,241 @@
+"""Entry points the protocol pipeline calls: CMC problems for `check`, CMC documents for `build`.
+
+- `cmc_problems(resolved)`: every CMC rule violation, located; [] when the product has no `cmc:`.
+- `cmc_outputs(resolved)`: the rendered `module3`, `cmc-readiness` and `specification-lifecycle`
+  documents plus figure assets (`figures/<test>.png` for Word, `figures/<test>.svg` for the site).
+- `cmc_input_files(resolved)`: every file the CMC stage reads, for the build fingerprint.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.cmc.analytics import (
+    GATES,
+    CmcAnalysis,
+    TestAnalysis,
+    analyse_cmc,
+    effective_criterion,
+)
+from generator.cmc.loader import LoadedCmc, input_files, load_cmc
+from generator.cmc.plots import PlotLabels, lot_plot
+from generator.cmc.rules import check_cmc
+from generator.load import load_yaml
+from generator.paths import TEMPLATES_DIR
+from generator.problems import Problem, ProblemsError, sorted_problems
+from generator.render import RenderedDocument, insertion, make_environment, render_template
+from generator.resolve import ResolvedProtocol
+
+TEMPLATES = {
+    "module3": "module3/module3.md.j2",
+    "cmc-readiness": "cmc/cmc-readiness.md.j2",
+    "specification-lifecycle": "cmc/specification-lifecycle.md.j2",
+}
+PLOT_LABELS_FILE = TEMPLATES_DIR / "cmc" / "plot-labels.yaml"
+BATCH_COLUMNS = 4
+
+
+@dataclass
+class CmcOutputs:
+    documents: dict[str, RenderedDocument] = field(default_factory=dict)
+    assets: dict[str, bytes] = field(default_factory=dict)
+
+
+def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
+    """All CMC rule violations for the product, located; empty when it has no `cmc:`."""
+    try:
+        cmc = load_cmc(resolved)
+    except ProblemsError as exc:
+        return sorted_problems(exc.problems)
+    if cmc is None:
+        return []
+    analysis = analyse_cmc(cmc.framework, cmc.product, cmc.lots)
+    return sorted_problems(check_cmc(cmc, analysis))
+
+
+def cmc_input_files(resolved: ResolvedProtocol) -> list[Path]:
+    """cmc.yaml, the lot CSV and the CMC framework files (empty without `cmc:`)."""
+    return input_files(resolved)
+
+
+def cmc_outputs(resolved: ResolvedProtocol) -> CmcOutputs:
+    """Render the CMC documents and figures; raises `ProblemsError` when the inputs have errors."""
+    cmc = load_cmc(resolved)
+    if cmc is None:
+        return CmcOutputs()
+    analysis = analyse_cmc(cmc.framework, cmc.product, cmc.lots)
+    errors = [p for p in check_cmc(cmc, analysis) if p.is_error]
+    if errors:
+        raise ProblemsError(sorted_problems(errors))
+    outputs = CmcOutputs()
+    figures = _figures(cmc, analysis, outputs.assets)
+    from generator.api import sponsor_templates
+
+    sponsor = sponsor_templates(resolved)
+    env = make_environment(sponsor)
+    context = cmc_context(resolved, cmc, analysis, figures)
+    for name, template in TEMPLATES.items():
+        outputs.documents[name] = render_template(env, template, context, sponsor_dir=sponsor)
+    return outputs
+
+
+def analyse(resolved: ResolvedProtocol) -> tuple[LoadedCmc, CmcAnalysis] | None:
+    """Loaded inputs and analysis (for tests and the site); None without `cmc:`."""
+    cmc = load_cmc(resolved)
+    if cmc is None:
+        return None
+    return cmc, analyse_cmc(cmc.framework, cmc.product, cmc.lots)
+
+
+def _figures(cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes]) -> dict[str, str]:
+    words = load_yaml(PLOT_LABELS_FILE).data
+    stage_title = {g.id: g.title for g in cmc.framework.gates}[cmc.product.stage]
+    figures: dict[str, str] = {}
+    for spec in cmc.product.specifications:
+        t = analysis.tests[spec.id]
+        if not t.numeric or not t.points:
+            continue
+        crit, _ = effective_criterion(spec, cmc.product.stage)
+        limits = crit.limits if crit is not None else (None, None)
+        unit = f" ({spec.unit})" if spec.unit else ""
+        labels = PlotLabels(
+            title=spec.title,
+            y_axis=f"{spec.title}{unit}",
+            x_axis=str(words["x_axis"]),
+            clinical=str(words["clinical"]),
+            non_clinical=str(words["non_clinical"]),
+            specification=f"{words['specification']} ({stage_title})",
+            proposed=str(words["proposed"]).format(
+                confidence=round(cmc.framework.analysis.confidence * 100),
+                coverage=round(cmc.framework.analysis.coverage * 100),
+            ),
+            clinical_span=str(words["clinical_span"]),
+        )
+        png, svg = lot_plot(t, labels, limits)
+        assets[f"figures/{spec.id}.png"] = png
+        assets[f"figures/{spec.id}.svg"] = svg
+        figures[spec.id] = f"figures/{spec.id}.png"
+    return figures
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number to `digits` significant figures, without exponent: 61.234 -> '61.2'."""
+    if value is None:
+        return "—"
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{decimals}f}"
+    return "0" if text in ("-0", "-0.0") else text
+
+
+def pct(value: float) -> str:
+    return f"{round(value * 100)} %"
+
+
+def cmc_context(
+    resolved: ResolvedProtocol, cmc: LoadedCmc, analysis: CmcAnalysis, figures: dict[str, str]
+) -> dict[str, Any]:
+    product = cmc.product
+    framework = cmc.framework
+    registry = cmc.registry
+    keys = [s.key for s in registry.sections]
+    children = {k: any(o.startswith(k + ".") for o in keys) for k in keys}
+    attributes = {a.id: a for a in framework.attributes}
+    methods = {m.id: m for m in product.methods}
+    sources = {s.id: s for s in framework.sources}
+
+    def heading(key: str, suffix: str = "") -> str:
+        s = registry.by_key()[key]
+        title = s.title.upper() if s.level == 1 else s.title
+        anchor = "m3-" + s.number.replace(".", "-").lower()
+        extra = f" {suffix}" if suffix else ""
+        return f"{'#' * s.level} {s.number} {title}{extra} {{#{anchor} .unnumbered}}"
+
+    def specs_for(material: str) -> list[dict[str, Any]]:
+        out = []
+        for spec in product.specifications:
+            if spec.material != material:
+                continue
+            crit, crit_gate = effective_criterion(spec, product.stage)
+            out.append(
+                {
+                    "spec": spec,
+                    "attribute": attributes.get(spec.attribute),
+                    "method": methods.get(spec.method),
+                    "criterion": crit,
+                    "criterion_gate": crit_gate,
+                    "analysis": analysis.tests[spec.id],
+                    "figure": figures.get(spec.id),
+                }
+            )
+        return out
+
+    def batch_tables(material: str) -> list[dict[str, Any]]:
+        tested = [
+            s for s in product.specifications
+            if s.material == material and any(s.id in lt.results or s.id in lt.texts for lt in cmc.lots.lots)
+        ]
+        tables = []
+        lots = sorted(cmc.lots.lots, key=lambda lt: (lt.date, lt.lot_id))
+        for start in range(0, len(tested), BATCH_COLUMNS):
+            chunk = tested[start : start + BATCH_COLUMNS]
+            rows = []
+            for lot in lots:
+                cells = []
+                for s in chunk:
+                    if s.id in lot.results:
+                        cells.append(lot.results[s.id].display)
+                    else:
+                        cells.append(lot.texts.get(s.id, "—"))
+                rows.append({"lot": lot, "cells": cells})
+            tables.append({"tests": chunk, "rows": rows})
+        return tables
+
+    return {
+        "cmc": product,
+        "framework": framework,
+        "registry": registry,
+        "m3": [
+            {"key": s.key, "number": s.number, "title": s.title, "level": s.level,
+             "has_children": children[s.key]}
+            for s in registry.sections
+        ],
+        "heading": heading,
+        "section_text": product.sections,
+        "insertion": insertion,
+        "gates": framework.gates,
+        "gate_ids": GATES,
+        "gate_title": {g.id: g.title for g in framework.gates},
+        "stage": product.stage,
+        "attributes": attributes,
+        "methods": methods,
+        "method_statuses": {m.id: m for m in framework.method_statuses},
+        "sources": sources,
+        "topics": {
+            "comparability": {t.id: t for t in framework.comparability_approaches},
+            "stability": {t.id: t for t in framework.stability_study_types},
+            "raw_material": {t.id: t for t in framework.raw_material_risk},
+            "chain_of_identity": {t.id: t for t in framework.chain_of_identity},
+        },
+        "specs_for": specs_for,
+        "batch_tables": batch_tables,
+        "lots": cmc.lots,
+        "analysis": analysis,
+        "tests": analysis.tests,
+        "readiness": analysis.readiness,
+        "lifecycle": analysis.lifecycle,
+        "figures": figures,
+        "fmt": fmt,
+        "pct": pct,
+        "product": resolved.product.product,
+        "tp": resolved.product.title_page,
+        "cmc_file": cmc.document.display,
+        "lots_file": cmc.lots.display,
+        "analysis_settings": framework.analysis,
+    }
+
+
