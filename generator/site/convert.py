@@ -5,7 +5,7 @@ renders them with Python-Markdown, so this module rewrites exactly those constru
 
 - `::: {.name}` … `:::`           → `<div class="pandoc-div name" markdown>` … `</div>` (md_in_html)
 - `[text]{.name}`                 → `<span class="name">text</span>`
-- `Table: caption` paragraph      → a paragraph with the class `table-caption` (attr_list)
+- `Table: caption` paragraph      → `<p class="table-caption" markdown>` (md_in_html)
 - headings are demoted by `shift` levels so the page can carry its own title.
 
 It also lists the open insertion points with the section that holds them, so the site can link
@@ -91,7 +91,7 @@ def to_site_markdown(markdown: str, *, shift: int = 0) -> SiteMarkdown:
             line = "#" * level + line[len(heading.group("hashes")) :]
         caption = CAPTION_RE.match(line)
         if caption:
-            out += [caption.group("caption"), "{: .table-caption }"]
+            out += ["", f'<p class="table-caption" markdown>{caption.group("caption")}</p>', ""]
             continue
 
         def span(

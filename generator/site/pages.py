@@ -288,6 +288,15 @@ def generate_pages(options: SiteOptions) -> list[SitePage]:
         )
         pages.insert(0, SitePage("index.md", home, "Home", ()))
 
+    if examples:
+        pages.append(
+            SitePage(
+                "examples/index.md",
+                _render(env, "examples.md.j2", examples=examples, titles=CMC_DOCUMENT_TITLES),
+                "Examples",
+                ("Examples",),
+            )
+        )
     for ex in examples:
         section = ("Examples", ex.title)
         base = f"examples/{ex.slug}"

@@ -31,7 +31,9 @@ ARGS = [
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"
+    ),
 ]
 
 
@@ -71,13 +73,27 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     problems: list[str] = []
-    pg.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    pg.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
     pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     pg.on(
         "request",
-        lambda req: None if req.url.startswith((base_url, "data:", "blob:")) else problems.append(f"off-site request: {req.url}"),
+        lambda req: (
+            None
+            if req.url.startswith((base_url, "data:", "blob:"))
+            else problems.append(f"off-site request: {req.url}")
+        ),
     )
-    pg.on("response", lambda resp: problems.append(f"HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None)
+    pg.on(
+        "response",
+        lambda resp: (
+            problems.append(f"HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None
+        ),
+    )
     yield pg
     context.close()
     assert problems == [], "\n".join(problems)
@@ -114,8 +130,15 @@ def test_element_page_from_the_framework_overview(page: Any, base_url: str) -> N
 def test_search_boin_and_follow_a_result(page: Any, base_url: str) -> None:
     page.goto(base_url)
     page.locator("label.md-search__icon, .md-search__form").first.click()
+    meta = page.locator(".md-search-result__meta")
+    page.wait_for_function(
+        "() => !document.querySelector('.md-search-result__meta')"
+        ".textContent.includes('Initializing')",
+        timeout=15_000,
+    )
+    assert "Initializing" not in meta.inner_text()
     box = page.locator("input.md-search__input")
-    box.fill("BOIN")
+    box.press_sequentially("BOIN", delay=50)
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(state="visible", timeout=15_000)
     assert results.count() >= 1
@@ -130,8 +153,9 @@ def test_search_boin_and_follow_a_result(page: Any, base_url: str) -> None:
 
 def test_example_protocol_draft(page: Any, base_url: str) -> None:
     page.goto(base_url)
-    nav = page.locator("nav.md-nav--primary")
-    nav.get_by_role("link", name="Protocol draft").first.click()
+    page.locator("article").get_by_role("link", name="Worked examples").click()
+    page.wait_for_url("**/examples/")
+    page.locator("article").get_by_role("link", name="Protocol draft").first.click()
     page.wait_for_url("**/examples/*/protocol/")
     article = page.locator("article")
     assert article.locator(".pandoc-div.title-page").is_visible()

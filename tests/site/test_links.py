@@ -19,7 +19,9 @@ class _Refs(HTMLParser):
                 continue
             if name == "id":
                 self.ids.add(value)
-            if (name == "href" and tag in ("a", "link")) or (name == "src" and tag in ("img", "script")):
+            if (name == "href" and tag in ("a", "link")) or (
+                name == "src" and tag in ("img", "script")
+            ):
                 self.refs.append(value)
 
 
