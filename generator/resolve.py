@@ -733,7 +733,13 @@ def _resolve_items(
         text = checked_fill(item_ov.text, values, document.location((*base, "items", n, "text")))
         prov = Provenance("product", document.display, where)
         record(f"item {item_id} (added)", "—", text, where, item_ov)
-        resolved.append(
+        # an added item joins its kind's group (after the last item of the same kind)
+        position = len(resolved)
+        if item_ov.kind is not None:
+            same = [n for n, r in enumerate(resolved) if r.kind == item_ov.kind]
+            position = same[-1] + 1 if same else position
+        resolved.insert(
+            position,
             ResolvedItem(
                 id=item_id,
                 text=text,

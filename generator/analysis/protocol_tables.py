@@ -128,6 +128,9 @@ def protocol_analysis(resolved: ResolvedProtocol) -> ProtocolAnalysis:
             phi1=phi1,
             phi2=phi2,
             cutoff_eliminate=cutoff,
+            # interval designs stop at a dose once it has this many participants (BOIN's
+            # n.earlystop); 3+3 caps itself at 6 per dose
+            n_earlystop=per_dose if design != "3+3" else None,
         )
         scenarios.append(ScenarioOC(name, oc, tuple(levels)))
 

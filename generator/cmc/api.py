@@ -170,6 +170,8 @@ def cmc_context(
                     "criterion_gate": crit_gate,
                     "analysis": analysis.tests[spec.id],
                     "figure": figures.get(spec.id),
+                    "n_text": sum(1 for lt in cmc.lots.lots if spec.id in lt.texts),
+                    "text_results": sorted({lt.texts[spec.id] for lt in cmc.lots.lots if spec.id in lt.texts}),
                 }
             )
         return out
