@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__
 from generator.analysis.m11_lint import lint_m11
@@ -20,6 +20,9 @@ from generator.render import RenderedDocument, make_environment, render_template
 from generator.resolve import ExplainEntry, ResolvedProtocol, resolve_product
 from generator.validate import validate
 from generator.writes import atomic_write_text
+
+if TYPE_CHECKING:
+    from generator.analysis.protocol_tables import ProtocolAnalysis
 
 PROTOCOL_TEMPLATE = "protocol/protocol.md.j2"
 
@@ -75,12 +78,19 @@ def sponsor_templates(resolved: ResolvedProtocol) -> Path | None:
         )
     if not target.is_dir():
         raise ProblemsError(
-            [Problem("PP002", f"templates folder '{rel}' does not exist", where, "create it or remove 'templates:'")]
+            [
+                Problem(
+                    "PP002",
+                    f"templates folder '{rel}' does not exist",
+                    where,
+                    "create it or remove 'templates:'",
+                )
+            ]
         )
     return target
 
 
-def template_context(resolved: ResolvedProtocol, analysis: dict[str, Any]) -> dict[str, Any]:
+def template_context(resolved: ResolvedProtocol, analysis: ProtocolAnalysis) -> dict[str, Any]:
     from generator.render import insertion
 
     product = resolved.product
@@ -116,17 +126,20 @@ def template_context(resolved: ResolvedProtocol, analysis: dict[str, Any]) -> di
     }
 
 
-def analyse(resolved: ResolvedProtocol) -> dict[str, Any]:
+def analyse(resolved: ResolvedProtocol) -> ProtocolAnalysis:
     """Computed tables for the templates (dose escalation, stopping boundaries)."""
-    from generator.analysis.protocol_tables import protocol_analysis
+    from generator.analysis.protocol_tables import analysis_key, protocol_analysis
+    from generator.cache import cached
 
-    return protocol_analysis(resolved)
+    return cached("protocol-analysis", analysis_key(resolved), lambda: protocol_analysis(resolved))
 
 
-def render_protocol(resolved: ResolvedProtocol, analysis: dict[str, Any]) -> RenderedDocument:
+def render_protocol(resolved: ResolvedProtocol, analysis: ProtocolAnalysis) -> RenderedDocument:
     sponsor = sponsor_templates(resolved)
     env = make_environment(sponsor)
-    return render_template(env, PROTOCOL_TEMPLATE, template_context(resolved, analysis), sponsor_dir=sponsor)
+    return render_template(
+        env, PROTOCOL_TEMPLATE, template_context(resolved, analysis), sponsor_dir=sponsor
+    )
 
 
 def check(path: Path, *, release: bool = False) -> CheckReport:

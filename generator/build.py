@@ -18,6 +18,8 @@ from typing import Any, Protocol
 from generator import __version__, api
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
+from generator.render import RenderedDocument
+from generator.resolve import ResolvedProtocol
 from generator.writes import atomic_write_bytes, atomic_write_text
 
 STAMP = ".protocmc-build.json"
@@ -34,7 +36,7 @@ class BuildResult:
     notes: list[Problem] = field(default_factory=list)
 
 
-def input_files(product_path: Path, resolved: api.ResolvedProtocol | None = None) -> list[Path]:
+def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) -> list[Path]:
     """Every file a build reads, in a stable order."""
     files = [product_path.resolve()]
     if resolved is not None:
@@ -48,7 +50,7 @@ def input_files(product_path: Path, resolved: api.ResolvedProtocol | None = None
     return files
 
 
-def _extra_inputs(resolved: api.ResolvedProtocol) -> list[Path]:
+def _extra_inputs(resolved: ResolvedProtocol) -> list[Path]:
     """Files the CMC stage reads (cmc.yaml, lot CSVs, the CMC framework)."""
     if resolved.product.cmc is None:
         return []
@@ -162,8 +164,8 @@ def build_product(
 
 
 def _extra_outputs(
-    resolved: api.ResolvedProtocol,
-) -> tuple[dict[str, api.RenderedDocument], dict[str, bytes]]:
+    resolved: ResolvedProtocol,
+) -> tuple[dict[str, RenderedDocument], dict[str, bytes]]:
     """CMC documents and their figures, when the product has CMC inputs."""
     if resolved.product.cmc is None:
         return {}, {}

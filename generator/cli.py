@@ -6,7 +6,7 @@ Exit codes: 0 clean, 1 problems in the inputs, 2 usage error.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from generator import __version__
+from generator.cli_calc import calc_app
 from generator.problems import Problem, ProblemsError, ProtocmcError, Severity, sorted_problems
 
 app = typer.Typer(
@@ -28,7 +29,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     md = "md"
     docx = "docx"
     all = "all"
@@ -130,7 +131,9 @@ def _formats(fmt: Format) -> tuple[str, ...]:
 @app.command()
 def explain(
     product: Annotated[Path, typer.Argument(help="The product file (or its folder).")],
-    path: Annotated[str, typer.Argument(help="Dotted path, e.g. elements.dlt.parameters.dlt_window_days")],
+    path: Annotated[
+        str, typer.Argument(help="Dotted path, e.g. elements.dlt.parameters.dlt_window_days")
+    ],
 ) -> None:
     """Show a value, where it came from, and the framework's starting point."""
     from generator import api
@@ -141,11 +144,18 @@ def explain(
     except ProtocmcError as exc:
         _fail(exc)
     out.print(f"{entry.path}", markup=False)
-    out.print(f"  value:          {format_value(entry.value) if not isinstance(entry.value, str) else entry.value.strip()}", markup=False)
+    out.print(
+        f"  value:          {format_value(entry.value) if not isinstance(entry.value, str) else entry.value.strip()}",
+        markup=False,
+    )
     out.print(f"  comes from:     {entry.provenance}", markup=False)
     if entry.starting_provenance is not None:
         start = entry.starting_value
-        shown = "—" if start is None else (start.strip() if isinstance(start, str) else format_value(start))
+        shown = (
+            "—"
+            if start is None
+            else (start.strip() if isinstance(start, str) else format_value(start))
+        )
         out.print(f"  starting point: {shown}", markup=False)
         out.print(f"  framework:      {entry.starting_provenance}", markup=False)
     if entry.note:
@@ -173,15 +183,7 @@ def version() -> None:
     out.print(f"protocmc {__version__}", markup=False)
 
 
-def _mount_optional() -> None:
-    try:
-        from generator.cli_calc import calc_app
-    except ImportError:
-        return
-    app.add_typer(calc_app, name="calc")
-
-
-_mount_optional()
+app.add_typer(calc_app, name="calc")
 
 
 def main() -> None:
@@ -194,7 +196,9 @@ def main() -> None:
 
 @app.command(hidden=True)
 def schemas(
-    folder: Annotated[Path, typer.Option("--out", help="Where to write the schemas.")] = Path("schemas"),
+    folder: Annotated[Path, typer.Option("--out", help="Where to write the schemas.")] = Path(
+        "schemas"
+    ),
 ) -> None:
     """Write the JSON Schemas (draft-07) of the YAML files, for editor autocomplete."""
     from generator.schemas import write_schemas

@@ -13,13 +13,22 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from generator.analysis import escalation, simulation, stopping, tolerance
+from generator.analysis import defaults
+from generator.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from generator.analysis import escalation, simulation, stopping, tolerance
+else:  # numpy and scipy load only when a calc command runs, keeping `protocmc` start-up fast
+    escalation = LazyModule("generator.analysis.escalation")
+    simulation = LazyModule("generator.analysis.simulation")
+    stopping = LazyModule("generator.analysis.stopping")
+    tolerance = LazyModule("generator.analysis.tolerance")
 from generator.problems import UsageError
 
 calc_app = typer.Typer(
@@ -341,8 +350,8 @@ def simulate_cmd(
     cohort_size: Annotated[str, typer.Option(metavar="INT")] = "3",
     max_n: Annotated[str | None, typer.Option(help="maximum sample size", metavar="INT")] = None,
     start_dose: Annotated[str, typer.Option(help="1-based", metavar="INT")] = "1",
-    trials: Annotated[str, typer.Option(metavar="INT")] = str(simulation.DEFAULT_TRIALS),
-    seed: Annotated[str, typer.Option(metavar="INT")] = str(simulation.DEFAULT_SEED),
+    trials: Annotated[str, typer.Option(metavar="INT")] = str(defaults.DEFAULT_TRIALS),
+    seed: Annotated[str, typer.Option(metavar="INT")] = str(defaults.DEFAULT_SEED),
     deescalation: Annotated[
         bool, typer.Option("--deescalation/--no-deescalation", help="3+3 variant")
     ] = True,
@@ -552,7 +561,7 @@ def limits_cmd(
     confidence: Annotated[str, typer.Option(help="confidence, gamma", metavar="NUMBER")] = "0.95",
     min_lots: Annotated[
         str, typer.Option(help="fewer lots than this: report results", metavar="INT")
-    ] = str(tolerance.DEFAULT_MIN_LOTS),
+    ] = str(defaults.DEFAULT_MIN_LOTS),
     fmt: FormatOpt = "text",
 ) -> None:
     """Candidate acceptance limits from lot values, with a normality check."""

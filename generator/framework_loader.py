@@ -84,7 +84,11 @@ def load_framework(folder: Path) -> LoadedFramework:
             continue
         if element.id in elements:
             problems.add(
-                Problem("PF010", f"duplicate element id '{element.id}'", doc.location(("elements", index)))
+                Problem(
+                    "PF010",
+                    f"duplicate element id '{element.id}'",
+                    doc.location(("elements", index)),
+                )
             )
         elements[element.id] = LoadedElement(element, edoc)
         problems.extend(_check_sources(element, edoc, source_ids))
@@ -98,11 +102,18 @@ def _check_sources(element: Element, doc: LoadedDocument, known: set[str]) -> li
         (("sources", i), s) for i, s in enumerate(element.sources)
     ]
     for name, p in element.starting_point.parameters.items():
-        cited += [(("starting_point", "parameters", name, "sources", i), s) for i, s in enumerate(p.sources)]
+        cited += [
+            (("starting_point", "parameters", name, "sources", i), s)
+            for i, s in enumerate(p.sources)
+        ]
     for n, item in enumerate(element.starting_point.items):
-        cited += [(("starting_point", "items", n, "sources", i), s) for i, s in enumerate(item.sources)]
+        cited += [
+            (("starting_point", "items", n, "sources", i), s) for i, s in enumerate(item.sources)
+        ]
     for n, table in enumerate(element.starting_point.tables):
-        cited += [(("starting_point", "tables", n, "sources", i), s) for i, s in enumerate(table.sources)]
+        cited += [
+            (("starting_point", "tables", n, "sources", i), s) for i, s in enumerate(table.sources)
+        ]
     for path, source in cited:
         if source not in known:
             out.append(

@@ -33,7 +33,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
 try:  # the optional C extension (ruamel.yaml[libyaml])
-    from ruamel.yaml.cyaml import CParser
+    from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - exercised only without the extension
     CParser = None
 
@@ -80,7 +80,9 @@ class LoadedDocument:
             probe = probe[:-1]
 
 
-def _problem(display: str, code: str, message: str, hint: str, line: int = 1, col: int = 1) -> Problem:
+def _problem(
+    display: str, code: str, message: str, hint: str, line: int = 1, col: int = 1
+) -> Problem:
     return Problem(code=code, message=message, location=Location(display, line, col), hint=hint)
 
 
@@ -148,7 +150,11 @@ def parse_yaml(text: str, *, display: str, path: Path | None = None) -> LoadedDo
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = (exc.problem or exc.context or "invalid YAML").strip()
         raise ProblemsError(
-            [_problem(display, "PY001", f"YAML syntax error: {what}", _syntax_hint(what), line, col)]
+            [
+                _problem(
+                    display, "PY001", f"YAML syntax error: {what}", _syntax_hint(what), line, col
+                )
+            ]
         ) from None
     except YAMLError as exc:
         raise ProblemsError([_problem(display, "PY001", f"YAML syntax error: {exc}", "")]) from None
@@ -219,7 +225,9 @@ def _build(text: str, doc: LoadedDocument) -> Any:
         elif top.pending_key is None:
             # A mapping key: must be a plain string (or number / bool written as text).
             if isinstance(value, dict | list):
-                raise fail("PY005", "a key must be a simple word", "use a plain word as the key", mark)
+                raise fail(
+                    "PY005", "a key must be a simple word", "use a plain word as the key", mark
+                )
             key = raw if raw is not None else str(value)
             if key in top.container:
                 raise fail(

@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
@@ -25,6 +26,7 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from generator.cache import jinja_bytecode_dir
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Location, Problem, ProblemsError
 from generator.resolve import format_value
@@ -45,8 +47,10 @@ def make_environment(sponsor_dir: Path | None = None) -> ImmutableSandboxedEnvir
     if sponsor_dir is not None:
         loaders.append(FileSystemLoader(str(sponsor_dir)))
     loaders += [shipped, PrefixLoader({"framework": shipped})]
+    bytecode_dir = jinja_bytecode_dir()
     env = ImmutableSandboxedEnvironment(
         loader=ChoiceLoader(loaders),
+        bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -92,7 +96,11 @@ def render_template(
                 Problem(
                     "PT001",
                     f"template syntax error: {exc.message}",
-                    Location(_template_display(exc.filename or exc.name or template_name, sponsor_dir), exc.lineno or 0, 1),
+                    Location(
+                        _template_display(exc.filename or exc.name or template_name, sponsor_dir),
+                        exc.lineno or 0,
+                        1,
+                    ),
                     "check the {% %} and {{ }} tags on this line",
                 )
             ]
@@ -143,7 +151,11 @@ def _template_display(filename: str, sponsor_dir: Path | None) -> str:
                 rel = path.resolve().relative_to(root.resolve())
             except (ValueError, OSError):
                 continue
-            return str(Path("templates") / rel) if root == TEMPLATES_DIR else str(Path(root.name) / rel)
+            return (
+                str(Path("templates") / rel)
+                if root == TEMPLATES_DIR
+                else str(Path(root.name) / rel)
+            )
     return filename
 
 

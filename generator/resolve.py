@@ -153,8 +153,6 @@ class ResolvedProtocol:
         return self.product_document.path.parent
 
 
-
-
 def format_value(value: Any) -> str:
     """How a parameter value reads in prose: 28, 0.3, 38.0 → '38', lists joined."""
     if isinstance(value, bool):
@@ -246,7 +244,7 @@ def resolve_product(
 
     problems.extend(_check_dose_levels(product, document))
     sources = {s.id: s for s in framework.framework.sources}
-    resolved = ResolvedProtocol(
+    protocol = ResolvedProtocol(
         loaded_framework=framework,
         product=product,
         product_document=document,
@@ -256,7 +254,7 @@ def resolve_product(
         sources=sources,
         explain_index=explain,
     )
-    return resolved, problems.items
+    return protocol, problems.items
 
 
 def _get(data: Any, path: tuple[str | int, ...]) -> Any:
@@ -287,7 +285,7 @@ def _check_dose_levels(product: Product, document: LoadedDocument) -> list[Probl
                 f"starting_level '{product.dose_escalation.starting_level}' is not a dose level id",
                 document.location(("dose_escalation", "starting_level")),
                 did_you_mean(product.dose_escalation.starting_level, seen)
-                or f"dose level ids: {', '.join(l.id for l in levels)}",
+                or f"dose level ids: {', '.join(level.id for level in levels)}",
             )
         )
     doses = [level.dose for level in levels]
@@ -518,7 +516,12 @@ def _resolve_element(
             )
 
     if ov.text is not None and text != starting_text:
-        record("starting-point text", starting_text, text, text_prov.location or Location(document.display))
+        record(
+            "starting-point text",
+            starting_text,
+            text,
+            text_prov.location or Location(document.display),
+        )
     for name, param in params.items():
         if param.tailored:
             unit = f" {param.unit}" if param.unit else ""
@@ -750,6 +753,6 @@ def _resolve_items(
                 sources=[],
                 provenance=prov,
                 status="added",
-            )
+            ),
         )
     return resolved, removed

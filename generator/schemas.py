@@ -41,7 +41,9 @@ def schema_for(model: type[BaseModel]) -> dict[str, Any]:
 def render_schemas() -> dict[str, str]:
     out: dict[str, str] = {}
     for name, model in {**SCHEMAS, **extra_schemas()}.items():
-        out[name] = json.dumps(schema_for(model), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        out[name] = (
+            json.dumps(schema_for(model), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        )
     return out
 
 

@@ -49,7 +49,12 @@ def problems_from_validation(
                 f"allowed keys here: {', '.join(sorted(known))}" if known else "remove this key"
             )
             problems.append(
-                Problem("PV010", f"unknown key '{key}' in {_parent(path)}", doc.location(path, key=True), hint)
+                Problem(
+                    "PV010",
+                    f"unknown key '{key}' in {_parent(path)}",
+                    doc.location(path, key=True),
+                    hint,
+                )
             )
             continue
         if kind == "missing":
@@ -66,9 +71,7 @@ def problems_from_validation(
         msg = err["msg"].removeprefix("Value error, ")
         hint = ""
         if kind == "string_type" and written is not None and _NUMBER_LIKE.match(written):
-            hint = (
-                f'you wrote {written}, which YAML reads as a number; put quotes around it: "{written}"'
-            )
+            hint = f'you wrote {written}, which YAML reads as a number; put quotes around it: "{written}"'
         elif kind == "string_type" and written in ("true", "false", "yes", "no", "null", "~"):
             hint = f'put quotes around it: "{written}"'
         elif kind == "literal_error":
@@ -112,12 +115,11 @@ def _yaml_path(loc: tuple[int | str, ...], data: Any) -> YamlPath:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
+        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
+            node = node[part]  # type: ignore[index]
         elif isinstance(node, dict) and isinstance(part, str):
             # a missing or extra key: keep it as the last element
             path.append(part)

@@ -12,9 +12,13 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from generator.lazy import LazyModule
+
+stats: Any = LazyModule("scipy.stats")  # imported on first use: keeps cached builds fast
 
 # Source keys the templates resolve to bibliography entries.
 SOURCE_3PLUS3 = "storer-1989"

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from generator.models.registry import SectionRegistry
 
-HEADING_RE = re.compile(r"^(?P<hashes>#{1,6}) (?P<number>\d+(?:\.\d+)*)\.? (?P<title>.+?)(?: \{[^}]*\})?\s*$")
+HEADING_RE = re.compile(
+    r"^(?P<hashes>#{1,6}) (?P<number>\d+(?:\.\d+)*)\.? (?P<title>.+?)(?: \{[^}]*\})?\s*$"
+)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,22 @@ def _num(value: Any) -> float:
     return float(value)
 
 
+def analysis_key(resolved: ResolvedProtocol) -> str:
+    """Everything `protocol_analysis` reads, as text: the key of its on-disk cache."""
+    product = resolved.product
+    return repr(
+        (
+            sorted(resolved.elements["dose-escalation"].p.items()),
+            sorted(resolved.elements["stopping-rules"].p.items()),
+            product.dose_escalation.model_dump(mode="json"),
+            product.overall_design.maximum_participants,
+            OC_TRIALS,
+            ESCALATION_PROBABILITY_RATES,
+            STOPPING_OC_RATES,
+        )
+    )
+
+
 def protocol_analysis(resolved: ResolvedProtocol) -> ProtocolAnalysis:
     esc = resolved.elements["dose-escalation"].p
     design = str(esc["design"])
@@ -93,22 +109,38 @@ def protocol_analysis(resolved: ResolvedProtocol) -> ProtocolAnalysis:
     escalation: EscalationAnalysis
     if design == "BOIN":
         escalation = EscalationAnalysis(
-            design, target, cohort, per_dose,
-            boin=boin_table(target, table_n, phi1=phi1, phi2=phi2, cutoff_eliminate=cutoff,
-                            min_n_eliminate=min_n),
+            design,
+            target,
+            cohort,
+            per_dose,
+            boin=boin_table(
+                target,
+                table_n,
+                phi1=phi1,
+                phi2=phi2,
+                cutoff_eliminate=cutoff,
+                min_n_eliminate=min_n,
+            ),
         )
     elif design in ("i3+3", "mTPI-2"):
         make = i3plus3_table if design == "i3+3" else mtpi2_table
         escalation = EscalationAnalysis(
-            design, target, cohort, per_dose,
+            design,
+            target,
+            cohort,
+            per_dose,
             interval=make(target, table_n, cutoff_eliminate=cutoff, min_n_eliminate=min_n),
         )
     else:
         escalation = EscalationAnalysis(
-            design, target, cohort, per_dose,
+            design,
+            target,
+            cohort,
+            per_dose,
             three_plus_three=three_plus_three_rules(allow_deescalation=True),
             escalation_probabilities=tuple(
-                (p, three_plus_three_escalation_probability(p)) for p in ESCALATION_PROBABILITY_RATES
+                (p, three_plus_three_escalation_probability(p))
+                for p in ESCALATION_PROBABILITY_RATES
             ),
         )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from generator.analysis.defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from generator.analysis.escalation import (
     SOURCE_3PLUS3,
     Action,
@@ -29,9 +30,6 @@ from generator.analysis.escalation import (
     i3plus3_table,
     mtpi2_table,
 )
-
-DEFAULT_SEED = 20150101
-DEFAULT_TRIALS = 10_000
 
 DESIGNS = ("3+3", "BOIN", "i3+3", "mTPI-2")
 _ALIASES = {

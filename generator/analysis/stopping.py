@@ -10,11 +10,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from generator.analysis.escalation import check_positive_int, check_probability
+from generator.lazy import LazyModule
+
+stats: Any = LazyModule("scipy.stats")  # imported on first use: keeps cached builds fast
 
 SOURCE_BAYES = "thall-simon-estey-1995"
 SOURCE_POCOCK = "ivanova-qaqish-schell-2005"

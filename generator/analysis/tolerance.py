@@ -30,7 +30,8 @@ SOURCE_AD = "anderson-darling"
 
 # Reference cmc-module3 (d): at n <= 5 data-derived limits are not credible; n ~ 10-15 is
 # where provisional numeric limits become reasonable.
-DEFAULT_MIN_LOTS = 10
+from generator.analysis.defaults import DEFAULT_MIN_LOTS
+
 DEFAULT_MIN_N_NORMALITY = 8
 
 FloatArray = npt.NDArray[np.float64]

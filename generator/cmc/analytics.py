@@ -85,6 +85,16 @@ class TestAnalysis:
     excluded: tuple[str, ...]
     proposal: LimitsProposal | None
     coverage: Coverage | None
+    coverage_relevant: bool = False
+    """True when the planning gate expects a data-derived limit, so narrow coverage matters."""
+
+    @property
+    def flag_coverage(self) -> bool:
+        return self.coverage_relevant and self.coverage is not None and self.coverage.narrow
+
+    @property
+    def n_censored(self) -> int:
+        return sum(1 for p in self.points if p.censored)
 
     @property
     def n(self) -> int:
@@ -131,11 +141,13 @@ def coverage_of(
     basis: str,
     threshold: float,
 ) -> Coverage | None:
-    """Fraction of the range [lower, upper] spanned by clinical lots.
+    """Fraction of the range [lower, upper] that clinical lots support (None without clinical lots).
 
-    An open side of a one-sided range is closed at the most extreme lot value, so an NLT limit
-    L gives the range [L, max of all lots]. The unsupported parts are the pieces of the range
-    outside the clinical span.
+    Two-sided: the clinical span (min to max of clinical lots, clipped to the range) over the
+    range. One-sided: the open side is closed at the most extreme lot of all lots (NLT L gives
+    [L, max]), and clinical support is measured from that far end towards the limit only, so
+    the fraction is (max - clinical min) / (max - L) for NLT and (clinical max - min) / (U - min)
+    for NMT. The unsupported parts are the pieces of the range no clinical lot reached.
     """
     if not points or (lower is None and upper is None):
         return None
@@ -146,8 +158,9 @@ def coverage_of(
         return None
     clinical = [p.value for p in points if p.clinical]
     if not clinical:
-        return Coverage(basis, lo, hi, None, None, 0.0, threshold, ((lo, hi),))
-    c_lo, c_hi = max(min(clinical), lo), min(max(clinical), hi)
+        return None  # nothing to compare yet (e.g. before the first clinical lot)
+    c_lo = max(min(clinical), lo) if lower is not None else lo
+    c_hi = min(max(clinical), hi) if upper is not None else hi
     span = max(0.0, c_hi - c_lo)
     gaps: list[tuple[float, float]] = []
     if c_lo > lo:
@@ -188,13 +201,12 @@ def analyse_test(
         )
         threshold = framework.analysis.clinical_coverage_threshold
         ti = next((lim for lim in proposal.limits if lim.method == "tolerance-interval"), None)
-        if proposal.outcome == "numeric-limits" and ti is not None:
+        crit, _ = effective_criterion(spec, planning)
+        if crit is not None and crit.is_numeric:
+            lo, hi = crit.limits
+            coverage = coverage_of(points, lo, hi, basis="specification", threshold=threshold)
+        elif proposal.outcome == "numeric-limits" and ti is not None:
             coverage = coverage_of(points, ti.lower, ti.upper, basis="proposed", threshold=threshold)
-        else:
-            crit, _ = effective_criterion(spec, product.stage)
-            if crit is not None and crit.is_numeric:
-                lo, hi = crit.limits
-                coverage = coverage_of(points, lo, hi, basis="specification", threshold=threshold)
     return TestAnalysis(
         spec=spec,
         attribute=attribute,
@@ -206,6 +218,9 @@ def analyse_test(
         excluded=skipped,
         proposal=proposal,
         coverage=coverage,
+        coverage_relevant=expectation is not None
+        and expectation.criterion == "limit-required"
+        and expectation.min_lots_for_limit is not None,
     )
 
 
@@ -298,6 +313,8 @@ def readiness(
                 and analysis is not None
                 and analysis.coverage is not None
                 and analysis.coverage.narrow
+                and exp.criterion == "limit-required"
+                and exp.min_lots_for_limit is not None
             ):
                 risk.append("narrow-clinical-coverage")
             if attr.evidence.value == "needs-verification":

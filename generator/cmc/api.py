@@ -16,7 +16,6 @@ from typing import Any
 from generator.cmc.analytics import (
     GATES,
     CmcAnalysis,
-    TestAnalysis,
     analyse_cmc,
     effective_criterion,
 )
@@ -129,7 +128,9 @@ def fmt(value: float | None, digits: int = 3) -> str:
         return f"{value:g}"
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
     text = f"{value:.{decimals}f}"
-    return "0" if text in ("-0", "-0.0") else text
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def pct(value: float) -> str:

@@ -14,11 +14,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from generator.cmc.analytics import TestAnalysis  # noqa: E402
+from generator.cmc.analytics import TestAnalysis
 
 _RC = {
     "svg.hashsalt": "protocmc",
@@ -47,7 +47,7 @@ class PlotLabels:
 def lot_plot(analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]) -> tuple[bytes, bytes]:
     """(PNG bytes, SVG bytes) for one numeric test."""
     with rc_context(_RC):
-        fig = Figure(figsize=(6.5, 3.6), dpi=150)
+        fig = Figure(figsize=(6.5, 4.2), dpi=150)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
         points = analysis.points
@@ -85,8 +85,10 @@ def lot_plot(analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[floa
         ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
         ax.spines["top"].set_visible(False)
         ax.spines["right"].set_visible(False)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.42), ncol=3, frameon=False, fontsize=7.5)
-        fig.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.4)
+        ax.margins(y=0.12)
+        handles, names = ax.get_legend_handles_labels()
+        fig.legend(handles, names, loc="lower center", ncol=2, frameon=False, fontsize=7.5)
+        fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.36)
         png = io.BytesIO()
         fig.savefig(png, format="png", metadata={"Software": None})
         svg = io.BytesIO()

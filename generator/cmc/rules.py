@@ -6,7 +6,13 @@ that resolve); warnings are risks the readiness report explains (few lots, narro
 
 from __future__ import annotations
 
-from generator.cmc.analytics import GATES, CmcAnalysis, effective_criterion, gates_through, method_rank
+from generator.cmc.analytics import (
+    GATES,
+    CmcAnalysis,
+    effective_criterion,
+    gates_through,
+    method_rank,
+)
 from generator.cmc.loader import LoadedCmc
 from generator.models.cmc import METHOD_STATUS_ORDER
 from generator.problems import Location, Problem, Severity, did_you_mean
@@ -89,7 +95,7 @@ def check_cmc(cmc: LoadedCmc, analysis: CmcAnalysis) -> list[Problem]:
                     doc.location(("specifications", i, "stages", gate, "comparator")),
                     "justify the limit from safety, clinical experience or platform data, or use "
                     "'report results' where acceptable", Severity.WARNING)
-        if t is not None and t.coverage is not None and t.coverage.narrow:
+        if t is not None and t.coverage is not None and t.flag_coverage:
             add("CM071",
                 f"clinical lots span {t.coverage.fraction:.0%} of the {t.coverage.basis} range for '{spec.id}' "
                 f"({t.coverage.range_lower:.4g} to {t.coverage.range_upper:.4g})",

@@ -38,8 +38,8 @@ from xml.sax.saxutils import escape
 
 from generator.export.layout import PLACEHOLDERS
 from generator.paths import TEMPLATES_DIR
-from generator.writes import source_date_epoch
 from generator.problems import Location, Problem, ProblemsError, ProtocmcError, Severity
+from generator.writes import source_date_epoch
 
 MIN_PANDOC = (3, 1)
 DOCX_DIR = TEMPLATES_DIR / "docx"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -22,7 +22,7 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=False)
 
 
-class Evidence(str, Enum):
+class Evidence(StrEnum):
     """Whether a fact was checked against its cited source."""
 
     VERIFIED = "verified"

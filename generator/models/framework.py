@@ -105,14 +105,19 @@ class GradingTable(StrictModel):
 class StartingPoint(StrictModel):
     """The structural starting point shared across programs."""
 
-    text: Text = Field(description="The default protocol text; may use {{ parameter }} placeholders.")
+    text: Text = Field(
+        description="The default protocol text; may use {{ parameter }} placeholders."
+    )
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
     items: list[Item] = Field(default_factory=list)
     tables: list[GradingTable] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StartingPoint:
-        for what, ids in (("item", [i.id for i in self.items]), ("table", [t.id for t in self.tables])):
+        for what, ids in (
+            ("item", [i.id for i in self.items]),
+            ("table", [t.id for t in self.tables]),
+        ):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"duplicate {what} id(s): {', '.join(dupes)}")

@@ -8,9 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from generator.models.common import Identifier, ParameterValue, StrictModel, Text
 
-FrameworkPin = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*@\d+(\.\d+){0,2}$")
-]
+FrameworkPin = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*@\d+(\.\d+){0,2}$")]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 

@@ -29,7 +29,11 @@ from generator.site.convert import OpenInsertion, SiteMarkdown, to_site_markdown
 
 STYLESHEET = "assets/protocmc.css"
 MATRIX_TITLE = "Attribute \N{MULTIPLICATION SIGN} stage-gate matrix"
-CMC_DOCUMENT_TITLES = {"module3": "CMC Module 3 draft", "cmc-readiness": "CMC readiness"}
+CMC_DOCUMENT_TITLES = {
+    "module3": "Module 3 (CMC) draft",
+    "cmc-readiness": "CMC readiness report",
+    "specification-lifecycle": "Specification lifecycle",
+}
 
 
 @dataclass(frozen=True)
@@ -143,27 +147,41 @@ def resolve_products(patterns: list[Path], base: Path) -> list[Path]:
     return found
 
 
-def _cmc_module() -> Any | None:
+def _optional(module: str) -> Any | None:
+    """A module of the CMC stage, or None when this installation has no CMC stage."""
     try:
-        return importlib.import_module("generator.cmc")
+        return importlib.import_module(module)
     except ImportError:
         return None
 
 
 def _cmc_documents(resolved: ResolvedProtocol) -> tuple[dict[str, str], dict[str, bytes]]:
-    """The product's CMC drafts and figures, when the CMC stage is installed and used."""
-    cmc = _cmc_module()
-    if cmc is None or resolved.product.cmc is None or not hasattr(cmc, "cmc_outputs"):
+    """The product's CMC drafts and their figures, when the CMC stage is installed and used.
+
+    Figures are published as SVG where the CMC stage provides one (`figures/x.png` in the
+    Markdown becomes `figures/x.svg`); only figures a draft refers to are published.
+    """
+    cmc = _optional("generator.cmc.api")
+    if cmc is None or resolved.product.cmc is None:
         return {}, {}
     outputs = cmc.cmc_outputs(resolved)
+    raw_assets: dict[str, bytes] = dict(getattr(outputs, "assets", {}) or {})
     documents: dict[str, str] = {}
     for name, doc in sorted(getattr(outputs, "documents", {}).items()):
-        documents[str(name)] = doc if isinstance(doc, str) else str(doc.markdown)
-    assets: dict[str, bytes] = {}
-    raw_assets = getattr(outputs, "assets", {}) or {}
-    for name, data in sorted(raw_assets.items()):
-        assets[str(name)] = data if isinstance(data, bytes) else str(data).encode("utf-8")
+        markdown = doc if isinstance(doc, str) else str(doc.markdown)
+        documents[str(name)] = IMAGE_RE.sub(lambda m: _prefer_svg(m, raw_assets), markdown)
+    used = {m.group("src") for md in documents.values() for m in IMAGE_RE.finditer(md)}
+    assets = {name: raw_assets[name] for name in sorted(used) if name in raw_assets}
     return documents, assets
+
+
+IMAGE_RE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)")
+
+
+def _prefer_svg(match: re.Match[str], assets: dict[str, bytes]) -> str:
+    src = match.group("src")
+    svg = re.sub(r"\.png$", ".svg", src)
+    return f"![{match.group('alt')}]({svg})" if svg in assets else match.group(0)
 
 
 def load_example(path: Path) -> Example:
@@ -185,9 +203,13 @@ def _protocol_frameworks(options: SiteOptions) -> list[LoadedFramework]:
     if not options.framework_pages:
         return []
     installed = available_frameworks()
+    loader = _optional("generator.cmc.loader")
+    cmc_ids = set(loader.available_cmc_frameworks()) if loader is not None else set()
     wanted = options.frameworks or sorted(installed)
     loaded: list[LoadedFramework] = []
     for fid in wanted:
+        if fid in cmc_ids and fid not in installed:
+            continue
         if fid not in installed:
             raise ProblemsError(
                 [
@@ -195,7 +217,7 @@ def _protocol_frameworks(options: SiteOptions) -> list[LoadedFramework]:
                         "PS001",
                         f"unknown framework '{fid}' in the site options",
                         None,
-                        f"available: {', '.join(sorted(installed))}",
+                        f"available: {', '.join(sorted(set(installed) | cmc_ids))}",
                     )
                 ]
             )
@@ -206,24 +228,24 @@ def _protocol_frameworks(options: SiteOptions) -> list[LoadedFramework]:
 
 
 def _is_protocol_framework(folder: Path) -> bool:
-    """A protocol framework lists element files; the CMC framework has its own loader."""
-    cmc = _cmc_module()
-    check = getattr(cmc, "is_cmc_framework", None) if cmc is not None else None
-    if check is not None:
-        return not bool(check(folder))
+    """A protocol framework lists element files (other framework kinds have their own pages)."""
     text = (folder / "framework.yaml").read_text("utf-8")
     return re.search(r"^elements:", text, re.MULTILINE) is not None
 
 
-def _cmc_matrix_pages(env: ImmutableSandboxedEnvironment) -> list[SitePage]:
-    """The CMC attribute-by-stage-gate matrix, when the CMC framework provides one."""
-    cmc = _cmc_module()
-    matrix_fn = getattr(cmc, "stage_gate_matrix", None) if cmc is not None else None
-    if matrix_fn is None:
+def _cmc_matrix_pages(env: ImmutableSandboxedEnvironment, wanted: list[str]) -> list[SitePage]:
+    """The attribute-by-stage-gate matrix of each installed CMC framework (if any)."""
+    loader = _optional("generator.cmc.loader")
+    if loader is None:
         return []
-    matrix = matrix_fn()
-    content = _render(env, "cmc-matrix.md.j2", matrix=matrix)
-    return [SitePage("cmc/stage-gate-matrix.md", content, MATRIX_TITLE, ("CMC",))]
+    pages: list[SitePage] = []
+    for fid, folder in sorted(loader.available_cmc_frameworks().items()):
+        if wanted and fid not in wanted:
+            continue
+        fw = loader.load_cmc_framework(folder).framework
+        content = _render(env, "cmc-matrix.md.j2", fw=fw)
+        pages.append(SitePage(f"cmc/{fid}/index.md", content, MATRIX_TITLE, ("CMC",)))
+    return pages
 
 
 def generate_pages(options: SiteOptions) -> list[SitePage]:
@@ -281,7 +303,8 @@ def generate_pages(options: SiteOptions) -> list[SitePage]:
             )
         )
 
-    pages += _cmc_matrix_pages(env)
+    if options.framework_pages:
+        pages += _cmc_matrix_pages(env, options.frameworks)
     if options.home:
         home = _render(
             env, "home.md.j2", title=options.title, examples=examples, frameworks=frameworks

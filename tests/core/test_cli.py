@@ -26,7 +26,9 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
-def test_build_example_writes_m11_protocol_in_both_formats(example: Path, tmp_path: Path, cli: Run) -> None:
+def test_build_example_writes_m11_protocol_in_both_formats(
+    example: Path, tmp_path: Path, cli: Run
+) -> None:
     out = tmp_path / "out"
     result = cli("build", example / "product.yaml", "-o", out)
     assert result.exit_code == 0, result.output
@@ -39,7 +41,9 @@ def test_build_example_writes_m11_protocol_in_both_formats(example: Path, tmp_pa
     assert sum(1 for n, _ in expected if "." not in n) == 14
 
 
-def test_second_build_is_byte_identical_and_noop_rebuild_is_skipped(tmp_path: Path, cli: Run) -> None:
+def test_second_build_is_byte_identical_and_noop_rebuild_is_skipped(
+    tmp_path: Path, cli: Run
+) -> None:
     product = EXAMPLES[0] / "product.yaml"
     first, second = tmp_path / "a", tmp_path / "b"
     assert cli("build", product, "-o", first).exit_code == 0
@@ -55,22 +59,35 @@ def test_second_build_is_byte_identical_and_noop_rebuild_is_skipped(tmp_path: Pa
 def test_format_md_writes_only_markdown(tmp_path: Path, minimal_product: Path, cli: Run) -> None:
     result = cli("build", minimal_product, "-o", tmp_path / "o", "--format", "md")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [".protocmc-build.json", "protocol.md"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        ".protocmc-build.json",
+        "protocol.md",
+    ]
 
 
 BAD_INPUTS: dict[str, tuple[Callable[[str], str], str, str]] = {
-    "malformed-yaml": (lambda t: t.replace("  phase: Phase 1", "  phase: [Phase 1"), "PY001", ":10:"),
+    "malformed-yaml": (
+        lambda t: t.replace("  phase: Phase 1", "  phase: [Phase 1"),
+        "PY001",
+        ":10:",
+    ),
     "unknown-key": (lambda t: t.replace("  sponsor_name:", "  sponsor_nam:"), "PV010", ":10:3:"),
-    "wrong-type": (lambda t: t.replace("number_of_arms: 1", "number_of_arms: [1]"), "PV020", ":18:19:"),
+    "wrong-type": (
+        lambda t: t.replace("number_of_arms: 1", "number_of_arms: [1]"),
+        "PV020",
+        ":18:19:",
+    ),
     "missing-justification": (
         lambda t: t + "tailoring:\n  dlt:\n    parameters:\n      dlt_window_days: 35\n",
         "PR010",
         ":50:24:",
     ),
     "out-of-range": (
-        lambda t: t
-        + "tailoring:\n  dlt:\n    parameters:\n      dlt_window_days: 60\n"
-        + "    justification: x\n",
+        lambda t: (
+            t
+            + "tailoring:\n  dlt:\n    parameters:\n      dlt_window_days: 60\n"
+            + "    justification: x\n"
+        ),
         "PR003",
         ":50:24:",
     ),
@@ -93,7 +110,9 @@ def test_bad_input_exits_1_located_with_hint_and_writes_nothing(
     assert not out.exists()
 
 
-def test_failed_build_leaves_previous_outputs_intact(minimal_product: Path, tmp_path: Path, cli: Run) -> None:
+def test_failed_build_leaves_previous_outputs_intact(
+    minimal_product: Path, tmp_path: Path, cli: Run
+) -> None:
     out = tmp_path / "out"
     assert cli("build", minimal_product, "-o", out, "--format", "md").exit_code == 0
     before = digest(out)
@@ -103,10 +122,16 @@ def test_failed_build_leaves_previous_outputs_intact(minimal_product: Path, tmp_
 
 
 def sponsor_product(minimal_product: Path, template_text: str | None = None) -> Path:
-    shutil.copytree(FIXTURES / "sponsor-override" / "templates", minimal_product.parent / "templates")
+    shutil.copytree(
+        FIXTURES / "sponsor-override" / "templates", minimal_product.parent / "templates"
+    )
     if template_text is not None:
-        (minimal_product.parent / "templates" / "protocol" / "protocol.md.j2").write_text(template_text, "utf-8")
-    minimal_product.write_text(minimal_product.read_text("utf-8") + "templates: templates\n", "utf-8")
+        (minimal_product.parent / "templates" / "protocol" / "protocol.md.j2").write_text(
+            template_text, "utf-8"
+        )
+    minimal_product.write_text(
+        minimal_product.read_text("utf-8") + "templates: templates\n", "utf-8"
+    )
     return minimal_product
 
 
@@ -149,7 +174,9 @@ def test_sandbox_blocks_dunder_access(minimal_product: Path, cli: Run) -> None:
 
 
 def test_templates_folder_cannot_escape_product_folder(minimal_product: Path, cli: Run) -> None:
-    minimal_product.write_text(minimal_product.read_text("utf-8") + "templates: ../../..\n", "utf-8")
+    minimal_product.write_text(
+        minimal_product.read_text("utf-8") + "templates: ../../..\n", "utf-8"
+    )
     result = cli("check", minimal_product)
     assert result.exit_code == 1 and "PP001" in result.stderr
 
@@ -170,7 +197,9 @@ def test_explain_shows_value_origin_and_starting_point(cli: Run) -> None:
     assert unknown.exit_code == 1 and "did you mean" in unknown.stderr
 
 
-def test_new_creates_a_starter_that_checks_clean(tmp_path: Path, cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_creates_a_starter_that_checks_clean(
+    tmp_path: Path, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = cli("new", "my-product")
     assert result.exit_code == 0, result.output

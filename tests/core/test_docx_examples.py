@@ -22,12 +22,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, api.ResolvedP
     return out / "protocol.docx", resolved
 
 
-def test_header_footer_carry_protocol_id_version_and_status(built: tuple[Path, api.ResolvedProtocol]) -> None:
+def test_header_footer_carry_protocol_id_version_and_status(
+    built: tuple[Path, api.ResolvedProtocol],
+) -> None:
     path, resolved = built
     document = docx.Document(str(path))
     tp = resolved.product.title_page
     header = " ".join(p.text for s in document.sections for p in s.header.paragraphs)
-    header += " ".join(c.text for s in document.sections for t in s.header.tables for r in t.rows for c in r.cells)
+    header += " ".join(
+        c.text for s in document.sections for t in s.header.tables for r in t.rows for c in r.cells
+    )
     assert tp.sponsor_protocol_id in header
     assert tp.version in header
     assert "DRAFT" in header
@@ -37,9 +41,15 @@ def test_headings_use_numbered_heading_styles_without_literal_numbers(
     built: tuple[Path, api.ResolvedProtocol],
 ) -> None:
     document = docx.Document(str(built[0]))
-    headings = [p for p in document.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
+    headings = [
+        p for p in document.paragraphs if p.style is not None and p.style.name.startswith("Heading")
+    ]
     level1 = [p.text for p in headings if p.style.name == "Heading 1"]
-    assert level1[:3] == ["PROTOCOL SUMMARY", "INTRODUCTION", "TRIAL OBJECTIVES AND ASSOCIATED ESTIMANDS"]
+    assert level1[:3] == [
+        "PROTOCOL SUMMARY",
+        "INTRODUCTION",
+        "TRIAL OBJECTIVES AND ASSOCIATED ESTIMANDS",
+    ]
     assert len(level1) == 14
     assert not any(re.match(r"^\d+(\.\d+)* ", p.text) for p in headings)
 

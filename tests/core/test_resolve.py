@@ -14,7 +14,9 @@ def resolve(path: Path) -> tuple[ResolvedProtocol, list[str]]:
     return resolved, [p.format() for p in problems]
 
 
-def test_no_overrides_means_framework_values_with_framework_provenance(minimal_product: Path) -> None:
+def test_no_overrides_means_framework_values_with_framework_provenance(
+    minimal_product: Path,
+) -> None:
     resolved, problems = resolve(minimal_product)
     assert problems == []
     window = resolved.elements["dlt"].parameters["dlt_window_days"]
@@ -22,7 +24,9 @@ def test_no_overrides_means_framework_values_with_framework_provenance(minimal_p
     assert window.provenance.origin == "framework"
     assert window.provenance.label == "early-phase-cell-therapy@1.0.0 › dlt"
     assert window.provenance.location is not None
-    assert window.provenance.location.file == "frameworks/early-phase-cell-therapy/elements/dlt.yaml"
+    assert (
+        window.provenance.location.file == "frameworks/early-phase-cell-therapy/elements/dlt.yaml"
+    )
     assert window.provenance.location.line > 1
     assert resolved.tailoring_register == []
 
@@ -49,7 +53,11 @@ def test_parameter_override_keeps_product_location_and_enters_register(
     assert window.provenance.location.line == 51
     assert "42 days" in resolved.elements["dlt"].text
     (entry,) = resolved.tailoring_register
-    assert (entry.element_id, entry.starting_point, entry.product_value) == ("dlt", "28 days", "42 days")
+    assert (entry.element_id, entry.starting_point, entry.product_value) == (
+        "dlt",
+        "28 days",
+        "42 days",
+    )
     assert entry.trigger_id == "aml-myeloid" and entry.trigger_text
     assert entry.justification.startswith("Marrow recovery")
 
@@ -81,10 +89,17 @@ def test_items_added_replaced_and_removed_by_id(product_with: Callable[[str], Pa
     assert ids[-1] == "DLT-GVHD"  # added items go after the framework's
     by_id = {i.id: i for i in dlt.items}
     assert by_id["DLT-GVHD"].status == "added"
-    assert by_id["DLT-G5"].status == "replaced" and by_id["DLT-G5"].text == "Any grade 5 adverse event."
+    assert (
+        by_id["DLT-G5"].status == "replaced"
+        and by_id["DLT-G5"].text == "Any grade 5 adverse event."
+    )
     assert by_id["DLT-CRS-G4"].status == "framework"
     subjects = sorted(e.subject for e in resolved.tailoring_register)
-    assert subjects == ["item DLT-EXCL-FEVER (removed)", "item DLT-G5 (replaced)", "item DLT-GVHD (added)"]
+    assert subjects == [
+        "item DLT-EXCL-FEVER (removed)",
+        "item DLT-G5 (replaced)",
+        "item DLT-GVHD (added)",
+    ]
     gvhd = next(e for e in resolved.tailoring_register if "GVHD" in e.subject)
     assert gvhd.justification == "Allogeneic product." and gvhd.trigger_id == "allogeneic"
     fever = next(e for e in resolved.tailoring_register if "FEVER" in e.subject)
@@ -157,7 +172,9 @@ def test_out_of_range_wrong_type_unknown_names_are_all_reported(
     assert "PR001" in text and "did you mean 'dlt'?" in text
 
 
-def test_removing_or_modifying_unknown_item_is_an_error(product_with: Callable[[str], Path]) -> None:
+def test_removing_or_modifying_unknown_item_is_an_error(
+    product_with: Callable[[str], Path],
+) -> None:
     path = product_with(
         """
         tailoring:
@@ -189,7 +206,9 @@ def test_unknown_section_key_and_bad_dose_levels(product_with: Callable[[str], P
     assert "PR031" in joined
 
 
-def test_explain_reports_value_origin_and_starting_point(product_with: Callable[[str], Path]) -> None:
+def test_explain_reports_value_origin_and_starting_point(
+    product_with: Callable[[str], Path],
+) -> None:
     path = product_with(
         """
         tailoring:
@@ -205,4 +224,7 @@ def test_explain_reports_value_origin_and_starting_point(product_with: Callable[
     assert entry.starting_provenance is not None and "dlt" in entry.starting_provenance.label
     product_entry = api.explain(path, "title_page.sponsor_protocol_id")
     assert product_entry.value == "TEST-101"
-    assert product_entry.provenance.location is not None and product_entry.provenance.location.line == 6
+    assert (
+        product_entry.provenance.location is not None
+        and product_entry.provenance.location.line == 6
+    )

@@ -1,0 +1,207 @@
+"""The bad-input corpus: every case through the real CLI, in a subprocess.
+
+Each case must fail cleanly: the expected exit code, the expected problem code at the expected
+location, no traceback, nothing written, quickly (< 2 s: only load/validate/resolve/render run,
+never pandoc) and in bounded memory, even for YAML bombs and 60 MB files.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+HERE = Path(__file__).resolve().parent
+CASES = sorted(p for p in (HERE / "cases").iterdir() if p.is_dir())
+PROTOCMC = str(Path(sys.executable).with_name("protocmc"))
+"""`python -m generator.cli` does nothing (the module has no __main__ guard): use the script."""
+
+ADDRESS_SPACE_LIMIT = 1536 * 1024 * 1024
+MAX_RSS_MB = 600
+MAX_SECONDS = 2.0
+
+
+# --------------------------------------------------------------------------- generated inputs
+
+
+def billion_laughs(folder: Path) -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [{','.join(['*' + prev] * 9)}]")
+    (folder / "product.yaml").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def sixty_mb(folder: Path) -> None:
+    line = b"# " + b"x" * 1021 + b"\n"
+    with (folder / "product.yaml").open("wb") as handle:
+        for _ in range(60 * 1024):
+            handle.write(line)
+
+
+def deep_flow(folder: Path) -> None:
+    (folder / "product.yaml").write_text("[" * 5000 + "]" * 5000 + "\n", "utf-8")
+
+
+def deep_block(folder: Path) -> None:
+    (folder / "product.yaml").write_text("- " * 5000 + "x\n", "utf-8")
+
+
+def deep_indented_block(folder: Path) -> None:
+    text = "".join(f"{'  ' * i}k{i}:\n" for i in range(5000)) + "  " * 5000 + "x\n"
+    (folder / "product.yaml").write_text(text, "utf-8")
+
+
+def keys_200k(folder: Path) -> None:
+    text = "".join(f"k{i:05x}: 1\n" for i in range(200_000))
+    assert len(text) < 2 * 1024 * 1024
+    (folder / "product.yaml").write_text(text, "utf-8")
+
+
+def flow_items(folder: Path) -> None:
+    (folder / "product.yaml").write_text("[" + "1," * 300_000 + "1]\n", "utf-8")
+
+
+def depth_41(folder: Path) -> None:
+    (folder / "product.yaml").write_text("[" * 41 + "]" * 41 + "\n", "utf-8")
+
+
+def symlink_templates_outside(folder: Path) -> None:
+    outside = folder.parent / "outside-templates"
+    (outside / "protocol").mkdir(parents=True)
+    (folder / "templates").symlink_to(outside, target_is_directory=True)
+
+
+GENERATORS: dict[str, Callable[[Path], None]] = {
+    f.__name__: f
+    for f in (
+        billion_laughs,
+        sixty_mb,
+        deep_flow,
+        deep_block,
+        deep_indented_block,
+        keys_200k,
+        flow_items,
+        depth_41,
+        symlink_templates_outside,
+    )
+}
+
+
+# --------------------------------------------------------------------------- running a case
+
+
+@dataclass(frozen=True)
+class Expectation:
+    command: str
+    exit: int
+    code: str
+    location: str
+    product: str = "product.yaml"
+    generate: str | None = None
+    xfail: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    max_rss_mb: float
+
+
+def read_expectation(case: Path) -> Expectation:
+    data: dict[str, Any] = YAML(typ="safe").load((case / "expect.yaml").read_text("utf-8"))
+    return Expectation(**data)
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+
+
+def run_cli(args: list[str], cwd: Path, timeout: float = 60.0) -> Outcome:
+    """Run protocmc; return its exit code, output, wall time and the child's own peak RSS."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "NO_COLOR": "1", "COLUMNS": "200"}
+    out_path, err_path = cwd.parent / "stdout.txt", cwd.parent / "stderr.txt"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [PROTOCMC, *args], cwd=cwd, env=env, stdout=out, stderr=err, preexec_fn=_limit_memory
+        )
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            watchdog.cancel()
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Outcome(
+        returncode=proc.returncode,
+        stdout=out_path.read_text("utf-8", "replace"),
+        stderr=err_path.read_text("utf-8", "replace"),
+        seconds=seconds,
+        max_rss_mb=usage.ru_maxrss / 1024,
+    )
+
+
+def _params() -> list[Any]:
+    params = []
+    for case in CASES:
+        reason = read_expectation(case).xfail
+        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+        params.append(pytest.param(case, id=case.name, marks=marks))
+    return params
+
+
+def test_corpus_is_large_and_covers_every_area() -> None:
+    assert len(CASES) >= 60
+    areas = {c.name.split("-", 2)[1] for c in CASES}
+    assert {"yaml", "encoding", "schema", "sem", "tpl", "path", "bomb"} <= areas
+
+
+@pytest.mark.parametrize("case", _params())
+def test_bad_input_fails_cleanly(case: Path, tmp_path: Path) -> None:
+    expect = read_expectation(case)
+    work = tmp_path / "case"
+    shutil.copytree(case, work, symlinks=True)
+    (work / "expect.yaml").unlink()
+    if expect.generate:
+        GENERATORS[expect.generate](work)
+    out = tmp_path / "out"
+    args = [expect.command, expect.product]
+    if expect.command == "build":
+        args += ["-o", str(out)]
+
+    result = run_cli(args, work)
+
+    both = result.stdout + result.stderr
+    assert result.returncode == expect.exit, both
+    assert "Traceback" not in both, both
+    if expect.code:
+        assert expect.code in result.stderr, result.stderr
+    if expect.location:
+        # printed as `LOCATION: CODE`, or `LOCATION:col: CODE` when the case names no column
+        prefix = f"{expect.location}:"
+        lines = [line for line in result.stderr.splitlines() if expect.code in line]
+        assert any(line.startswith(prefix) for line in lines), result.stderr
+    assert "hint:" in result.stderr or expect.exit == 2 or expect.code.startswith("PM"), (
+        result.stderr
+    )
+    assert not out.exists() or not any(out.iterdir()), sorted(out.rglob("*"))
+    leftovers = sorted(p.name for p in work.rglob("*") if p.name.endswith(".tmp"))
+    assert not leftovers
+    assert result.seconds < MAX_SECONDS, f"{result.seconds:.2f} s"
+    assert result.max_rss_mb < MAX_RSS_MB, f"{result.max_rss_mb:.0f} MB"
