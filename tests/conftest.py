@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/product.yaml"))
 
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+# keep the per-user cache of compiled templates and tables out of the tester's home
+os.environ.setdefault("PROTOCMC_CACHE_DIR", tempfile.mkdtemp(prefix="protocmc-test-cache-"))
 
 
 @pytest.fixture

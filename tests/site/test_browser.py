@@ -187,7 +187,7 @@ def test_cmc_matrix_and_module3_draft(page: Any, base_url: str, built_site: Path
         pytest.skip("this installation has no CMC stage")
     rel = matrices[0].parent.relative_to(built_site).as_posix()
     page.goto(f"{base_url}{rel}/")
-    matrix = page.locator("#matrix ~ table").first
+    matrix = page.locator("article table").first
     assert matrix.locator("tbody tr").count() >= 5
     assert "limit" in matrix.inner_text()
     _shot(page, "09-cmc-matrix")
