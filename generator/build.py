@@ -46,7 +46,11 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
         if sponsor is not None:
             files += sorted(p for p in sponsor.rglob("*") if p.is_file())
         files += _extra_inputs(resolved)
-    files += sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file() and "sponsor" not in p.parts)
+    files += sorted(
+        p
+        for p in TEMPLATES_DIR.rglob("*")
+        if p.is_file() and not {"sponsor", "site"} & set(p.relative_to(TEMPLATES_DIR).parts)
+    )
     return files
 
 

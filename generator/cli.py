@@ -15,6 +15,7 @@ from rich.console import Console
 
 from generator import __version__
 from generator.cli_calc import calc_app
+from generator.cli_site import serve_command, site_command
 from generator.problems import Problem, ProblemsError, ProtocmcError, Severity, sorted_problems
 
 app = typer.Typer(
@@ -184,6 +185,8 @@ def version() -> None:
 
 
 app.add_typer(calc_app, name="calc")
+app.command("site")(site_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.analysis.tolerance import DEFAULT_MIN_LOTS, LimitsProposal, propose_limits
+from generator.analysis import tolerance
+from generator.analysis.tolerance import LimitsProposal, propose_limits
 from generator.cmc.lots import Lot, LotTable
 from generator.models.cmc import (
     GATES,
@@ -36,7 +37,7 @@ def effective_criterion(spec: Specification, gate: str) -> tuple[Criterion | Non
     """The criterion in force at `gate`: its own, else carried forward from the latest earlier gate."""
     for g in reversed(gates_through(gate)):
         if g in spec.stages:
-            return spec.stages[g], g  # type: ignore[index]
+            return spec.stages[g], g
     return None, None
 
 
@@ -179,8 +180,8 @@ def analyse_test(
 ) -> TestAnalysis:
     numeric = attribute is not None and attribute.result_type == "numeric"
     planning = next_gate(product.stage)
-    expectation = attribute.expectations.get(planning) if attribute else None  # type: ignore[call-overload]
-    min_lots = (expectation.min_lots_for_limit if expectation else None) or DEFAULT_MIN_LOTS
+    expectation = attribute.expectations.get(planning) if attribute else None
+    min_lots = (expectation.min_lots_for_limit if expectation else None) or tolerance.DEFAULT_MIN_LOTS
     side = _side(spec, attribute, planning)
     excluded = set(product.lots.exclude)
     points = tuple(
@@ -405,7 +406,7 @@ def lifecycle(
         analysis = tests.get(spec.id)
         for gate in GATES:
             crit, crit_gate = effective_criterion(spec, gate)
-            exp = attr.expectations[gate]  # type: ignore[index]
+            exp = attr.expectations[gate]
             lo: float | None = None
             hi: float | None = None
             outcome: str | None = None

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from generator.cmc.analytics import (
-    GATES,
     CmcAnalysis,
     analyse_cmc,
     effective_criterion,
@@ -22,6 +21,7 @@ from generator.cmc.analytics import (
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
 from generator.cmc.rules import check_cmc
+from generator.models.cmc import GATES
 from generator.load import load_yaml
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, sorted_problems

@@ -8,6 +8,7 @@ span of the clinical lots a light blue band. Labels come from the caller (templa
 from __future__ import annotations
 
 import io
+from typing import Any
 from dataclasses import dataclass
 
 import matplotlib
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure
 
 from generator.cmc.analytics import TestAnalysis
 
-_RC = {
+_RC: dict[str, Any] = {
     "svg.hashsalt": "protocmc",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
@@ -46,7 +47,7 @@ class PlotLabels:
 
 def lot_plot(analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]) -> tuple[bytes, bytes]:
     """(PNG bytes, SVG bytes) for one numeric test."""
-    with rc_context(_RC):
+    with rc_context(_RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(6.5, 4.2), dpi=150)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)

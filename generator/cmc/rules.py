@@ -7,14 +7,13 @@ that resolve); warnings are risks the readiness report explains (few lots, narro
 from __future__ import annotations
 
 from generator.cmc.analytics import (
-    GATES,
     CmcAnalysis,
     effective_criterion,
     gates_through,
     method_rank,
 )
 from generator.cmc.loader import LoadedCmc
-from generator.models.cmc import METHOD_STATUS_ORDER
+from generator.models.cmc import GATES, METHOD_STATUS_ORDER, Attribute, Criterion
 from generator.problems import Location, Problem, Severity, did_you_mean
 
 GATE_LABEL = {"ind": "IND", "pivotal": "pivotal start", "bla": "BLA", "post-approval": "post-approval"}
@@ -86,7 +85,7 @@ def check_cmc(cmc: LoadedCmc, analysis: CmcAnalysis) -> list[Problem]:
         # few lots behind a numerical limit at gates up to the current one
         t = analysis.tests.get(spec.id)
         for gate in gates_through(product.stage):
-            crit = spec.stages.get(gate)  # type: ignore[call-overload]
+            gate_crit = spec.stages.get(gate)  # type: ignore[call-overload]
             mins = attr.expectations[gate].min_lots_for_limit
             if crit is not None and crit.is_numeric and mins and t is not None and t.n < mins:
                 add("CM070",

@@ -257,9 +257,13 @@ class Criterion(StrictModel):
             raise ValueError(f"{c} needs 'value'")
         if c == "range" and (self.lower is None or self.upper is None):
             raise ValueError("range needs 'lower' and 'upper'")
-        if c == "range" and self.lower is not None and self.upper is not None:
-            if self.lower >= self.upper:
-                raise ValueError("range needs 'lower' below 'upper'")
+        if (
+            c == "range"
+            and self.lower is not None
+            and self.upper is not None
+            and self.lower >= self.upper
+        ):
+            raise ValueError("range needs 'lower' below 'upper'")
         if c == "text" and not self.text:
             raise ValueError("text needs 'text'")
         if c not in ("NLT", "NMT") and self.value is not None:
@@ -281,6 +285,10 @@ class Criterion(StrictModel):
         return None, None
 
 
+def _release_only() -> list[Literal["release", "stability"]]:
+    return ["release"]
+
+
 class Specification(StrictModel):
     """One test of the specification with its criterion at each stage gate."""
 
@@ -290,7 +298,7 @@ class Specification(StrictModel):
     method: Identifier = Field(description="Analytical method, by id.")
     material: Literal["drug_substance", "drug_product"] = "drug_product"
     unit: str | None = None
-    usage: list[Literal["release", "stability"]] = Field(default_factory=lambda: ["release"])
+    usage: list[Literal["release", "stability"]] = Field(default_factory=_release_only)
     stages: dict[Gate, Criterion] = Field(min_length=1)
 
 

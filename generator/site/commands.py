@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.paths import TEMPLATES_DIR
 from generator.problems import ProtocmcError, UsageError
 from generator.render import make_environment
 from generator.site.pages import yaml_str
@@ -113,11 +112,6 @@ def serve_site(target: Path, *, dev_addr: str = "127.0.0.1:8000", strict: bool =
 
     with site_config(target) as config_file, _mkdocs_logging(verbose=True):
         try:
-            serve(
-                config_file=str(config_file),
-                dev_addr=dev_addr,
-                strict=strict,
-                watch=[str(TEMPLATES_DIR)],
-            )
+            serve(config_file=str(config_file), dev_addr=dev_addr, strict=strict)
         except MkDocsException as exc:
             raise SiteBuildError(str(exc)) from None

@@ -155,16 +155,20 @@ def test_cruft_update_from_n_to_n_plus_1_keeps_sponsor_edits(
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
     # Template version N, in its own git repository.
-    template = tmp_path / "template"
+    # (laid out like the protocmc repository: the template lives in templates/sponsor/)
+    template_repo = tmp_path / "protocmc"
+    template = template_repo / "templates" / "sponsor"
     shutil.copytree(TEMPLATE, template)
-    _git(template, "init", "-q", "-b", "main")
-    _git(template, "add", "-A")
-    _git(template, "commit", "-q", "-m", "template N")
+    _git(template_repo, "init", "-q", "-b", "main")
+    _git(template_repo, "add", "-A")
+    _git(template_repo, "commit", "-q", "-m", "template N")
 
     # A sponsor repository created from N.
     projects = tmp_path / "projects"
     projects.mkdir()
-    repo = cruft.create(str(template), output_dir=projects, no_input=True)
+    repo = cruft.create(
+        str(template_repo), output_dir=projects, no_input=True, directory="templates/sponsor"
+    )
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "created from template N")
@@ -192,8 +196,8 @@ def test_cruft_update_from_n_to_n_plus_1_keeps_sponsor_edits(
     workflow.write_text(text.replace(anchor, NEW_STEP + anchor), encoding="utf-8")
     readme = slug_dir / "README.md"
     readme.write_text(readme.read_text("utf-8") + "\n" + NEW_README_LINE, encoding="utf-8")
-    _git(template, "commit", "-q", "-am", "template N+1")
-    commit_n1 = _git(template, "rev-parse", "HEAD").strip()
+    _git(template_repo, "commit", "-q", "-am", "template N+1")
+    commit_n1 = _git(template_repo, "rev-parse", "HEAD").strip()
     assert commit_n1 != commit_n
 
     assert cruft.check(repo) is False

@@ -1,0 +1,37 @@
+"""Helpers for CMC tests: copy an example into a temporary folder, edit it, resolve it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from generator.api import resolve
+from generator.resolve import ResolvedProtocol
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(EXAMPLES / name, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def resolved(folder: Path) -> ResolvedProtocol:
+    result, problems = resolve(folder / "product.yaml")
+    assert not [p for p in problems if p.is_error], problems
+    return result
