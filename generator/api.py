@@ -147,6 +147,10 @@ def check(path: Path, *, release: bool = False) -> CheckReport:
     problems = ProblemList()
     resolved, found = resolve(path)
     problems.extend(found)
+    if resolved.product.cmc is not None and not problems.errors:
+        from generator.cmc.api import cmc_problems
+
+        problems.extend(cmc_problems(resolved))
     report = CheckReport(resolved=resolved)
     if problems.errors:
         report.problems = problems.items

@@ -18,6 +18,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.events import (
     AliasEvent,
     CollectionStartEvent,
@@ -48,6 +49,9 @@ MAX_DEPTH = 40
 MAX_NODES = 200_000
 
 YamlPath = tuple[str | int, ...]
+
+_MAYBE_TYPED = frozenset("0123456789+-.~nNtTfF")
+"""First characters of every YAML 1.2 int, float, bool, null or timestamp."""
 
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -156,9 +160,33 @@ def parse_yaml(text: str, *, display: str, path: Path | None = None) -> LoadedDo
                 )
             ]
         ) from None
+    except ReaderError as exc:
+        # a control character or NUL byte: ruamel gives only a character offset
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        raise ProblemsError(
+            [
+                _problem(
+                    display,
+                    "PY012",
+                    f"the file contains a control character (U+{_codepoint(exc.character):04X}) "
+                    "that YAML does not allow",
+                    "delete the invisible character (often pasted from a PDF or Word); save as plain UTF-8 text",
+                    line,
+                    col,
+                )
+            ]
+        ) from None
     except YAMLError as exc:
         raise ProblemsError([_problem(display, "PY001", f"YAML syntax error: {exc}", "")]) from None
     return doc
+
+
+def _codepoint(character: object) -> int:
+    if isinstance(character, int):
+        return character
+    return ord(str(character)[:1] or "\0")
 
 
 def _syntax_hint(what: str) -> str:
@@ -324,6 +352,8 @@ def _scalar(event: ScalarEvent, resolver: VersionedResolver) -> Any:
     value: str = event.value
     if event.tag is not None or not event.implicit[0]:
         return value  # quoted or explicitly !!str: text
+    if value and value[0] not in _MAYBE_TYPED:
+        return value  # cannot be a number, bool, null or date: skip the (slow) resolver
     tag = resolver.resolve(ScalarNode, value, (True, False))
     try:
         if tag == _INT:

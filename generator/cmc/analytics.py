@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.analysis import tolerance
+from generator.analysis.defaults import DEFAULT_MIN_LOTS
 from generator.analysis.tolerance import LimitsProposal, propose_limits
 from generator.cmc.lots import Lot, LotTable
 from generator.models.cmc import (
@@ -17,6 +17,7 @@ from generator.models.cmc import (
     CmcFramework,
     CmcProduct,
     Criterion,
+    Gate,
     GateExpectation,
     Specification,
 )
@@ -24,16 +25,16 @@ from generator.models.cmc import (
 SIDE_OF = {"NLT": "lower", "NMT": "upper", "range": "two-sided"}
 
 
-def next_gate(gate: str) -> str:
+def next_gate(gate: Gate) -> Gate:
     i = GATES.index(gate)
     return GATES[min(i + 1, len(GATES) - 1)]
 
 
-def gates_through(gate: str) -> tuple[str, ...]:
+def gates_through(gate: Gate) -> tuple[Gate, ...]:
     return GATES[: GATES.index(gate) + 1]
 
 
-def effective_criterion(spec: Specification, gate: str) -> tuple[Criterion | None, str | None]:
+def effective_criterion(spec: Specification, gate: Gate) -> tuple[Criterion | None, Gate | None]:
     """The criterion in force at `gate`: its own, else carried forward from the latest earlier gate."""
     for g in reversed(gates_through(gate)):
         if g in spec.stages:
@@ -124,7 +125,7 @@ class TestAnalysis:
         return None, None
 
 
-def _side(spec: Specification, attribute: Attribute | None, gate: str) -> str:
+def _side(spec: Specification, attribute: Attribute | None, gate: Gate) -> str:
     for g in (gate, *reversed(GATES)):
         crit, _ = effective_criterion(spec, g)
         if crit is not None and crit.comparator in SIDE_OF:
@@ -168,7 +169,9 @@ def coverage_of(
         gaps.append((lo, c_lo))
     if c_hi < hi:
         gaps.append((c_hi, hi))
-    return Coverage(basis, lo, hi, min(clinical), max(clinical), span / (hi - lo), threshold, tuple(gaps))
+    return Coverage(
+        basis, lo, hi, min(clinical), max(clinical), span / (hi - lo), threshold, tuple(gaps)
+    )
 
 
 def analyse_test(
@@ -181,7 +184,7 @@ def analyse_test(
     numeric = attribute is not None and attribute.result_type == "numeric"
     planning = next_gate(product.stage)
     expectation = attribute.expectations.get(planning) if attribute else None
-    min_lots = (expectation.min_lots_for_limit if expectation else None) or tolerance.DEFAULT_MIN_LOTS
+    min_lots = (expectation.min_lots_for_limit if expectation else None) or DEFAULT_MIN_LOTS
     side = _side(spec, attribute, planning)
     excluded = set(product.lots.exclude)
     points = tuple(
@@ -189,7 +192,9 @@ def analyse_test(
         for lot in sorted(lots.lots, key=lambda lt: (lt.date, lt.lot_id))
         if spec.id in lot.results and lot.lot_id not in excluded
     )
-    skipped = tuple(sorted(lt.lot_id for lt in lots.lots if lt.lot_id in excluded and spec.id in lt.results))
+    skipped = tuple(
+        sorted(lt.lot_id for lt in lots.lots if lt.lot_id in excluded and spec.id in lt.results)
+    )
     proposal: LimitsProposal | None = None
     coverage: Coverage | None = None
     if numeric and points:
@@ -207,7 +212,9 @@ def analyse_test(
             lo, hi = crit.limits
             coverage = coverage_of(points, lo, hi, basis="specification", threshold=threshold)
         elif proposal.outcome == "numeric-limits" and ti is not None:
-            coverage = coverage_of(points, ti.lower, ti.upper, basis="proposed", threshold=threshold)
+            coverage = coverage_of(
+                points, ti.lower, ti.upper, basis="proposed", threshold=threshold
+            )
     return TestAnalysis(
         spec=spec,
         attribute=attribute,
@@ -227,7 +234,9 @@ def analyse_test(
 
 def _point(lot: Lot, test: str) -> LotPoint:
     r = lot.results[test]
-    return LotPoint(lot.lot_id, lot.date, r.value, r.censored, lot.clinical, lot.process_version, lot.site)
+    return LotPoint(
+        lot.lot_id, lot.date, r.value, r.censored, lot.clinical, lot.process_version, lot.site
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,13 +309,20 @@ def readiness(
             n = analysis.n if analysis else 0
             missing: list[str] = []
             risk: list[str] = []
-            if exp.criterion == "limit-required" and (crit is None or crit.comparator == "report-results"):
+            if exp.criterion == "limit-required" and (
+                crit is None or crit.comparator == "report-results"
+            ):
                 missing.append("criterion-missing")
             if status_now is None or method_rank(status_now) < method_rank(exp.method_status):
                 missing.append("method-below-expected")
             if not _method_ok_through(method):
                 missing.append("method-transition-unbridged")
-            if crit is not None and crit.is_numeric and exp.min_lots_for_limit and n < exp.min_lots_for_limit:
+            if (
+                crit is not None
+                and crit.is_numeric
+                and exp.min_lots_for_limit
+                and n < exp.min_lots_for_limit
+            ):
                 risk.append("few-lots-for-limit")
             if (
                 crit is not None
@@ -342,8 +358,15 @@ def readiness(
             exp = attr.expectations[gate.id]
             if exp.criterion == "limit-required":
                 items.append(
-                    ReadinessItem(gate.id, attr.id, attr.title, "attribute", MISSING,
-                                  ("attribute-not-in-specification",), exp)
+                    ReadinessItem(
+                        gate.id,
+                        attr.id,
+                        attr.title,
+                        "attribute",
+                        MISSING,
+                        ("attribute-not-in-specification",),
+                        exp,
+                    )
                 )
         for change in product.process_changes:
             if GATES.index(change.before_gate) > GATES.index(gate.id):
@@ -356,9 +379,15 @@ def readiness(
                 reasons.append("change-after-pivotal-start")
             state = MET
             if reasons:
-                state = MISSING if change.before_gate == gate.id and plan.status == "planned" else AT_RISK
+                state = (
+                    MISSING
+                    if change.before_gate == gate.id and plan.status == "planned"
+                    else AT_RISK
+                )
             items.append(
-                ReadinessItem(gate.id, change.id, change.title, "process-change", state, tuple(reasons))
+                ReadinessItem(
+                    gate.id, change.id, change.title, "process-change", state, tuple(reasons)
+                )
             )
         result.append(GateReadiness(gate.id, gate.title, tuple(items)))
     return tuple(result)
@@ -448,4 +477,6 @@ def analyse_cmc(framework: CmcFramework, product: CmcProduct, lots: LotTable) ->
         spec.id: analyse_test(spec, attributes.get(spec.attribute), lots, product, framework)
         for spec in product.specifications
     }
-    return CmcAnalysis(tests, readiness(framework, product, tests), lifecycle(framework, product, tests))
+    return CmcAnalysis(
+        tests, readiness(framework, product, tests), lifecycle(framework, product, tests)
+    )

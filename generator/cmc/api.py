@@ -21,8 +21,8 @@ from generator.cmc.analytics import (
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
 from generator.cmc.rules import check_cmc
-from generator.models.cmc import GATES
 from generator.load import load_yaml
+from generator.models.cmc import GATES
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, sorted_problems
 from generator.render import RenderedDocument, insertion, make_environment, render_template
@@ -172,15 +172,19 @@ def cmc_context(
                     "analysis": analysis.tests[spec.id],
                     "figure": figures.get(spec.id),
                     "n_text": sum(1 for lt in cmc.lots.lots if spec.id in lt.texts),
-                    "text_results": sorted({lt.texts[spec.id] for lt in cmc.lots.lots if spec.id in lt.texts}),
+                    "text_results": sorted(
+                        {lt.texts[spec.id] for lt in cmc.lots.lots if spec.id in lt.texts}
+                    ),
                 }
             )
         return out
 
     def batch_tables(material: str) -> list[dict[str, Any]]:
         tested = [
-            s for s in product.specifications
-            if s.material == material and any(s.id in lt.results or s.id in lt.texts for lt in cmc.lots.lots)
+            s
+            for s in product.specifications
+            if s.material == material
+            and any(s.id in lt.results or s.id in lt.texts for lt in cmc.lots.lots)
         ]
         tables = []
         lots = sorted(cmc.lots.lots, key=lambda lt: (lt.date, lt.lot_id))
@@ -203,8 +207,13 @@ def cmc_context(
         "framework": framework,
         "registry": registry,
         "m3": [
-            {"key": s.key, "number": s.number, "title": s.title, "level": s.level,
-             "has_children": children[s.key]}
+            {
+                "key": s.key,
+                "number": s.number,
+                "title": s.title,
+                "level": s.level,
+                "has_children": children[s.key],
+            }
             for s in registry.sections
         ],
         "heading": heading,
@@ -240,5 +249,3 @@ def cmc_context(
         "lots_file": cmc.lots.display,
         "analysis_settings": framework.analysis,
     }
-
-

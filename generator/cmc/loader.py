@@ -67,7 +67,13 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
     reg_path = folder / framework.module3_layout
     if not reg_path.resolve().is_relative_to(folder.resolve()):
         raise ProblemsError(
-            [Problem("CF002", "module3_layout must lie inside the framework folder", doc.location(("module3_layout",)))]
+            [
+                Problem(
+                    "CF002",
+                    "module3_layout must lie inside the framework folder",
+                    doc.location(("module3_layout",)),
+                )
+            ]
         )
     reg_doc = load_yaml(reg_path, display=display(reg_path))
     registry = validate(reg_doc, Module3Registry)
@@ -88,7 +94,12 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
 
     for i, a in enumerate(framework.attributes):
         check(a.sources, ("attributes", i, "sources"), doc)
-    for group in ("comparability_approaches", "stability_study_types", "raw_material_risk", "chain_of_identity"):
+    for group in (
+        "comparability_approaches",
+        "stability_study_types",
+        "raw_material_risk",
+        "chain_of_identity",
+    ):
         for i, t in enumerate(getattr(framework, group)):
             check(t.sources, (group, i, "sources"), doc)
     for i, g in enumerate(framework.gates):
@@ -100,12 +111,24 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
     seen: set[str] = set()
     for i, a in enumerate(framework.attributes):
         if a.id in seen:
-            problems.append(Problem("CF003", f"duplicate attribute id '{a.id}'", doc.location(("attributes", i, "id"))))
+            problems.append(
+                Problem(
+                    "CF003",
+                    f"duplicate attribute id '{a.id}'",
+                    doc.location(("attributes", i, "id")),
+                )
+            )
         seen.add(a.id)
     keys: set[str] = set()
     for i, s in enumerate(registry.sections):
         if s.key in keys:
-            problems.append(Problem("CF003", f"duplicate section key '{s.key}'", reg_doc.location(("sections", i, "key"))))
+            problems.append(
+                Problem(
+                    "CF003",
+                    f"duplicate section key '{s.key}'",
+                    reg_doc.location(("sections", i, "key")),
+                )
+            )
         keys.add(s.key)
     if problems:
         raise ProblemsError(problems)
@@ -127,13 +150,25 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
     base = resolved.product_dir.resolve()
     if not path.resolve().is_relative_to(base):
         raise ProblemsError(
-            [Problem("CM100", f"CMC file '{resolved.product.cmc}' lies outside the product's folder", where,
-                     "keep cmc.yaml inside the product repository")]
+            [
+                Problem(
+                    "CM100",
+                    f"CMC file '{resolved.product.cmc}' lies outside the product's folder",
+                    where,
+                    "keep cmc.yaml inside the product repository",
+                )
+            ]
         )
     if not path.is_file():
         raise ProblemsError(
-            [Problem("CM101", f"CMC file '{resolved.product.cmc}' does not exist", where,
-                     "create it (see examples/cd19-cart-lbcl/cmc.yaml) or remove 'cmc:'")]
+            [
+                Problem(
+                    "CM101",
+                    f"CMC file '{resolved.product.cmc}' does not exist",
+                    where,
+                    "create it (see examples/cd19-cart-lbcl/cmc.yaml) or remove 'cmc:'",
+                )
+            ]
         )
     doc = load_yaml(path, display=display(path))
     product = validate(doc, CmcProduct)
@@ -148,26 +183,49 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
     have = loaded_fw.framework.version.split(".")
     if have[: len(wanted)] != wanted:
         raise ProblemsError(
-            [Problem("CM103", f"cmc.yaml pins {product.framework} but the installed framework is "
-                     f"{loaded_fw.framework.id}@{loaded_fw.framework.version}", fw_where,
-                     f"pin '{loaded_fw.framework.id}@{have[0]}' after reviewing the framework's changes")]
+            [
+                Problem(
+                    "CM103",
+                    f"cmc.yaml pins {product.framework} but the installed framework is "
+                    f"{loaded_fw.framework.id}@{loaded_fw.framework.version}",
+                    fw_where,
+                    f"pin '{loaded_fw.framework.id}@{have[0]}' after reviewing the framework's changes",
+                )
+            ]
         )
     lots_path = path.parent / product.lots.file
     lots_where = doc.location(("lots", "file"))
     if not lots_path.resolve().is_relative_to(base):
         raise ProblemsError(
-            [Problem("CM104", f"lot file '{product.lots.file}' lies outside the product's folder", lots_where)]
+            [
+                Problem(
+                    "CM104",
+                    f"lot file '{product.lots.file}' lies outside the product's folder",
+                    lots_where,
+                )
+            ]
         )
     if not lots_path.is_file():
         raise ProblemsError(
-            [Problem("CM105", f"lot file '{product.lots.file}' does not exist", lots_where,
-                     "create the CSV (header: lot_id,date,process_version,site,donor_type,use,<test ids>)")]
+            [
+                Problem(
+                    "CM105",
+                    f"lot file '{product.lots.file}' does not exist",
+                    lots_where,
+                    "create the CSV (header: lot_id,date,process_version,site,donor_type,use,<test ids>)",
+                )
+            ]
         )
     attributes = {a.id: a for a in loaded_fw.framework.attributes}
-    numeric = {s.id for s in product.specifications
-               if s.attribute in attributes and attributes[s.attribute].result_type == "numeric"}
+    numeric = {
+        s.id
+        for s in product.specifications
+        if s.attribute in attributes and attributes[s.attribute].result_type == "numeric"
+    }
     qualitative = {s.id for s in product.specifications} - numeric
-    lots = load_lots(lots_path, display=display(lots_path), numeric_tests=numeric, qualitative_tests=qualitative)
+    lots = load_lots(
+        lots_path, display=display(lots_path), numeric_tests=numeric, qualitative_tests=qualitative
+    )
     return LoadedCmc(loaded_fw, product, doc, lots)
 
 
@@ -193,5 +251,7 @@ def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list
     return files
 
 
-def problem_location(doc: LoadedDocument, path: tuple[str | int, ...], *, key: bool = False) -> Location:
+def problem_location(
+    doc: LoadedDocument, path: tuple[str | int, ...], *, key: bool = False
+) -> Location:
     return doc.location(path, key=key)

@@ -16,7 +16,14 @@ from pathlib import Path
 from generator.load import read_text
 from generator.problems import Location, Problem, ProblemsError, did_you_mean
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("lot_id", "date", "process_version", "site", "donor_type", "use")
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "lot_id",
+    "date",
+    "process_version",
+    "site",
+    "donor_type",
+    "use",
+)
 DONOR_TYPES: tuple[str, ...] = ("patient", "healthy-donor", "allogeneic-donor")
 USES: tuple[str, ...] = ("clinical", "non-clinical")
 MAX_LOTS = 10_000
@@ -83,18 +90,31 @@ def load_lots(
         header = next(reader)
     except StopIteration:
         raise ProblemsError(
-            [Problem("PL001", "the lot file is empty", Location(display, 1, 1), "start with a header row")]
+            [
+                Problem(
+                    "PL001",
+                    "the lot file is empty",
+                    Location(display, 1, 1),
+                    "start with a header row",
+                )
+            ]
         ) from None
     except csv.Error as exc:
-        raise ProblemsError([Problem("PL010", f"CSV error: {exc}", Location(display, 1, 1))]) from None
+        raise ProblemsError(
+            [Problem("PL010", f"CSV error: {exc}", Location(display, 1, 1))]
+        ) from None
     columns = tuple(h.strip() for h in header)
     known = set(REQUIRED_COLUMNS) | numeric_tests | qualitative_tests
     seen: set[str] = set()
     for col, name in enumerate(columns, start=1):
         if name in seen:
             problems.append(
-                Problem("PL003", f"column '{name}' appears twice", Location(display, 1, col),
-                        "keep one column per test")
+                Problem(
+                    "PL003",
+                    f"column '{name}' appears twice",
+                    Location(display, 1, col),
+                    "keep one column per test",
+                )
             )
         seen.add(name)
         if name not in known:
@@ -102,7 +122,9 @@ def load_lots(
                 "columns are the required lot columns plus the test ids of cmc.yaml 'specifications'"
             )
             problems.append(
-                Problem("PL002", f"unknown attribute column '{name}'", Location(display, 1, col), hint)
+                Problem(
+                    "PL002", f"unknown attribute column '{name}'", Location(display, 1, col), hint
+                )
             )
     for name in REQUIRED_COLUMNS:
         if name not in columns:
@@ -127,8 +149,12 @@ def load_lots(
                 continue
             if len(lots) >= MAX_LOTS:
                 problems.append(
-                    Problem("PL011", f"more than {MAX_LOTS:,} lots", Location(display, line, 1),
-                            "split the data or exclude old lots")
+                    Problem(
+                        "PL011",
+                        f"more than {MAX_LOTS:,} lots",
+                        Location(display, line, 1),
+                        "split the data or exclude old lots",
+                    )
                 )
                 break
             if len(row) != len(columns):
@@ -157,7 +183,9 @@ def load_lots(
             first_row[lot.lot_id] = line
             lots.append(lot)
     except csv.Error as exc:
-        problems.append(Problem("PL010", f"CSV error: {exc}", Location(display, reader.line_num, 1)))
+        problems.append(
+            Problem("PL010", f"CSV error: {exc}", Location(display, reader.line_num, 1))
+        )
     if problems:
         raise ProblemsError(problems)
     return LotTable(path=path, display=display, columns=columns, lots=tuple(lots))
@@ -181,11 +209,18 @@ def _parse_row(
     before = len(problems)
     lot_id = cell("lot_id")
     if not lot_id:
-        problems.append(Problem("PL009", "lot id is empty", where("lot_id"), "give every lot an id"))
+        problems.append(
+            Problem("PL009", "lot id is empty", where("lot_id"), "give every lot an id")
+        )
     date = cell("date")
     if not _DATE.match(date):
         problems.append(
-            Problem("PL007", f"date '{date}' is not YYYY-MM-DD", where("date"), "write dates as 2026-03-31")
+            Problem(
+                "PL007",
+                f"date '{date}' is not YYYY-MM-DD",
+                where("date"),
+                "write dates as 2026-03-31",
+            )
         )
     for name, allowed in (("donor_type", DONOR_TYPES), ("use", USES)):
         value = cell(name)
@@ -194,7 +229,9 @@ def _parse_row(
             problems.append(Problem("PL008", f"{name} '{value}' is not allowed", where(name), hint))
     for name in ("process_version", "site"):
         if not cell(name):
-            problems.append(Problem("PL009", f"{name} is empty", where(name), f"fill in the {name}"))
+            problems.append(
+                Problem("PL009", f"{name} is empty", where(name), f"fill in the {name}")
+            )
     results: dict[str, Result] = {}
     texts: dict[str, str] = {}
     for name in columns:

@@ -8,8 +8,8 @@ span of the clinical lots a light blue band. Labels come from the caller (templa
 from __future__ import annotations
 
 import io
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
@@ -45,7 +45,9 @@ class PlotLabels:
     clinical_span: str
 
 
-def lot_plot(analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]) -> tuple[bytes, bytes]:
+def lot_plot(
+    analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]
+) -> tuple[bytes, bytes]:
     """(PNG bytes, SVG bytes) for one numeric test."""
     with rc_context(_RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(6.5, 4.2), dpi=150)
@@ -60,22 +62,51 @@ def lot_plot(analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[floa
             hi_c = max(v for _, v in clin)
             ax.axhspan(lo_c, hi_c, color="#cfe3f5", alpha=0.6, zorder=0, label=labels.clinical_span)
         if clin:
-            ax.scatter([x for x, _ in clin], [v for _, v in clin], s=36, marker="o", color="#1f5fa8",
-                       edgecolors="#0b2f5a", linewidths=0.6, zorder=3, label=labels.clinical)
+            ax.scatter(
+                [x for x, _ in clin],
+                [v for _, v in clin],
+                s=36,
+                marker="o",
+                color="#1f5fa8",
+                edgecolors="#0b2f5a",
+                linewidths=0.6,
+                zorder=3,
+                label=labels.clinical,
+            )
         if non:
-            ax.scatter([x for x, _ in non], [v for _, v in non], s=40, marker="^", facecolors="none",
-                       edgecolors="#d9730d", linewidths=1.3, zorder=3, label=labels.non_clinical)
+            ax.scatter(
+                [x for x, _ in non],
+                [v for _, v in non],
+                s=40,
+                marker="^",
+                facecolors="none",
+                edgecolors="#d9730d",
+                linewidths=1.3,
+                zorder=3,
+                label=labels.non_clinical,
+            )
         first_spec = True
         for limit in spec_limits:
             if limit is not None:
-                ax.axhline(limit, color="#c0392b", linewidth=1.6, zorder=2,
-                           label=labels.specification if first_spec else None)
+                ax.axhline(
+                    limit,
+                    color="#c0392b",
+                    linewidth=1.6,
+                    zorder=2,
+                    label=labels.specification if first_spec else None,
+                )
                 first_spec = False
         first_ti = True
         for limit in analysis.interval:
             if limit is not None:
-                ax.axhline(limit, color="#555555", linewidth=1.3, linestyle=(0, (5, 3)), zorder=2,
-                           label=labels.proposed if first_ti else None)
+                ax.axhline(
+                    limit,
+                    color="#555555",
+                    linewidth=1.3,
+                    linestyle=(0, (5, 3)),
+                    zorder=2,
+                    label=labels.proposed if first_ti else None,
+                )
                 first_ti = False
         ax.set_xticks(xs)
         ax.set_xticklabels([p.lot_id for p in points], rotation=60, ha="right", fontsize=7)

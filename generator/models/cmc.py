@@ -23,7 +23,7 @@ SectionKey = Annotated[
 ]
 
 Gate = Literal["ind", "pivotal", "bla", "post-approval"]
-GATES: tuple[str, ...] = ("ind", "pivotal", "bla", "post-approval")
+GATES: tuple[Gate, ...] = ("ind", "pivotal", "bla", "post-approval")
 """Stage gates in order: IND filing, pivotal study start, pre-commercial/BLA, post-approval."""
 
 MethodStatus = Literal["fit-for-purpose", "qualified", "validated"]
@@ -68,9 +68,7 @@ class Attribute(StrictModel):
 
     id: Identifier
     title: Text
-    category: Literal[
-        "safety", "identity", "purity", "impurity", "potency", "quantity", "general"
-    ]
+    category: Literal["safety", "identity", "purity", "impurity", "potency", "quantity", "general"]
     safety_critical: bool
     result_type: Literal["numeric", "qualitative"]
     direction: Literal["NLT", "NMT", "range", "qualitative"] = Field(
@@ -113,7 +111,9 @@ class MethodStatusEntry(StrictModel):
 
 class AnalysisSettings(StrictModel):
     coverage: float = Field(default=0.99, gt=0, lt=1, description="Tolerance-interval coverage.")
-    confidence: float = Field(default=0.95, gt=0, lt=1, description="Tolerance-interval confidence.")
+    confidence: float = Field(
+        default=0.95, gt=0, lt=1, description="Tolerance-interval confidence."
+    )
     clinical_coverage_threshold: float = Field(
         default=0.5,
         gt=0,

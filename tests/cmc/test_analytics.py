@@ -51,13 +51,24 @@ def test_coverage_one_sided_nmt_by_hand() -> None:
 
 
 def test_coverage_needs_clinical_lots() -> None:
-    assert coverage_of(_points([1, 2], [False, False]), 0.0, 5.0, basis="specification", threshold=0.5) is None
+    assert (
+        coverage_of(_points([1, 2], [False, False]), 0.0, 5.0, basis="specification", threshold=0.5)
+        is None
+    )
 
 
 def test_criterion_carries_forward() -> None:
     spec = Specification.model_validate(
-        {"id": "v", "title": "V", "attribute": "viability", "method": "M",
-         "stages": {"ind": {"comparator": "NLT", "value": 70}, "bla": {"comparator": "NLT", "value": 75}}}
+        {
+            "id": "v",
+            "title": "V",
+            "attribute": "viability",
+            "method": "M",
+            "stages": {
+                "ind": {"comparator": "NLT", "value": 70},
+                "bla": {"comparator": "NLT", "value": 75},
+            },
+        }
     )
     crit, gate = effective_criterion(spec, "pivotal")
     assert gate == "ind" and isinstance(crit, Criterion) and crit.value == 70
@@ -108,7 +119,9 @@ def test_report_results_when_too_few_lots(tmp_path: Path, monkeypatch: pytest.Mo
     assert analysis.tests["sterility"].outcome == "qualitative"
 
 
-def test_ten_lots_give_numeric_limit_with_published_k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ten_lots_give_numeric_limit_with_published_k(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     folder = copy_example("bcma-cart-rrmm", tmp_path)
     lots = folder / "lots.csv"
@@ -135,7 +148,9 @@ def test_readiness_by_gate(cd19: Path) -> None:
     result = analyse(resolved(cd19))
     assert result is not None
     gates = {g.gate: g for g in result[1].readiness}
-    assert gates["ind"].status == "at-risk"  # needs-verification expectations, narrow viability coverage
+    assert (
+        gates["ind"].status == "at-risk"
+    )  # needs-verification expectations, narrow viability coverage
     assert gates["pivotal"].status == "at-risk"
     viability = next(i for i in gates["pivotal"].items if i.subject == "viability")
     assert viability.status == "at-risk" and "narrow-clinical-coverage" in viability.reasons
@@ -160,8 +175,9 @@ def test_outputs_are_deterministic(cd19: Path) -> None:
     assert first.assets == second.assets
     assert "figures/viability.png" in first.assets and "figures/viability.svg" in first.assets
     assert first.assets["figures/viability.png"].startswith(b"\x89PNG")
-    assert "![Viability: lot values against the specification and the proposed limit](figures/viability.png)" in (
-        first.documents["module3"].markdown
+    assert (
+        "![Viability: lot values against the specification and the proposed limit](figures/viability.png)"
+        in (first.documents["module3"].markdown)
     )
 
 
@@ -172,7 +188,9 @@ def test_module3_golden(monkeypatch: pytest.MonkeyPatch) -> None:
     then review the diff of tests/golden/cd19-cart-lbcl/module3.md.
     """
     monkeypatch.chdir(REPO)
-    markdown = cmc_outputs(resolved(REPO / "examples" / "cd19-cart-lbcl")).documents["module3"].markdown
+    markdown = (
+        cmc_outputs(resolved(REPO / "examples" / "cd19-cart-lbcl")).documents["module3"].markdown
+    )
     target = GOLDEN / "cd19-cart-lbcl" / "module3.md"
     if os.environ.get("PROTOCMC_UPDATE_GOLDEN") == "1":
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,9 @@ def errors(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["cd19-cart-lbcl", "bcma-cart-rrmm", "allo-car-nk-solid-tumour"])
-def test_examples_have_no_cmc_errors(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_examples_have_no_cmc_errors(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     folder = copy_example(name, tmp_path)
     assert errors(folder) == []
@@ -30,7 +32,11 @@ def test_examples_have_no_cmc_errors(name: str, tmp_path: Path, monkeypatch: pyt
 
 def test_sterility_report_results_at_ind_fails(cd19: Path) -> None:
     cmc = cd19 / "cmc.yaml"
-    edit(cmc, "      ind: {comparator: text, text: No growth}", "      ind: {comparator: report-results}")
+    edit(
+        cmc,
+        "      ind: {comparator: text, text: No growth}",
+        "      ind: {comparator: report-results}",
+    )
     found = errors(cd19)
     line = line_of(cmc, "ind: {comparator: report-results}")  # sterility is the first test
     assert len(found) == 1, found
@@ -42,7 +48,11 @@ def test_sterility_report_results_at_ind_fails(cd19: Path) -> None:
 
 def test_missing_safety_test_fails(cd19: Path) -> None:
     cmc = cd19 / "cmc.yaml"
-    edit(cmc, "  adventitious_viruses: Tested on the vector lot and cell banks (3.2.S.2.3), not on each patient lot.\n", "")
+    edit(
+        cmc,
+        "  adventitious_viruses: Tested on the vector lot and cell banks (3.2.S.2.3), not on each patient lot.\n",
+        "",
+    )
     found = errors(cd19)
     assert len(found) == 1 and "CM013" in found[0] and "Adventitious viruses" in found[0]
     assert found[0].startswith(f"cd19-cart-lbcl/cmc.yaml:{line_of(cmc, 'specifications:')}:")
@@ -77,9 +87,9 @@ def test_csv_non_numeric_value_fails_with_row_and_column(cd19: Path) -> None:
     lines[5] = ",".join(row)
     lots.write_text("\n".join(lines) + "\n", "utf-8")
     found = errors(cd19)
-    assert found == [
-        found[0]
-    ] and found[0].startswith(f"cd19-cart-lbcl/lots.csv:6:{col + 1}: PL006: '89.5%' in column 'viability' is not a number")
+    assert found == [found[0]] and found[0].startswith(
+        f"cd19-cart-lbcl/lots.csv:6:{col + 1}: PL006: '89.5%' in column 'viability' is not a number"
+    )
 
 
 def test_csv_unknown_attribute_column_fails(cd19: Path) -> None:
@@ -98,7 +108,9 @@ def test_csv_duplicate_lot_id_fails(cd19: Path) -> None:
     found = errors(cd19)
     assert len(found) == 1
     line = 7  # header, 4 engineering lots, PCT19-001, then the repeated id
-    assert found[0].startswith(f"cd19-cart-lbcl/lots.csv:{line}:1: PL005: duplicate lot id 'PCT19-001'")
+    assert found[0].startswith(
+        f"cd19-cart-lbcl/lots.csv:{line}:1: PL005: duplicate lot id 'PCT19-001'"
+    )
 
 
 def test_csv_missing_required_column_fails(cd19: Path) -> None:
@@ -114,7 +126,9 @@ def test_undeclared_process_version_in_csv(cd19: Path) -> None:
     edit(lots, "2025-01-14,P1,", "2025-01-14,P9,")
     found = errors(cd19)
     header = lots.read_text("utf-8").splitlines()[0].split(",")
-    assert found[0].startswith(f"cd19-cart-lbcl/lots.csv:2:{header.index('process_version') + 1}: CM060")
+    assert found[0].startswith(
+        f"cd19-cart-lbcl/lots.csv:2:{header.index('process_version') + 1}: CM060"
+    )
 
 
 def test_yaml_problems_are_located(cd19: Path) -> None:
@@ -124,7 +138,9 @@ def test_yaml_problems_are_located(cd19: Path) -> None:
     assert found[0].startswith(f"cd19-cart-lbcl/cmc.yaml:{line_of(cmc, 'stage: pivtal')}:8: PV020")
 
 
-def test_numeric_limit_from_too_few_lots_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_numeric_limit_from_too_few_lots_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     folder = copy_example("bcma-cart-rrmm", tmp_path)
     warnings = [p for p in cmc_problems(resolved(folder)) if p.code == "CM070"]

@@ -185,7 +185,7 @@ def test_output_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     second = _export(markdown, tmp_path / "b.docx").read_bytes()
     assert first == second
     with zipfile.ZipFile(tmp_path / "a.docx") as zf:
-        assert "2020-01-01T00:00:00Z" in zf.read("docProps/core.xml").decode()
+        assert "2026-01-01T00:00:00Z" in zf.read("docProps/core.xml").decode()
 
 
 def test_failed_export_keeps_previous_file(tmp_path: Path) -> None:

@@ -1,0 +1,67 @@
+"""`protocmc portfolio`: build many products in parallel (mounted by generator.cli)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from generator.problems import ProtocmcError
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class PortfolioFormat(str, Enum):
+    md = "md"
+    docx = "docx"
+    all = "all"
+
+
+def portfolio_command(
+    products: Annotated[
+        list[Path], typer.Argument(help="Product files or folders (each holding product.yaml).")
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Output folder; one subfolder per product.")
+    ] = Path("build"),
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")
+    ] = 0,
+    format: Annotated[
+        PortfolioFormat, typer.Option("--format", help="md, docx or all.")
+    ] = PortfolioFormat.all,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild products whose inputs are unchanged.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+) -> None:
+    """Build every product into OUTPUT/<product folder>/, in parallel; unchanged ones are skipped."""
+    from generator.portfolio import build_portfolio
+
+    formats = ("md", "docx") if format is PortfolioFormat.all else (format.value,)
+    try:
+        result = build_portfolio(
+            products, output, jobs=jobs, formats=formats, progress=progress, force=force, console=err
+        )
+    except ProtocmcError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    for outcome in result.by_status("failed"):
+        err.print(f"{outcome.product}: failed", markup=False)
+        for line in outcome.problems:
+            err.print(f"  {line}", markup=False)
+    built, skipped = result.by_status("built"), result.by_status("skipped")
+    failed = result.by_status("failed")
+    out.print(
+        f"{len(built)} built, {len(skipped)} up to date, {len(failed)} failed "
+        f"in {result.seconds:.1f} s with {result.jobs} worker(s).",
+        markup=False,
+    )
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,149 @@
+"""Build many products at once: one worker process per core, one output folder per product.
+
+Each product builds into `OUTDIR/<product folder name>/` through the same `build_product` as
+`protocmc build`, so every guarantee holds per product: nothing is written for a product with
+problems, writes are atomic, and an unchanged product is skipped through its build stamp.
+A product that fails does not stop the others; its problems are collected in the result.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from generator.problems import ProblemsError, ProtocmcError, UsageError
+
+Status = Literal["built", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class ProductOutcome:
+    """What happened to one product of the portfolio."""
+
+    product: Path
+    outdir: Path
+    status: Status
+    seconds: float
+    files: tuple[Path, ...] = ()
+    problems: tuple[str, ...] = ()
+    """Formatted problems (`file:line:col: CODE: message`) when the product failed."""
+
+
+@dataclass
+class PortfolioResult:
+    outcomes: list[ProductOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    jobs: int = 1
+
+    def by_status(self, status: Status) -> list[ProductOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return not self.by_status("failed")
+
+
+def product_file(path: Path) -> Path:
+    """`path` itself, or `path/product.yaml` when it is a product folder."""
+    return path / "product.yaml" if path.is_dir() else path
+
+
+def output_folder(product: Path, outdir: Path) -> Path:
+    return outdir / product_file(product).parent.resolve().name
+
+
+def _build_one(
+    product: Path, outdir: Path, formats: tuple[str, ...], force: bool
+) -> ProductOutcome:
+    """Build one product (runs in a worker process); never raises for bad inputs."""
+    from generator.build import build_product
+
+    start = time.perf_counter()
+    path = product_file(product)
+    try:
+        result = build_product(path, outdir, formats=formats, force=force)
+    except ProblemsError as exc:
+        problems = tuple(p.format() for p in exc.problems)
+        return ProductOutcome(product, outdir, "failed", time.perf_counter() - start, (), problems)
+    except ProtocmcError as exc:
+        return ProductOutcome(
+            product, outdir, "failed", time.perf_counter() - start, (), (f"error: {exc}",)
+        )
+    except Exception as exc:  # noqa: BLE001 - one product's bug must not stop the portfolio
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return ProductOutcome(product, outdir, "failed", time.perf_counter() - start, (), (message,))
+    status: Status = "skipped" if result.skipped else "built"
+    return ProductOutcome(
+        product, outdir, status, time.perf_counter() - start, tuple(result.files), ()
+    )
+
+
+def build_portfolio(
+    products: Sequence[Path],
+    outdir: Path,
+    *,
+    jobs: int = 0,
+    formats: tuple[str, ...] = ("md", "docx"),
+    progress: bool = True,
+    force: bool = False,
+    console: Console | None = None,
+) -> PortfolioResult:
+    """Build every product into `outdir/<product folder name>/` with `jobs` worker processes.
+
+    `jobs=0` uses every core. Raises `UsageError` before building anything when two products
+    would share an output folder or a product path does not exist.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    targets: dict[Path, Path] = {}
+    for product in products:
+        if not product_file(product).exists():
+            raise UsageError(f"no such product file: {product_file(product)}")
+        target = output_folder(product, outdir)
+        if target in targets.values():
+            raise UsageError(
+                f"two products build into {target}: rename one of the product folders"
+            )
+        targets[product] = target
+
+    # Import the pipeline before the workers fork, so each worker starts warm.
+    import generator.build  # noqa: F401
+
+    start = time.perf_counter()
+    result = PortfolioResult(jobs=jobs)
+    console = console or Console(stderr=True)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # Submit everything (workers fork now) before the progress bar starts its thread.
+        futures: dict[Future[ProductOutcome], Path] = {
+            pool.submit(_build_one, product, target, formats, force): product
+            for product, target in targets.items()
+        }
+        bar = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=console,
+            disable=not progress,
+            transient=False,
+        )
+        with bar:
+            task = bar.add_task("building", total=len(futures), last="")
+            for future in as_completed(futures):
+                outcome = future.result()
+                result.outcomes.append(outcome)
+                bar.update(
+                    task, advance=1, last=f"{outcome.status} {outcome.outdir.name}"
+                )
+    order = {product: i for i, product in enumerate(targets)}
+    result.outcomes.sort(key=lambda o: order[o.product])
+    result.seconds = time.perf_counter() - start
+    return result
