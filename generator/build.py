@@ -13,14 +13,16 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from generator import __version__, api
+from generator import __version__
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
-from generator.render import RenderedDocument
-from generator.resolve import ResolvedProtocol
 from generator.writes import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from generator.render import RenderedDocument
+    from generator.resolve import ResolvedProtocol
 
 STAMP = ".protocmc-build.json"
 
@@ -38,6 +40,8 @@ class BuildResult:
 
 def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) -> list[Path]:
     """Every file a build reads, in a stable order."""
+    from generator import api
+
     files = [product_path.resolve()]
     if resolved is not None:
         folder = resolved.loaded_framework.folder
@@ -96,6 +100,19 @@ def _up_to_date(outdir: Path, stamp_value: str) -> list[Path] | None:
     return files
 
 
+def _unchanged_since_stamp(
+    outdir: Path, product_path: Path, formats: tuple[str, ...]
+) -> list[Path] | None:
+    try:
+        data = json.loads((outdir / STAMP).read_text("utf-8"))
+        inputs = [Path(p) for p in data["inputs"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not inputs or inputs[0] != product_path.resolve():
+        return None
+    return _up_to_date(outdir, fingerprint(inputs, formats))
+
+
 def build_product(
     product_path: Path,
     outdir: Path,
@@ -104,16 +121,21 @@ def build_product(
     force: bool = False,
     progress: Progress | None = None,
 ) -> BuildResult:
+    if not force:
+        # The stamp lists every file the last build read; if none changed (the product file
+        # among them), nothing needs parsing at all.
+        existing = _unchanged_since_stamp(outdir, product_path, formats)
+        if existing is not None:
+            return BuildResult(files=existing, skipped=True)
+    from generator import api
+
     report = api.check(product_path)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved
     assert resolved is not None
-    stamp_value = fingerprint(input_files(product_path, resolved), formats)
-    if not force:
-        existing = _up_to_date(outdir, stamp_value)
-        if existing is not None:
-            return BuildResult(files=existing, skipped=True)
+    read = input_files(product_path, resolved)
+    stamp_value = fingerprint(read, formats)
 
     documents = dict(report.documents)
     extra_docs, assets = _extra_outputs(resolved)
@@ -161,6 +183,7 @@ def build_product(
         written.append(target)
     stamp = {
         "fingerprint": stamp_value,
+        "inputs": [str(p) for p in read],
         "outputs": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(outputs.items())},
     }
     atomic_write_text(outdir / STAMP, json.dumps(stamp, indent=2, sort_keys=True) + "\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +15,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
-class PortfolioFormat(str, Enum):
+class PortfolioFormat(StrEnum):
     md = "md"
     docx = "docx"
     all = "all"
@@ -47,7 +47,13 @@ def portfolio_command(
     formats = ("md", "docx") if format is PortfolioFormat.all else (format.value,)
     try:
         result = build_portfolio(
-            products, output, jobs=jobs, formats=formats, progress=progress, force=force, console=err
+            products,
+            output,
+            jobs=jobs,
+            formats=formats,
+            progress=progress,
+            force=force,
+            console=err,
         )
     except ProtocmcError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -77,9 +77,11 @@ def _build_one(
         return ProductOutcome(
             product, outdir, "failed", time.perf_counter() - start, (), (f"error: {exc}",)
         )
-    except Exception as exc:  # noqa: BLE001 - one product's bug must not stop the portfolio
+    except Exception as exc:  # one product's bug must not stop the portfolio
         message = f"internal error: {type(exc).__name__}: {exc}"
-        return ProductOutcome(product, outdir, "failed", time.perf_counter() - start, (), (message,))
+        return ProductOutcome(
+            product, outdir, "failed", time.perf_counter() - start, (), (message,)
+        )
     status: Status = "skipped" if result.skipped else "built"
     return ProductOutcome(
         product, outdir, status, time.perf_counter() - start, tuple(result.files), ()
@@ -108,9 +110,7 @@ def build_portfolio(
             raise UsageError(f"no such product file: {product_file(product)}")
         target = output_folder(product, outdir)
         if target in targets.values():
-            raise UsageError(
-                f"two products build into {target}: rename one of the product folders"
-            )
+            raise UsageError(f"two products build into {target}: rename one of the product folders")
         targets[product] = target
 
     # Import the pipeline before the workers fork, so each worker starts warm.
@@ -140,9 +140,7 @@ def build_portfolio(
             for future in as_completed(futures):
                 outcome = future.result()
                 result.outcomes.append(outcome)
-                bar.update(
-                    task, advance=1, last=f"{outcome.status} {outcome.outdir.name}"
-                )
+                bar.update(task, advance=1, last=f"{outcome.status} {outcome.outdir.name}")
     order = {product: i for i, product in enumerate(targets)}
     result.outcomes.sort(key=lambda o: order[o.product])
     result.seconds = time.perf_counter() - start

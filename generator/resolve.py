@@ -7,11 +7,13 @@ tailoring register — which must carry a justification.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator.framework_loader import LoadedElement, LoadedFramework
@@ -183,7 +185,22 @@ def fill_text(text: str, values: dict[str, ParameterValue]) -> str:
     """
     if "{" not in text:
         return text
-    return _TEXT_ENV.from_string(text).render(values)
+    if "{%" not in text and "{#" not in text:
+        names = _PLACEHOLDER.findall(text)
+        if len(names) == text.count("{{"):  # only plain {{ name }}: no need to compile
+            missing = [n for n in names if n not in values]
+            if missing:
+                raise UndefinedError(f"'{missing[0]}' is undefined")
+            return _PLACEHOLDER.sub(lambda m: str(_finalize(values[m.group(1)])), text)
+    return _compiled(text).render(values)
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(text: str) -> Template:
+    return _TEXT_ENV.from_string(text)
 
 
 def resolve_product(

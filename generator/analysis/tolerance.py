@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special, stats
 
+from generator.analysis.defaults import DEFAULT_MIN_LOTS
 from generator.analysis.escalation import check_positive_int
+from generator.lazy import LazyModule
 
 SOURCE_EXACT = "iso-16269-6"
 SOURCE_HOWE = "howe-1969"
@@ -28,9 +30,10 @@ SOURCE_3SD = "biopharm-2006-spec-setting"
 SOURCE_RANGE = "observed-range"
 SOURCE_AD = "anderson-darling"
 
-# Reference cmc-module3 (d): at n <= 5 data-derived limits are not credible; n ~ 10-15 is
-# where provisional numeric limits become reasonable.
-from generator.analysis.defaults import DEFAULT_MIN_LOTS
+# scipy loads on first use: keeps cached builds fast
+optimize: Any = LazyModule("scipy.optimize")
+special: Any = LazyModule("scipy.special")
+stats: Any = LazyModule("scipy.stats")
 
 DEFAULT_MIN_N_NORMALITY = 8
 

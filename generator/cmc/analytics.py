@@ -444,6 +444,8 @@ def lifecycle(
                 and analysis.proposal is not None
                 and gate == analysis.planning_gate
                 and gate not in spec.stages
+                and exp.criterion == "limit-required"
+                and exp.min_lots_for_limit is not None
             ):
                 lo, hi = analysis.interval
                 outcome = analysis.proposal.outcome

@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.cache import cached
 from generator.cmc.analytics import (
     CmcAnalysis,
     analyse_cmc,
@@ -51,7 +54,7 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
         return sorted_problems(exc.problems)
     if cmc is None:
         return []
-    analysis = analyse_cmc(cmc.framework, cmc.product, cmc.lots)
+    analysis = _analysis(resolved, cmc)
     return sorted_problems(check_cmc(cmc, analysis))
 
 
@@ -65,7 +68,7 @@ def cmc_outputs(resolved: ResolvedProtocol) -> CmcOutputs:
     cmc = load_cmc(resolved)
     if cmc is None:
         return CmcOutputs()
-    analysis = analyse_cmc(cmc.framework, cmc.product, cmc.lots)
+    analysis = _analysis(resolved, cmc)
     errors = [p for p in check_cmc(cmc, analysis) if p.is_error]
     if errors:
         raise ProblemsError(sorted_problems(errors))
@@ -86,7 +89,7 @@ def analyse(resolved: ResolvedProtocol) -> tuple[LoadedCmc, CmcAnalysis] | None:
     cmc = load_cmc(resolved)
     if cmc is None:
         return None
-    return cmc, analyse_cmc(cmc.framework, cmc.product, cmc.lots)
+    return cmc, _analysis(resolved, cmc)
 
 
 def _figures(cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes]) -> dict[str, str]:
@@ -113,7 +116,11 @@ def _figures(cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes]) ->
             ),
             clinical_span=str(words["clinical_span"]),
         )
-        png, svg = lot_plot(t, labels, limits)
+        png, svg = cached(
+            "lot-plot",
+            repr((t, labels, limits)),
+            functools.partial(lot_plot, t, labels, limits),
+        )
         assets[f"figures/{spec.id}.png"] = png
         assets[f"figures/{spec.id}.svg"] = svg
         figures[spec.id] = f"figures/{spec.id}.png"
@@ -249,3 +256,16 @@ def cmc_context(
         "lots_file": cmc.lots.display,
         "analysis_settings": framework.analysis,
     }
+
+
+def _analysis(resolved: ResolvedProtocol, cmc: LoadedCmc) -> CmcAnalysis:
+    """`analyse_cmc`, cached on disk by the bytes of every CMC input (scipy is slow to load)."""
+    digest = hashlib.sha256()
+    for path in input_files(resolved):
+        digest.update(str(path).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return cached(
+        "cmc-analysis",
+        digest.hexdigest(),
+        functools.partial(analyse_cmc, cmc.framework, cmc.product, cmc.lots),
+    )

@@ -11,14 +11,6 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from generator.cmc.analytics import TestAnalysis
 
 _RC: dict[str, Any] = {
@@ -49,6 +41,11 @@ def lot_plot(
     analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]
 ) -> tuple[bytes, bytes]:
     """(PNG bytes, SVG bytes) for one numeric test."""
+    # matplotlib loads only when a plot is drawn (cached builds never draw)
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     with rc_context(_RC):  # type: ignore[arg-type]
         fig = Figure(figsize=(6.5, 4.2), dpi=150)
         FigureCanvasAgg(fig)

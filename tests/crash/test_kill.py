@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,8 +22,8 @@ import pytest
 from tests.conftest import EXAMPLES
 
 PROTOCMC = str(Path(sys.executable).with_name("protocmc"))
-RANDOM_KILLS = 10
-WRITE_PHASE_KILLS = 8
+RANDOM_KILLS = 8
+WRITE_PHASE_KILLS = 7
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -73,9 +72,11 @@ def _kill_during_writes(proc: subprocess.Popen[bytes], out: Path, delay: float) 
 def test_sigkill_leaves_every_output_old_or_new(tmp_path: Path) -> None:
     rng = random.Random(20261122)
     product_dir = tmp_path / "product"
-    shutil.copytree(EXAMPLES[0], product_dir)
+    product_dir.mkdir()
     product = product_dir / "product.yaml"
-    original = product.read_text("utf-8")
+    # the protocol only: the CMC stage (figures) triples the build time and writes the same way
+    lines = (EXAMPLES[0] / "product.yaml").read_text("utf-8").splitlines(keepends=True)
+    original = "".join(line for line in lines if not line.startswith("cmc:"))
     changed = original.replace("full_title: >-\n", "full_title: >-\n    Amended:\n", 1)
     assert changed != original
     variants = [original, changed]
@@ -87,9 +88,11 @@ def test_sigkill_leaves_every_output_old_or_new(tmp_path: Path) -> None:
         product.write_text(text, "utf-8")
         durations.append(_build(product, tmp_path / f"ref{i}", env))
         references.append(_snapshot(tmp_path / f"ref{i}"))
-    assert references[0]["protocol.md"] != references[1]["protocol.md"]
     outputs = set(references[0])
-    assert set(references[1]) == outputs and {"protocol.md", ".protocmc-build.json"} <= outputs
+    for name in outputs:
+        assert references[0][name] != references[1][name], name
+    assert set(references[1]) == outputs
+    assert outputs == {"protocol.md", "protocol.docx", ".protocmc-build.json"}
 
     out = tmp_path / "out"
     product.write_text(variants[0], "utf-8")

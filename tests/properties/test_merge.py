@@ -1,0 +1,191 @@
+"""Properties of resolve (framework + product overrides → resolved model + tailoring register)."""
+
+from __future__ import annotations
+
+import io
+import math
+from functools import cache
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from generator.framework_loader import (
+    LoadedFramework,
+    find_framework,
+    load_framework,
+    load_registry,
+)
+from generator.load import parse_yaml
+from generator.models.framework import Parameter
+from generator.models.product import Product
+from generator.models.registry import SectionRegistry
+from generator.problems import Location, Problem
+from generator.resolve import ResolvedProtocol, resolve_product
+from generator.validate import validate
+from tests.conftest import FIXTURES
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@cache
+def framework() -> LoadedFramework:
+    return load_framework(find_framework("early-phase-cell-therapy@1", Location("test")))
+
+
+@cache
+def registry() -> SectionRegistry:
+    return load_registry()
+
+
+@cache
+def base_product() -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(
+        (FIXTURES / "minimal" / "product.yaml").read_text("utf-8")
+    )
+    return data
+
+
+def resolve(tailoring: dict[str, Any]) -> tuple[ResolvedProtocol, list[Problem]]:
+    data = {**base_product(), "tailoring": tailoring} if tailoring else base_product()
+    buffer = io.StringIO()
+    YAML(typ="safe").dump(data, buffer)
+    doc = parse_yaml(buffer.getvalue(), display="product.yaml")
+    product = validate(doc, Product)
+    return resolve_product(framework(), product, doc, registry())
+
+
+def numeric_parameters() -> list[tuple[str, str, Parameter]]:
+    """(element, name, spec) of every numeric, free-range parameter with both bounds."""
+    out = []
+    for element_id, loaded in framework().elements.items():
+        for name, spec in loaded.element.starting_point.parameters.items():
+            numeric = isinstance(spec.value, int | float) and not isinstance(spec.value, bool)
+            if (
+                numeric
+                and spec.allowed is None
+                and spec.minimum is not None
+                and spec.maximum is not None
+            ):
+                out.append((element_id, name, spec))
+    return out
+
+
+@st.composite
+def in_range_overrides(draw: st.DrawFn) -> dict[str, Any]:
+    """Tailoring of 1-4 numeric parameters to values inside the framework's range."""
+    choices = draw(
+        st.lists(
+            st.sampled_from(numeric_parameters()), min_size=1, max_size=4, unique_by=lambda t: t[:2]
+        )
+    )
+    tailoring: dict[str, Any] = {}
+    for element_id, name, spec in choices:
+        assert spec.minimum is not None and spec.maximum is not None
+        if isinstance(spec.value, int):
+            value: float = draw(st.integers(math.ceil(spec.minimum), math.floor(spec.maximum)))
+        else:
+            value = draw(st.floats(spec.minimum, spec.maximum, allow_nan=False))
+        entry = tailoring.setdefault(element_id, {"parameters": {}})
+        entry["parameters"][name] = value
+        entry["justification"] = "Product-specific evidence supports this value."
+    return tailoring
+
+
+@SETTINGS
+@given(in_range_overrides())
+def test_resolving_twice_gives_the_same_register(tailoring: dict[str, Any]) -> None:
+    first, problems_1 = resolve(tailoring)
+    second, problems_2 = resolve(tailoring)
+    assert first.tailoring_register == second.tailoring_register
+    assert problems_1 == problems_2
+
+
+@SETTINGS
+@given(in_range_overrides())
+def test_register_lists_exactly_the_changed_parameters(tailoring: dict[str, Any]) -> None:
+    resolved, problems = resolve(tailoring)
+    errors = [p for p in problems if p.is_error]
+    changed = {
+        (element_id, name)
+        for element_id, entry in tailoring.items()
+        for name, value in entry["parameters"].items()
+        if value != resolved.elements[element_id].parameters[name].starting_value
+    }
+    if not changed:
+        # a justification that changes nothing is itself a problem (PR012)
+        assert {p.code for p in errors} == {"PR012"}
+        return
+    assert not [p for p in errors if p.code != "PR012"], errors
+    in_register = {
+        (e.element_id, name)
+        for e in resolved.tailoring_register
+        for (el, name) in changed
+        if e.element_id == el and f"({name})" in e.subject
+    }
+    assert in_register == changed
+    assert len([e for e in resolved.tailoring_register if e.subject.endswith(")")]) >= len(changed)
+
+
+@SETTINGS
+@given(st.sampled_from(numeric_parameters()))
+def test_override_equal_to_the_starting_value_is_not_a_departure(
+    choice: tuple[str, str, Parameter],
+) -> None:
+    element_id, name, spec = choice
+    resolved, problems = resolve({element_id: {"parameters": {name: spec.value}}})
+    assert problems == []
+    assert resolved.tailoring_register == []
+    assert resolved.elements[element_id].parameters[name].provenance.origin == "product"
+    assert not resolved.elements[element_id].parameters[name].tailored
+
+
+@SETTINGS
+@given(in_range_overrides())
+def test_untouched_values_keep_framework_provenance(tailoring: dict[str, Any]) -> None:
+    resolved, _ = resolve(tailoring)
+    for element_id, element in resolved.elements.items():
+        touched = tailoring.get(element_id, {}).get("parameters", {})
+        for name, param in element.parameters.items():
+            if name not in touched:
+                assert param.provenance.origin == "framework", (element_id, name)
+                assert param.value == param.starting_value
+        for item in element.items:
+            assert item.provenance.origin == "framework" and item.status == "framework"
+
+
+def elements_with_items() -> list[str]:
+    return [e for e, loaded in framework().elements.items() if loaded.element.starting_point.items]
+
+
+@st.composite
+def removals(draw: st.DrawFn) -> tuple[str, list[str]]:
+    element_id = draw(st.sampled_from(elements_with_items()))
+    ids = [i.id for i in framework().elements[element_id].element.starting_point.items]
+    return element_id, draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
+
+
+@SETTINGS
+@given(removals())
+def test_remove_by_id_removes_exactly_those_items_and_keeps_order(
+    removal: tuple[str, list[str]],
+) -> None:
+    element_id, ids = removal
+    tailoring = {
+        element_id: {
+            "items": [{"id": i, "remove": True} for i in ids],
+            "justification": "Not applicable to this product.",
+        }
+    }
+    resolved, problems = resolve(tailoring)
+    assert [p for p in problems if p.is_error] == []
+    before = [i.id for i in framework().elements[element_id].element.starting_point.items]
+    element = resolved.elements[element_id]
+    assert [i.id for i in element.items] == [i for i in before if i not in ids]
+    assert sorted(i.id for i in element.removed_items) == sorted(ids)
+    removed_entries = [e for e in resolved.tailoring_register if "(removed)" in e.subject]
+    assert len(removed_entries) == len(ids)
+    for other_id, other in resolved.elements.items():
+        if other_id != element_id:
+            assert other.removed_items == []
