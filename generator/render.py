@@ -136,8 +136,26 @@ def render_template(
     return RenderedDocument(template_name, markdown, points)
 
 
+_TABLE_RULE = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
+
+
+def _separate_tables(markdown: str) -> str:
+    """A pipe table must start a block: add the blank line a template's tags may have eaten."""
+    lines = markdown.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        starts_table = (
+            line.startswith("|") and i + 1 < len(lines) and bool(_TABLE_RULE.match(lines[i + 1]))
+        )
+        if starts_table and out and out[-1].strip() and not out[-1].startswith("|"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
 def _tidy(markdown: str) -> str:
     """Collapse runs of blank lines the block structure leaves behind; one final newline."""
+    markdown = _separate_tables(markdown)
     markdown = re.sub(r"[ \t]+\n", "\n", markdown)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown)
     return markdown.strip() + "\n"
