@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -152,7 +153,8 @@ def build_product(
         from generator.export.docx import DocxMetadata, convert_docx
 
         tp = resolved.product.title_page
-        with tempfile.TemporaryDirectory(prefix="protocmc-assets-") as tmp:
+        outdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".protocmc-scratch-", dir=outdir) as tmp:
             # pandoc reads figures from disk; give it the in-memory assets in a scratch folder
             for rel, data in assets.items():
                 target = Path(tmp) / rel
@@ -176,6 +178,7 @@ def build_product(
                 outputs[f"{name}.docx"] = data
                 notes.extend(warnings)
 
+    _remove_leftovers(outdir)
     written: list[Path] = []
     for rel, data in outputs.items():
         target = outdir / rel
@@ -200,3 +203,13 @@ def _extra_outputs(
 
     result = cmc_outputs(resolved)
     return dict(result.documents), dict(result.assets)
+
+
+def _remove_leftovers(outdir: Path) -> None:
+    """Delete temporary files and scratch folders a killed build may have left behind."""
+    if not outdir.is_dir():
+        return
+    for leftover in outdir.rglob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+    for scratch in outdir.glob(".protocmc-scratch-*"):
+        shutil.rmtree(scratch, ignore_errors=True)

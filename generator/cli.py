@@ -15,6 +15,7 @@ from rich.console import Console
 
 from generator import __version__
 from generator.cli_calc import calc_app
+from generator.cli_portfolio import portfolio_command
 from generator.cli_site import serve_command, site_command
 from generator.problems import Problem, ProblemsError, ProtocmcError, Severity, sorted_problems
 
@@ -187,6 +188,7 @@ def version() -> None:
 app.add_typer(calc_app, name="calc")
 app.command("site")(site_command)
 app.command("serve")(serve_command)
+app.command("portfolio")(portfolio_command)
 
 
 def main() -> None:
@@ -208,3 +210,7 @@ def schemas(
 
     for path in write_schemas(folder):
         out.print(f"wrote {path}", markup=False)
+
+
+if __name__ == "__main__":
+    main()

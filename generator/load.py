@@ -46,7 +46,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 """Deepest nesting of mappings and sequences a hand-written file plausibly needs, with room."""
 
-MAX_NODES = 200_000
+MAX_NODES = 50_000
 
 YamlPath = tuple[str | int, ...]
 

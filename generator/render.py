@@ -20,6 +20,7 @@ from jinja2 import (
     PrefixLoader,
     StrictUndefined,
     TemplateError,
+    TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
 )
@@ -127,9 +128,28 @@ def render_template(
                 )
             ]
         ) from None
+    except TemplateNotFound as exc:
+        raise ProblemsError(
+            [
+                Problem(
+                    "PT005",
+                    f"template '{exc.name}' not found",
+                    _traceback_location(exc, sponsor_dir),
+                    "a template may include or extend only files in the product's templates "
+                    "folder or the shipped ones (prefix 'framework/'); check the name",
+                )
+            ]
+        ) from None
     except TemplateError as exc:
         raise ProblemsError(
-            [Problem("PT004", f"template error: {exc}", _traceback_location(exc, sponsor_dir))]
+            [
+                Problem(
+                    "PT004",
+                    f"template error: {exc}",
+                    _traceback_location(exc, sponsor_dir),
+                    "check the template tags and filters on this line",
+                )
+            ]
         ) from None
     markdown = _tidy(markdown)
     points = [m.group("text") for m in INSERTION_RE.finditer(markdown)]

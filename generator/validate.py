@@ -89,6 +89,12 @@ def problems_from_validation(
             hint = "change the value to lie within the allowed range"
         elif kind == "too_short":
             hint = "add at least one entry"
+        elif kind == "string_type" and _get_value(doc.data, path) is None:
+            hint = "write a value after the colon, or remove the key if it is optional"
+        elif kind in ("value_error", "assertion_error"):
+            hint = "change the values so that the rule in the message holds"
+        if not hint:
+            hint = "see the product file reference in the README or `protocmc new` for an example"
         problems.append(Problem("PV020", f"{dotted}: {msg}", doc.location(path), hint))
     return problems
 
@@ -162,3 +168,12 @@ def _inner_model(annotation: Any) -> Any:
 
 def _dict_value_model(current: Any) -> Any:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _get_value(data: Any, path: YamlPath) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data

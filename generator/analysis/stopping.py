@@ -126,6 +126,8 @@ def boundary_oc(
     trial at max N.
     """
     p = check_probability("true event rate", true_rate, open_interval=False)
+    if p < 1e-300:
+        p = 0.0  # scipy's binomial overflows on subnormal rates; P(stop) is 0 to any precision
     if isinstance(boundaries, StoppingBoundaries):
         pairs = boundaries.boundary_array()
         cap = boundaries.max_n if max_n is None else max_n

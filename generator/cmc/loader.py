@@ -202,6 +202,7 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
                     "CM104",
                     f"lot file '{product.lots.file}' lies outside the product's folder",
                     lots_where,
+                    "keep lot data inside the product repository, e.g. 'lots.csv'",
                 )
             ]
         )

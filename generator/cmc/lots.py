@@ -92,7 +92,7 @@ def load_lots(
         raise ProblemsError(
             [
                 Problem(
-                    "PL001",
+                    "CL001",
                     "the lot file is empty",
                     Location(display, 1, 1),
                     "start with a header row",
@@ -101,7 +101,7 @@ def load_lots(
         ) from None
     except csv.Error as exc:
         raise ProblemsError(
-            [Problem("PL010", f"CSV error: {exc}", Location(display, 1, 1))]
+            [Problem("CL010", f"CSV error: {exc}", Location(display, 1, 1))]
         ) from None
     columns = tuple(h.strip() for h in header)
     known = set(REQUIRED_COLUMNS) | numeric_tests | qualitative_tests
@@ -110,7 +110,7 @@ def load_lots(
         if name in seen:
             problems.append(
                 Problem(
-                    "PL003",
+                    "CL003",
                     f"column '{name}' appears twice",
                     Location(display, 1, col),
                     "keep one column per test",
@@ -123,14 +123,14 @@ def load_lots(
             )
             problems.append(
                 Problem(
-                    "PL002", f"unknown attribute column '{name}'", Location(display, 1, col), hint
+                    "CL002", f"unknown attribute column '{name}'", Location(display, 1, col), hint
                 )
             )
     for name in REQUIRED_COLUMNS:
         if name not in columns:
             problems.append(
                 Problem(
-                    "PL001",
+                    "CL001",
                     f"required column '{name}' is missing",
                     Location(display, 1, 1),
                     f"the header must name: {', '.join(REQUIRED_COLUMNS)}",
@@ -150,7 +150,7 @@ def load_lots(
             if len(lots) >= MAX_LOTS:
                 problems.append(
                     Problem(
-                        "PL011",
+                        "CL011",
                         f"more than {MAX_LOTS:,} lots",
                         Location(display, line, 1),
                         "split the data or exclude old lots",
@@ -160,7 +160,7 @@ def load_lots(
             if len(row) != len(columns):
                 problems.append(
                     Problem(
-                        "PL004",
+                        "CL004",
                         f"row has {len(row)} value(s) but the header has {len(columns)} column(s)",
                         Location(display, line, 1),
                         "check for a missing or extra comma; quote values that contain commas",
@@ -173,7 +173,7 @@ def load_lots(
             if lot.lot_id in first_row:
                 problems.append(
                     Problem(
-                        "PL005",
+                        "CL005",
                         f"duplicate lot id '{lot.lot_id}' (first on line {first_row[lot.lot_id]})",
                         Location(display, line, index["lot_id"] + 1),
                         "each lot appears once; correct the id or remove the repeated row",
@@ -184,7 +184,7 @@ def load_lots(
             lots.append(lot)
     except csv.Error as exc:
         problems.append(
-            Problem("PL010", f"CSV error: {exc}", Location(display, reader.line_num, 1))
+            Problem("CL010", f"CSV error: {exc}", Location(display, reader.line_num, 1))
         )
     if problems:
         raise ProblemsError(problems)
@@ -210,13 +210,13 @@ def _parse_row(
     lot_id = cell("lot_id")
     if not lot_id:
         problems.append(
-            Problem("PL009", "lot id is empty", where("lot_id"), "give every lot an id")
+            Problem("CL009", "lot id is empty", where("lot_id"), "give every lot an id")
         )
     date = cell("date")
     if not _DATE.match(date):
         problems.append(
             Problem(
-                "PL007",
+                "CL007",
                 f"date '{date}' is not YYYY-MM-DD",
                 where("date"),
                 "write dates as 2026-03-31",
@@ -226,11 +226,11 @@ def _parse_row(
         value = cell(name)
         if value not in allowed:
             hint = did_you_mean(value, allowed) or f"use one of: {', '.join(allowed)}"
-            problems.append(Problem("PL008", f"{name} '{value}' is not allowed", where(name), hint))
+            problems.append(Problem("CL008", f"{name} '{value}' is not allowed", where(name), hint))
     for name in ("process_version", "site"):
         if not cell(name):
             problems.append(
-                Problem("PL009", f"{name} is empty", where(name), f"fill in the {name}")
+                Problem("CL009", f"{name} is empty", where(name), f"fill in the {name}")
             )
     results: dict[str, Result] = {}
     texts: dict[str, str] = {}
@@ -245,7 +245,7 @@ def _parse_row(
             if parsed is None:
                 problems.append(
                     Problem(
-                        "PL006",
+                        "CL006",
                         f"'{raw}' in column '{name}' is not a number",
                         where(name),
                         "write a plain number without units (e.g. 87.5), '<0.5' for a result "

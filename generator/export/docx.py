@@ -39,7 +39,7 @@ from xml.sax.saxutils import escape
 from generator.export.layout import PLACEHOLDERS
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Location, Problem, ProblemsError, ProtocmcError, Severity
-from generator.writes import source_date_epoch
+from generator.writes import atomic_write_bytes, source_date_epoch
 
 MIN_PANDOC = (3, 1)
 DOCX_DIR = TEMPLATES_DIR / "docx"
@@ -290,16 +290,7 @@ def finish_docx(data: bytes, metadata: DocxMetadata) -> bytes:
 
 def write_atomically(out: Path, data: bytes) -> None:
     """Write `data` to a temporary file next to `out`, then rename it over `out`."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(out, data)
 
 
 def convert_docx(

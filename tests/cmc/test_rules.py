@@ -88,7 +88,7 @@ def test_csv_non_numeric_value_fails_with_row_and_column(cd19: Path) -> None:
     lots.write_text("\n".join(lines) + "\n", "utf-8")
     found = errors(cd19)
     assert found == [found[0]] and found[0].startswith(
-        f"cd19-cart-lbcl/lots.csv:6:{col + 1}: PL006: '89.5%' in column 'viability' is not a number"
+        f"cd19-cart-lbcl/lots.csv:6:{col + 1}: CL006: '89.5%' in column 'viability' is not a number"
     )
 
 
@@ -98,7 +98,7 @@ def test_csv_unknown_attribute_column_fails(cd19: Path) -> None:
     found = errors(cd19)
     header = lots.read_text("utf-8").splitlines()[0].split(",")
     assert len(found) == 1
-    assert found[0].startswith(f"cd19-cart-lbcl/lots.csv:1:{header.index('viabilty') + 1}: PL002")
+    assert found[0].startswith(f"cd19-cart-lbcl/lots.csv:1:{header.index('viabilty') + 1}: CL002")
     assert "did you mean 'viability'?" in found[0]
 
 
@@ -109,7 +109,7 @@ def test_csv_duplicate_lot_id_fails(cd19: Path) -> None:
     assert len(found) == 1
     line = 7  # header, 4 engineering lots, PCT19-001, then the repeated id
     assert found[0].startswith(
-        f"cd19-cart-lbcl/lots.csv:{line}:1: PL005: duplicate lot id 'PCT19-001'"
+        f"cd19-cart-lbcl/lots.csv:{line}:1: CL005: duplicate lot id 'PCT19-001'"
     )
 
 
@@ -118,7 +118,7 @@ def test_csv_missing_required_column_fails(cd19: Path) -> None:
     text = lots.read_text("utf-8").replace("lot_id,date,", "lot_id,when,", 1)
     lots.write_text(text, "utf-8")
     found = errors(cd19)
-    assert any("PL001: required column 'date' is missing" in f for f in found), found
+    assert any("CL001: required column 'date' is missing" in f for f in found), found
 
 
 def test_undeclared_process_version_in_csv(cd19: Path) -> None:

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -17,8 +17,9 @@ from generator.load import YamlPath, load_yaml, parse_yaml
 from generator.models.product import Product
 from generator.problems import ProblemsError
 from generator.validate import validate
+from tests.properties import scaled
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = scaled(1.5)
 
 keys = st.text(
     st.characters(codec="utf-8", categories=["L", "N"], include_characters="_-"),
@@ -173,7 +174,7 @@ def test_yaml_like_noise_loads_or_raises_problems(text: str) -> None:
         validate(doc, Product)
 
 
-@settings(max_examples=100, deadline=None)
+@scaled(1.0)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_on_disk_load_or_raise_problems(tmp_path_factory: Any, raw: bytes) -> None:
     path: Path = tmp_path_factory.mktemp("bytes") / "product.yaml"

@@ -7,7 +7,7 @@ import math
 from functools import cache
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -25,8 +25,9 @@ from generator.problems import Location, Problem
 from generator.resolve import ResolvedProtocol, resolve_product
 from generator.validate import validate
 from tests.conftest import FIXTURES
+from tests.properties import scaled
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = scaled(0.4)
 
 
 @cache
