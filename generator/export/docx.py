@@ -18,7 +18,7 @@ reproducible: pandoc takes every timestamp from SOURCE_DATE_EPOCH (defaulted to
 timestamps.
 
 `pandoc_floor` runs the same pandoc conversion bare (no post-processing, no atomic write): the
-baseline for the export benchmark (`python -m generator.export.benchmark`).
+baseline for the benchmark (`python benchmarks/run.py`).
 """
 
 from __future__ import annotations
