@@ -18,7 +18,9 @@ import numpy as np
 
 from generator.lazy import LazyModule
 
-stats: Any = LazyModule("scipy.stats")  # imported on first use: keeps cached builds fast
+# scipy.special (the regularised incomplete beta) imports in a third of the time of
+# scipy.stats, and only on first use: keeps builds fast
+special: Any = LazyModule("scipy.special")
 
 # Source keys the templates resolve to bibliography entries.
 SOURCE_3PLUS3 = "storer-1989"
@@ -66,7 +68,7 @@ def check_positive_int(name: str, value: int, *, minimum: int = 1) -> int:
 
 def posterior_prob_above(threshold: float, y: int, n: int, a: float = 1.0, b: float = 1.0) -> float:
     """Pr(p > threshold | y events in n) under a Beta(a, b) prior."""
-    return float(stats.beta.sf(threshold, a + y, b + n - y))
+    return float(special.betaincc(a + y, b + n - y, threshold))
 
 
 def _min_events_posterior_above(
@@ -74,7 +76,7 @@ def _min_events_posterior_above(
 ) -> int | None:
     """Smallest y in 0..n with Pr(p > threshold | y, n) > cutoff, or None."""
     ys = np.arange(n + 1)
-    probs = stats.beta.sf(threshold, a + ys, b + n - ys)
+    probs = special.betaincc(a + ys, b + n - ys, threshold)
     hits = np.nonzero(probs > cutoff)[0]
     return int(hits[0]) if hits.size else None
 
@@ -512,8 +514,8 @@ def mtpi2_table(
     for n in range(1, max_n + 1):
         ys = np.arange(n + 1)[:, None]
         upm_all = (
-            stats.beta.cdf(highs[None, :], 1 + ys, 1 + n - ys)
-            - stats.beta.cdf(lows[None, :], 1 + ys, 1 + n - ys)
+            special.betainc(1 + ys, 1 + n - ys, highs[None, :])
+            - special.betainc(1 + ys, 1 + n - ys, lows[None, :])
         ) / (highs - lows)[None, :]
         acts: list[Action] = []
         for upm in upm_all:

@@ -13,11 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from generator.analysis.escalation import check_positive_int, check_probability
 from generator.lazy import LazyModule
 
-stats: Any = LazyModule("scipy.stats")  # imported on first use: keeps cached builds fast
+stats: Any = LazyModule("scipy.stats")  # Pocock tails only (calc CLI); loaded on first use
+special: Any = LazyModule("scipy.special")
+
+
+def _binom_pmf(n: int, p: float) -> npt.NDArray[np.float64]:
+    """Binomial probabilities of 0..n events (scipy.special only: much faster to import)."""
+    k = np.arange(n + 1)
+    pmf = np.asarray(special.comb(n, k) * np.power(p, k) * np.power(1.0 - p, n - k), dtype=float)
+    total = float(pmf.sum())
+    return pmf / total  # exact to rounding: keeps probabilities and expected N in range
+
 
 SOURCE_BAYES = "thall-simon-estey-1995"
 SOURCE_POCOCK = "ivanova-qaqish-schell-2005"
@@ -84,7 +95,7 @@ def stopping_boundaries(
     rows = []
     for n in range(monitor_from_n, max_n + 1):
         xs = np.arange(n + 1)
-        post = stats.beta.sf(theta, prior_a + xs, prior_b + n - xs)
+        post = special.betaincc(prior_a + xs, prior_b + n - xs, theta)
         hits = np.nonzero(post > cutoff)[0]
         rows.append(BoundaryRow(n=n, stop_at=int(hits[0]) if hits.size else None))
     return StoppingBoundaries(
@@ -148,7 +159,7 @@ def boundary_oc(
             raise ValueError("looks must be increasing and <= max N")
         step = n - n_prev
         if step:
-            inc = stats.binom.pmf(np.arange(step + 1), step, p)
+            inc = _binom_pmf(step, p)
             dist = np.convolve(dist, inc)[: cap + 1]
         n_prev = n
         if stop_at is not None:
@@ -158,6 +169,7 @@ def boundary_oc(
             expected += mass * n
         by_look.append(stopped)
     expected += (1.0 - stopped) * cap
+    expected = min(expected, float(cap))  # rounding can leave it a few ulps above max N
     return StoppingOC(
         true_rate=p, p_stop=stopped, expected_n=expected, p_stop_by_look=tuple(by_look)
     )
