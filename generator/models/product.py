@@ -10,6 +10,8 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from generator.models.common import Identifier, ParameterValue, StrictModel, Text
 
 FrameworkPin = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*@\d+(\.\d+){0,2}$")]
+
+
 def _real_date(value: str) -> str:
     try:
         dt.date.fromisoformat(value)

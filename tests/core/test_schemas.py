@@ -23,7 +23,9 @@ def test_committed_schemas_match_the_models() -> None:
     for name, text in render_schemas().items():
         committed = ROOT / "schemas" / name
         assert committed.exists(), f"run `protocmc schemas --out schemas` to add {name}"
-        assert committed.read_text("utf-8") == text, f"{name} is stale: run `protocmc schemas --out schemas`"
+        assert committed.read_text("utf-8") == text, (
+            f"{name} is stale: run `protocmc schemas --out schemas`"
+        )
 
 
 @pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: str(p.relative_to(ROOT)))

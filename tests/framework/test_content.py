@@ -101,10 +101,23 @@ def test_elements_listed_match_files(framework: Framework) -> None:
 
 def test_expected_elements_present(elements: dict[str, Element]) -> None:
     expected = {
-        "preclinical-evidence", "prior-knowledge", "eligibility", "staggering", "dose-escalation",
-        "dlt", "crs-grading", "icans-grading", "iec-hs", "toxicity-management", "stopping-rules",
-        "cmc-readiness", "translational", "lymphodepletion", "bridging-therapy",
-        "monitoring-logistics", "long-term-follow-up",
+        "preclinical-evidence",
+        "prior-knowledge",
+        "eligibility",
+        "staggering",
+        "dose-escalation",
+        "dlt",
+        "crs-grading",
+        "icans-grading",
+        "iec-hs",
+        "toxicity-management",
+        "stopping-rules",
+        "cmc-readiness",
+        "translational",
+        "lymphodepletion",
+        "bridging-therapy",
+        "monitoring-logistics",
+        "long-term-follow-up",
     }
     assert set(elements) == expected
 
@@ -114,23 +127,40 @@ def test_parameter_names_used_by_templates(elements: dict[str, Element]) -> None
     el_params = {
         "staggering": {"intra_cohort_stagger_days", "first_n_staggered", "concurrent_cohorts"},
         "dose-escalation": {
-            "design", "target_dlt_rate", "cohort_size", "boin_phi1_ratio", "boin_phi2_ratio",
-            "elimination_cutoff", "elimination_min_n", "max_participants_per_dose", "no_dose_skipping",
+            "design",
+            "target_dlt_rate",
+            "cohort_size",
+            "boin_phi1_ratio",
+            "boin_phi2_ratio",
+            "elimination_cutoff",
+            "elimination_min_n",
+            "max_participants_per_dose",
+            "no_dose_skipping",
         },
         "dlt": {"dlt_window_days", "dlt_window_anchor"},
         "crs-grading": {"fever_c", "low_flow_max_l_min"},
         "toxicity-management": {"tocilizumab_doses_on_site"},
         "stopping-rules": {
-            "monitoring_theta", "monitoring_cutoff", "monitoring_prior_a", "monitoring_prior_b",
-            "monitoring_from_n", "monitored_event",
+            "monitoring_theta",
+            "monitoring_cutoff",
+            "monitoring_prior_a",
+            "monitoring_prior_b",
+            "monitoring_from_n",
+            "monitored_event",
         },
         "lymphodepletion": {
-            "fludarabine_mg_m2_day", "cyclophosphamide_mg_m2_day", "ld_days",
-            "infusion_days_after_ld_min", "infusion_days_after_ld_max",
+            "fludarabine_mg_m2_day",
+            "cyclophosphamide_mg_m2_day",
+            "ld_days",
+            "infusion_days_after_ld_min",
+            "infusion_days_after_ld_max",
         },
         "bridging-therapy": {"washout_days_before_ld"},
         "monitoring-logistics": {
-            "inpatient_days", "proximity_days", "driving_restriction_days", "caregiver_days",
+            "inpatient_days",
+            "proximity_days",
+            "driving_restriction_days",
+            "caregiver_days",
         },
         "long-term-follow-up": {"ltfu_years", "annual_exam_years", "rcl_timepoints_months"},
         "eligibility": {"rescreening_allowed", "max_rescreens"},
@@ -140,19 +170,33 @@ def test_parameter_names_used_by_templates(elements: dict[str, Element]) -> None
         assert not missing, f"{el_id}: missing parameters {missing}"
 
     elig = elements["eligibility"]
-    item_params = {
-        p for i in elig.starting_point.items for p in i.parameters
-    }
+    item_params = {p for i in elig.starting_point.items for p in i.parameters}
     for name in (
-        "age_min", "ecog_max", "anc_min", "platelets_min", "alc_min", "crcl_min",
-        "alt_ast_max_uln", "bilirubin_max", "lvef_min", "spo2_min", "allo_hct_min_days",
+        "age_min",
+        "ecog_max",
+        "anc_min",
+        "platelets_min",
+        "alc_min",
+        "crcl_min",
+        "alt_ast_max_uln",
+        "bilirubin_max",
+        "lvef_min",
+        "spo2_min",
+        "allo_hct_min_days",
     ):
         assert name in item_params, f"eligibility: item parameter {name} missing"
 
     dlt_items = {i.id for i in elements["dlt"].starting_point.items}
     for item_id in (
-        "DLT-CRS-G4", "DLT-CRS-G3-72H", "DLT-ICANS-G3", "DLT-G5", "DLT-CYTOPENIA",
-        "DLT-NONHEME-G3", "DLT-INFUSION-REACTION", "DLT-IEC-HS", "DLT-EVALUABLE",
+        "DLT-CRS-G4",
+        "DLT-CRS-G3-72H",
+        "DLT-ICANS-G3",
+        "DLT-G5",
+        "DLT-CYTOPENIA",
+        "DLT-NONHEME-G3",
+        "DLT-INFUSION-REACTION",
+        "DLT-IEC-HS",
+        "DLT-EVALUABLE",
     ):
         assert item_id in dlt_items
 
@@ -344,7 +388,9 @@ def test_icans_tables_match_astct(elements: dict[str, Element]) -> None:
     adult = {r[0]: r[1:] for r in _table(ic, "astct-icans-adult").rows}
     assert adult["ICE score"][:3] == ["7-9", "3-6", "0-2"]
     assert adult["Depressed level of consciousness"][:3] == [
-        "Awakens spontaneously", "Awakens to voice", "Awakens only to tactile stimulus",
+        "Awakens spontaneously",
+        "Awakens to voice",
+        "Awakens only to tactile stimulus",
     ]
     assert "> 5 min" in adult["Seizure"][3]
     peds = {r[0]: r[1:] for r in _table(ic, "astct-icans-pediatric").rows}
@@ -371,9 +417,7 @@ def test_bayes_stopping_boundaries_recompute(elements: dict[str, Element]) -> No
     a0, b0 = p["monitoring_prior_a"].value, p["monitoring_prior_b"].value
     for n_str, b_str in _table(sr, "bayes-stopping-boundaries").rows:
         n = int(n_str)
-        boundary = next(
-            x for x in range(n + 1) if _post_exceeds(theta, a0 + x, b0 + n - x) > cut
-        )
+        boundary = next(x for x in range(n + 1) if _post_exceeds(theta, a0 + x, b0 + n - x) > cut)
         assert boundary == int(b_str), f"n={n}: table {b_str}, computed {boundary}"
 
 
