@@ -15,11 +15,17 @@ from generator.analysis.m11_lint import lint_m11
 from generator.framework_loader import check_pin, find_framework, load_framework, load_registry
 from generator.load import LoadedDocument, load_yaml
 from generator.models.product import Product
-from generator.problems import Location, Problem, ProblemList, ProblemsError, Severity
+from generator.problems import (
+    Location,
+    Problem,
+    ProblemList,
+    ProblemsError,
+    Severity,
+    relative_display,
+)
 from generator.render import RenderedDocument, make_environment, render_template
 from generator.resolve import ExplainEntry, ResolvedProtocol, resolve_product
 from generator.validate import validate
-from generator.writes import atomic_write_text
 
 if TYPE_CHECKING:
     from generator.analysis.protocol_tables import ProtocolAnalysis
@@ -41,7 +47,7 @@ class CheckReport:
 
 def load_product(path: Path) -> tuple[LoadedDocument, Product]:
     """Load and validate a product file (stage: load + validate)."""
-    doc = load_yaml(path, display=_display(path))
+    doc = load_yaml(path, display=relative_display(path))
     return doc, validate(doc, Product)
 
 
@@ -203,10 +209,10 @@ def _lint_location(heading_text: str, sponsor: Path | None, resolved: ResolvedPr
         for file in sorted(sponsor.rglob("*.j2")):
             for lineno, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
                 if heading_text and heading_text in line:
-                    return Location(_display(file), lineno, line.index(heading_text) + 1)
+                    return Location(relative_display(file), lineno, line.index(heading_text) + 1)
         files = sorted(sponsor.rglob("*.j2"))
         if files:
-            return Location(_display(files[0]), 1, 1)
+            return Location(relative_display(files[0]), 1, 1)
     return Location(resolved.product_document.display)
 
 
@@ -225,16 +231,3 @@ def explain(path: Path, dotted: str) -> ExplainEntry:
         )
         raise ProblemsError([Problem("PE001", f"no value at '{dotted}'", None, hint)])
     return entry
-
-
-def write_markdown(outdir: Path, name: str, markdown: str) -> Path:
-    target = outdir / name
-    atomic_write_text(target, markdown)
-    return target
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

@@ -182,7 +182,21 @@ def new(
 @app.command()
 def version() -> None:
     """Print the protocmc, framework and pandoc versions."""
+    import subprocess
+
+    from generator.export.docx import pandoc_executable, parse_pandoc_version
+    from generator.framework_loader import available_frameworks, load_framework
+
     out.print(f"protocmc {__version__}", markup=False)
+    for folder in available_frameworks().values():
+        out.print(f"framework {load_framework(folder).pin}", markup=False)
+    try:
+        first = subprocess.run(
+            [pandoc_executable(), "--version"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[0]
+        out.print(f"pandoc {'.'.join(map(str, parse_pandoc_version(first)))}", markup=False)
+    except (ProtocmcError, OSError, subprocess.CalledProcessError) as exc:
+        err.print(f"pandoc: not available ({exc})", markup=False)
 
 
 app.add_typer(calc_app, name="calc")

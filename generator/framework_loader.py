@@ -70,14 +70,14 @@ def check_pin(pin: str, loaded: LoadedFramework, location: Location) -> list[Pro
 def load_framework(folder: Path) -> LoadedFramework:
     """Load framework.yaml and every element it lists; all problems reported together."""
     problems = ProblemList()
-    doc = load_yaml(folder / "framework.yaml", display=_display(folder / "framework.yaml"))
+    doc = load_yaml(folder / "framework.yaml", display=shipped_display(folder / "framework.yaml"))
     framework = validate(doc, Framework)
     source_ids = {s.id for s in framework.sources}
     elements: dict[str, LoadedElement] = {}
     for index, rel in enumerate(framework.elements):
         path = folder / rel
         try:
-            edoc = load_yaml(path, display=_display(path))
+            edoc = load_yaml(path, display=shipped_display(path))
             element = validate(edoc, Element)
         except ProblemsError as exc:
             problems.extend(exc.problems)
@@ -129,10 +129,10 @@ def _check_sources(element: Element, doc: LoadedDocument, known: set[str]) -> li
 
 @lru_cache(maxsize=2)
 def load_registry(path: Path = TEMPLATES_DIR / "protocol" / "m11-sections.yaml") -> SectionRegistry:
-    return validate(load_yaml(path, display=_display(path)), SectionRegistry)
+    return validate(load_yaml(path, display=shipped_display(path)), SectionRegistry)
 
 
-def _display(path: Path) -> str:
+def shipped_display(path: Path) -> str:
     """Shipped files are shown relative to the protocmc data root, e.g. frameworks/x/y.yaml."""
     parts = path.parts
     for anchor in ("frameworks", "templates"):

@@ -7,10 +7,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from generator.cmc.lots import LotTable, load_lots
+from generator.framework_loader import shipped_display
 from generator.load import LoadedDocument, load_yaml
 from generator.models.cmc import CmcFramework, CmcProduct, Module3Registry
 from generator.paths import FRAMEWORKS_DIR
-from generator.problems import Location, Problem, ProblemsError, did_you_mean
+from generator.problems import Location, Problem, ProblemsError, did_you_mean, relative_display
 from generator.resolve import ResolvedProtocol
 from generator.validate import validate
 
@@ -48,11 +49,7 @@ class LoadedCmc:
         return self.loaded_framework.registry
 
 
-def display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+display = relative_display
 
 
 def available_cmc_frameworks(root: Path = FRAMEWORKS_DIR) -> dict[str, Path]:
@@ -62,7 +59,7 @@ def available_cmc_frameworks(root: Path = FRAMEWORKS_DIR) -> dict[str, Path]:
 @lru_cache(maxsize=8)
 def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
     """Load cmc-framework.yaml and the Module 3 layout it names; check its source ids."""
-    doc = load_yaml(folder / FRAMEWORK_FILE, display=display(folder / FRAMEWORK_FILE))
+    doc = load_yaml(folder / FRAMEWORK_FILE, display=shipped_display(folder / FRAMEWORK_FILE))
     framework = validate(doc, CmcFramework)
     reg_path = folder / framework.module3_layout
     if not reg_path.resolve().is_relative_to(folder.resolve()):
@@ -75,7 +72,7 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
                 )
             ]
         )
-    reg_doc = load_yaml(reg_path, display=display(reg_path))
+    reg_doc = load_yaml(reg_path, display=shipped_display(reg_path))
     registry = validate(reg_doc, Module3Registry)
     problems: list[Problem] = []
     known = {s.id for s in framework.sources}
