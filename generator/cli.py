@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from generator import __version__
 from generator.cli_calc import calc_app
 from generator.cli_portfolio import portfolio_command
 from generator.cli_site import serve_command, site_command
-from generator.problems import Problem, ProblemsError, ProtocmcError, Severity, sorted_problems
+from generator.console import make_console, print_problems
+from generator.problems import Problem, ProblemsError, ProtocmcError, Severity
 
 app = typer.Typer(
     name="protocmc",
@@ -27,8 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = make_console(stderr=True)
+out = make_console()
 
 
 class Format(StrEnum):
@@ -38,12 +38,7 @@ class Format(StrEnum):
 
 
 def _print_problems(problems: list[Problem]) -> None:
-    for p in sorted_problems(problems):
-        style = {"error": "bold red", "warning": "yellow", "info": "cyan"}[p.severity.value]
-        where = f"{p.location}: " if p.location else ""
-        err.print(f"{where}[{style}]{p.code}[/{style}]: {p.message}", markup=True, highlight=False)
-        if p.hint:
-            err.print(f"    hint: {p.hint}", markup=False)
+    print_problems(err, problems)
 
 
 def _fail(exc: ProtocmcError) -> NoReturn:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from generator.analysis import defaults
+from generator.console import make_console
 from generator.lazy import LazyModule
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def emit(out: Output, fmt: str) -> None:
     if fmt != "text":
         typer.echo(render(out, fmt), nl=False)
         return
-    console = Console(highlight=False, soft_wrap=True)
+    console = make_console()
     console.print(f"[bold]{out.title}[/bold]")
     for key, value in out.summary:
         console.print(f"{key}: {_cell_text(value, out.decimals, '—')}")

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from generator.console import make_console
 from generator.problems import ProtocmcError
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = make_console(stderr=True)
+out = make_console()
 
 
 class PortfolioFormat(StrEnum):

@@ -11,19 +11,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from generator.console import make_console, print_problems
 from generator.problems import ProblemsError, ProtocmcError
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = make_console(stderr=True)
+out = make_console()
 
 
 def _fail(exc: ProtocmcError) -> None:
     if isinstance(exc, ProblemsError):
-        for p in exc.problems:
-            where = f"{p.location}: " if p.location else ""
-            err.print(f"{where}{p.code}: {p.message}", markup=False)
+        print_problems(err, exc.problems)
     else:
         err.print(f"error: {exc}", markup=False)
     raise typer.Exit(exc.exit_code)

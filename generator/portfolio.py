@@ -19,6 +19,7 @@ from typing import Literal
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from generator.console import make_console
 from generator.problems import ProblemsError, ProtocmcError, UsageError
 
 Status = Literal["built", "skipped", "failed"]
@@ -118,7 +119,7 @@ def build_portfolio(
 
     start = time.perf_counter()
     result = PortfolioResult(jobs=jobs)
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         # Submit everything (workers fork now) before the progress bar starts its thread.
         futures: dict[Future[ProductOutcome], Path] = {

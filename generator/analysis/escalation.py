@@ -125,7 +125,8 @@ def three_plus_three_escalation_probability(p: float) -> float:
     """P(escalate from a dose with true DLT rate p) = (1-p)^3 + 3p(1-p)^2 (1-p)^3."""
     p = check_probability("true DLT rate p", p, open_interval=False)
     q = 1.0 - p
-    return q**3 + 3.0 * p * q**2 * q**3
+    # rounding can put the sum a few ulps above 1 for tiny p
+    return min(1.0, q**3 + 3.0 * p * q**2 * q**3)
 
 
 @dataclass(frozen=True)

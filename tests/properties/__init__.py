@@ -1,4 +1,5 @@
-"""Hypothesis profiles: `ci` (default, fast) and `deep` (a long fuzz run before a release).
+"""Hypothesis profiles: `ci` (default, fast, derandomised so a CI run is reproducible) and
+`deep` (a long, randomised fuzz run before a release).
 
 HYPOTHESIS_PROFILE=deep python -m pytest tests/properties
 """
@@ -10,7 +11,11 @@ import os
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
     "deep", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
