@@ -96,38 +96,54 @@ def sponsor_templates(resolved: ResolvedProtocol) -> Path | None:
     return target
 
 
+PRIVATE_FIELDS = frozenset({"provenance", "starting_provenance", "location"})
+"""Resolver bookkeeping that templates do not print (file positions depend on where the
+command runs; outputs must not)."""
+
+
 def template_context(resolved: ResolvedProtocol, analysis: ProtocolAnalysis) -> dict[str, Any]:
+    """Plain data for the protocol templates (see README, "Sponsor template overrides")."""
+    from generator.plain import to_plain
     from generator.render import insertion
+    from generator.sandbox import template_helper
 
     product = resolved.product
     registry = resolved.registry.by_key()
+    section_text = dict(product.sections)
 
-    def heading(key: str, *, unnumbered: bool = False) -> str:
+    @template_helper
+    def heading(key: str) -> str:
         s = registry[key]
         anchor = "m11-" + s.number.replace(".", "-")
         return f"{'#' * s.level} {s.number} {s.title} {{#{anchor}}}"
 
+    @template_helper
     def prose(key: str, prompt: str) -> str:
-        text = product.sections.get(key)
+        text = section_text.get(key)
         return text.strip() if text else insertion(prompt)
 
+    def plain(value: Any) -> Any:
+        return to_plain(value, skip=PRIVATE_FIELDS)
+
     return {
-        "protocol": resolved,
-        "tp": product.title_page,
-        "design": product.overall_design,
-        "product": product.product,
-        "indication": product.indication,
-        "objectives": product.objectives,
-        "dose": product.dose_escalation,
-        "e": resolved.elements,
-        "register": resolved.tailoring_register,
-        "sources": resolved.sources,
-        "framework": resolved.loaded_framework.framework,
-        "sections": registry,
-        "section_text": product.sections,
+        "tp": plain(product.title_page),
+        "design": plain(product.overall_design),
+        "product": plain(product.product),
+        "indication": plain(product.indication),
+        "objectives": plain(product.objectives),
+        "dose": plain(product.dose_escalation),
+        "e": plain(resolved.elements),
+        "register": plain(resolved.tailoring_register),
+        "sources": plain(resolved.sources),
+        "framework": plain(resolved.loaded_framework.framework),
+        "sections": {
+            key: {"key": key, "number": s.number, "title": s.title, "level": s.level}
+            for key, s in registry.items()
+        },
+        "section_text": section_text,
         "heading": heading,
         "prose": prose,
-        "analysis": analysis,
+        "analysis": plain(analysis),
         "tool_version": __version__,
     }
 

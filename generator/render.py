@@ -2,7 +2,9 @@
 
 Sponsors override single blocks: a file of the same name in the product's `templates:` folder
 wins, and may `{% extends "framework/protocol/protocol.md.j2" %}` and call `{{ super() }}`.
-Every template, shipped or sponsor's, renders in Jinja2's sandbox with StrictUndefined.
+Every template, shipped or sponsor's, renders in protocmc's sandbox (generator/sandbox.py)
+with StrictUndefined, sees plain data only (generator/plain.py) and is bounded in time, loop
+iterations and output size.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ from generator.cache import jinja_bytecode_dir
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Location, Problem, ProblemsError
 from generator.resolve import format_value
+from generator.sandbox import (
+    ConfinedLoader,
+    RenderLimitError,
+    SandboxEnvironment,
+    TemplateSourceError,
+    render_budget,
+    template_helper,
+)
 
 INSERTION_RE = re.compile(r"\[\\<(?P<text>.*?)\\>\]\{\.insertion\}")
 
@@ -42,15 +52,39 @@ class RenderedDocument:
     insertion_points: list[str]
 
 
-def make_environment(sponsor_dir: Path | None = None) -> ImmutableSandboxedEnvironment:
+def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:
     shipped = FileSystemLoader(str(TEMPLATES_DIR))
     loaders: list[BaseLoader] = []
     if sponsor_dir is not None:
-        loaders.append(FileSystemLoader(str(sponsor_dir)))
+        loaders.append(ConfinedLoader(sponsor_dir, sponsor_dir.name))
     loaders += [shipped, PrefixLoader({"framework": shipped})]
     bytecode_dir = jinja_bytecode_dir()
-    env = ImmutableSandboxedEnvironment(
+    env = SandboxEnvironment(
         loader=ChoiceLoader(loaders),
+        bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["value"] = format_value
+    env.filters["cell"] = table_cell
+    env.filters["md_escape"] = md_escape
+    env.filters["where"] = where
+    env.filters["values"] = dict_values
+    env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
+    env.tests["endingwith"] = lambda value, suffix: str(value).endswith(suffix)
+    env.globals["insertion"] = insertion
+    return env
+
+
+def make_site_environment() -> ImmutableSandboxedEnvironment:
+    """The environment of the shipped site templates (generator/site), which read the
+    framework's model objects directly."""
+    bytecode_dir = jinja_bytecode_dir()
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
         bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
         undefined=StrictUndefined,
         autoescape=False,
@@ -65,6 +99,7 @@ def make_environment(sponsor_dir: Path | None = None) -> ImmutableSandboxedEnvir
     return env
 
 
+@template_helper
 def insertion(text: str) -> str:
     """An M11-style insertion point `<...>`: visible, styled, and counted by `check --release`."""
     return f"[\\<{text}\\>]{{.insertion}}"
@@ -80,8 +115,18 @@ def md_escape(text: str) -> str:
     return text.replace("<", "\\<").replace(">", "\\>")
 
 
+def where(items: Any, **conditions: Any) -> list[Any]:
+    """The dicts of `items` whose keys equal the given values: `items | where(kind="dlt")`."""
+    return [i for i in items if all(i.get(k) == v for k, v in conditions.items())]
+
+
+def dict_values(mapping: dict[str, Any]) -> list[Any]:
+    """A dict's values in order (templates cannot call `dict.values()`)."""
+    return list(mapping.values())
+
+
 def render_template(
-    env: ImmutableSandboxedEnvironment,
+    env: SandboxEnvironment,
     template_name: str,
     context: dict[str, Any],
     *,
@@ -89,8 +134,49 @@ def render_template(
 ) -> RenderedDocument:
     """Render one document; template errors become located problems (file:line)."""
     try:
-        template = env.get_template(template_name)
-        markdown = template.render(context)
+        with render_budget():
+            template = env.get_template(template_name)
+            markdown = _render_bounded(template, context)
+    except TemplateSourceError as exc:
+        raise ProblemsError(
+            [
+                Problem(
+                    "PT007",
+                    f"template '{exc.name}' {exc.detail}",
+                    Location(exc.filename, exc.lineno, exc.column),
+                    "sponsor templates must be UTF-8 text files inside the product's templates "
+                    "folder; replace the link with a copy of the file or re-save it as UTF-8",
+                )
+            ]
+        ) from None
+    except RenderLimitError as exc:
+        where = _traceback_location(exc, sponsor_dir)
+        if not where.line:
+            where = Location(_template_display(_template_file(env, template_name), sponsor_dir))
+        raise ProblemsError(
+            [
+                Problem(
+                    "PT006",
+                    f"template stopped: {exc}",
+                    where,
+                    "templates lay out the product's data; a loop or value this large is a "
+                    "mistake in the template",
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise ProblemsError(
+            [
+                Problem(
+                    "PT008",
+                    "template recursion is too deep (a macro that calls itself without end, or "
+                    "a template that extends or includes itself)",
+                    Location(_template_display(template_name, sponsor_dir)),
+                    "check the macros, {% extends %} and {% include %} tags of the sponsor "
+                    "templates",
+                )
+            ]
+        ) from None
     except TemplateSyntaxError as exc:
         raise ProblemsError(
             [
@@ -156,6 +242,22 @@ def render_template(
     return RenderedDocument(template_name, markdown, points)
 
 
+MAX_OUTPUT_CHARS = 8_000_000
+"""Largest rendered document (a full protocol is about 300,000 characters)."""
+
+
+def _render_bounded(template: Any, context: dict[str, Any]) -> str:
+    """Render by streaming, so an endless or enormous output stops at the limit."""
+    parts: list[str] = []
+    size = 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        if size > MAX_OUTPUT_CHARS:
+            raise RenderLimitError(f"the rendered document passed {MAX_OUTPUT_CHARS:,} characters")
+        parts.append(chunk)
+    return "".join(parts)
+
+
 _TABLE_RULE = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
 
 
@@ -179,6 +281,13 @@ def _tidy(markdown: str) -> str:
     markdown = re.sub(r"[ \t]+\n", "\n", markdown)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown)
     return markdown.strip() + "\n"
+
+
+def _template_file(env: SandboxEnvironment, name: str) -> str:
+    try:
+        return env.get_template(name).filename or name
+    except TemplateError:
+        return name
 
 
 def _template_display(filename: str, sponsor_dir: Path | None) -> str:

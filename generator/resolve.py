@@ -7,19 +7,22 @@ tailoring register — which must carry a justification.
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, Template, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
+from generator import textfill
 from generator.framework_loader import LoadedElement, LoadedFramework
 from generator.load import LoadedDocument
 from generator.models.common import Evidence, ParameterValue, Source
-from generator.models.framework import Element, GradingTable, Item, Parameter, TailoringTrigger
+from generator.models.framework import (
+    Element,
+    GradingTable,
+    Item,
+    Parameter,
+    TailoringTrigger,
+    TextPart,
+)
 from generator.models.product import ElementOverride, ItemOverride, Product
 from generator.models.registry import SectionRegistry
 from generator.problems import Location, Problem, ProblemList, did_you_mean
@@ -168,39 +171,38 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _finalize(value: Any) -> Any:
-    return value if isinstance(value, str) else format_value(value)
+def fill_text(
+    text: str | list[TextPart],
+    values: dict[str, ParameterValue],
+    facts: dict[str, Any] | None = None,
+) -> str:
+    """Framework or product text with its `{param:NAME}` placeholders filled and, for text
+    given as parts, only the parts whose `when:` condition holds (generator/textfill.py).
 
-
-_TEXT_ENV = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, finalize=_finalize
-)
-
-
-def fill_text(text: str, values: dict[str, ParameterValue]) -> str:
-    """Substitute `{{ parameter }}` placeholders in framework text.
-
-    Values stay typed inside the text (so `{% if concurrent_cohorts %}` works) and are
-    formatted only where printed.
+    Text is never compiled as a template: `{{ 7*7 }}` in a value prints as typed.
     """
-    if "{" not in text:
-        return text
-    if "{%" not in text and "{#" not in text:
-        names = _PLACEHOLDER.findall(text)
-        if len(names) == text.count("{{"):  # only plain {{ name }}: no need to compile
-            missing = [n for n in names if n not in values]
-            if missing:
-                raise UndefinedError(f"'{missing[0]}' is undefined")
-            return _PLACEHOLDER.sub(lambda m: str(_finalize(values[m.group(1)])), text)
-    return _compiled(text).render(values)
+    if isinstance(text, str):
+        return textfill.fill(text, values, format_value)
+    names: dict[str, Any] = {**(facts or {}), **values}
+    kept = []
+    for n, part in enumerate(text):
+        try:
+            if part.when is None or textfill.evaluate(part.when, names):
+                kept.append(textfill.fill(part.text, values, format_value).strip())
+        except textfill.TextError as exc:
+            raise textfill.TextError(exc.message, exc.hint, exc.offset, part=n) from None
+    return " ".join(k for k in kept if k)
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(text: str) -> Template:
-    return _TEXT_ENV.from_string(text)
+def product_facts(product: Product) -> dict[str, Any]:
+    """Product facts that `when:` conditions in framework text may test."""
+    return {
+        "product.source": product.product.source,
+        "product.modality": product.product.modality,
+        "product.target_antigen": product.product.target_antigen,
+        "trial.phase": product.title_page.phase,
+        "design.population_type": product.overall_design.population_type,
+    }
 
 
 def resolve_product(
@@ -240,9 +242,10 @@ def resolve_product(
                 )
             )
 
+    facts = product_facts(product)
     for element_id, loaded in framework.elements.items():
         override = product.tailoring.get(element_id)
-        resolved, entries, found = _resolve_element(loaded, override, pin, document, explain)
+        resolved, entries, found = _resolve_element(loaded, override, pin, document, explain, facts)
         elements[element_id] = resolved
         register.extend(entries)
         problems.extend(found)
@@ -426,6 +429,7 @@ def _resolve_element(
     pin: str,
     document: LoadedDocument,
     explain: dict[str, ExplainEntry],
+    facts: dict[str, Any],
 ) -> tuple[ResolvedElement, list[TailoringEntry], list[Problem]]:
     element: Element = loaded.element
     fw_prov = Provenance(
@@ -450,22 +454,35 @@ def _resolve_element(
     values = {n: p.value for n, p in params.items()}
     starting_values = {n: p.starting_value for n, p in params.items()}
 
-    def checked_fill(text: str, vals: dict[str, ParameterValue], where: Location) -> str:
+    def checked_fill(
+        text: str | list[TextPart],
+        vals: dict[str, ParameterValue],
+        where: Location,
+        doc: LoadedDocument | None = None,
+        path: tuple[str | int, ...] = (),
+    ) -> str:
         try:
-            return fill_text(text, vals)
-        except TemplateError as exc:
-            problems.append(
-                Problem(
-                    "PR040",
-                    f"text placeholder error: {exc.message or exc}",
-                    where,
-                    "placeholders must name a parameter of this element or item, e.g. {{ dlt_window_days }}",
-                )
+            return fill_text(text, vals, facts)
+        except textfill.TextError as exc:
+            if exc.part is not None and doc is not None:
+                where = doc.location((*path, exc.part))
+            problem = Problem(
+                "PR040",
+                f"text placeholder or condition error: {exc.message}",
+                where,
+                exc.hint
+                or "placeholders name a parameter of this element or item, e.g. "
+                "{param:dlt_window_days}",
             )
-            return text
+            if problem not in problems:  # starting and tailored text fill the same source
+                problems.append(problem)
+            return text if isinstance(text, str) else " ".join(p.text for p in text)
 
     element_where = loaded.document.location(("starting_point", "text"))
-    starting_text = checked_fill(element.starting_point.text, starting_values, element_where)
+    text_path = ("starting_point", "text")
+    starting_text = checked_fill(
+        element.starting_point.text, starting_values, element_where, loaded.document, text_path
+    )
     text = starting_text
     text_prov = fw_prov
     if ov.text is not None:
@@ -473,7 +490,9 @@ def _resolve_element(
         text = checked_fill(ov.text, values, where)
         text_prov = Provenance("product", document.display, where)
     else:
-        text = checked_fill(element.starting_point.text, values, element_where)
+        text = checked_fill(
+            element.starting_point.text, values, element_where, loaded.document, text_path
+        )
 
     def trigger_of(item_ov: ItemOverride | None) -> tuple[str | None, str | None]:
         tid = (item_ov.trigger if item_ov and item_ov.trigger else None) or ov.trigger

@@ -281,6 +281,11 @@ class GateReadiness:
     def count(self, status: str) -> int:
         return sum(1 for i in self.items if i.status == status)
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """Items by status, for templates (which read data, not methods)."""
+        return {state: self.count(state) for state in (MET, MISSING, AT_RISK)}
+
 
 def _method_ok_through(method: AnalyticalMethod | None) -> bool:
     return method is None or all(v.bridging_study for v in method.history[1:])

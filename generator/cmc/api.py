@@ -25,11 +25,13 @@ from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
 from generator.cmc.rules import check_cmc
 from generator.load import load_yaml
-from generator.models.cmc import GATES
+from generator.models.cmc import GATES, METHOD_STATUS_ORDER
 from generator.paths import TEMPLATES_DIR
+from generator.plain import to_plain
 from generator.problems import Problem, ProblemsError, sorted_problems
 from generator.render import RenderedDocument, insertion, make_environment, render_template
 from generator.resolve import ResolvedProtocol
+from generator.sandbox import template_helper
 
 TEMPLATES = {
     "module3": "module3/module3.md.j2",
@@ -144,26 +146,38 @@ def pct(value: float) -> str:
     return f"{round(value * 100)} %"
 
 
+def _product_relative(path: Path, product_dir: Path) -> str:
+    """A path as the product repository names it: outputs never depend on the working folder."""
+    try:
+        return path.resolve().relative_to(product_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def cmc_context(
     resolved: ResolvedProtocol, cmc: LoadedCmc, analysis: CmcAnalysis, figures: dict[str, str]
 ) -> dict[str, Any]:
+    """Plain data for the CMC templates (module3, cmc-readiness, specification-lifecycle)."""
     product = cmc.product
     framework = cmc.framework
     registry = cmc.registry
     keys = [s.key for s in registry.sections]
     children = {k: any(o.startswith(k + ".") for o in keys) for k in keys}
-    attributes = {a.id: a for a in framework.attributes}
-    methods = {m.id: m for m in product.methods}
-    sources = {s.id: s for s in framework.sources}
+    by_key = registry.by_key()
+    attributes = {a.id: to_plain(a) for a in framework.attributes}
+    methods = {m.id: to_plain(m) for m in product.methods}
+    tests = to_plain(analysis.tests)
+    lots = sorted(cmc.lots.lots, key=lambda lt: (lt.date, lt.lot_id))
 
+    @template_helper
     def heading(key: str, suffix: str = "") -> str:
-        s = registry.by_key()[key]
+        s = by_key[key]
         title = s.title.upper() if s.level == 1 else s.title
         anchor = "m3-" + s.number.replace(".", "-").lower()
         extra = f" {suffix}" if suffix else ""
         return f"{'#' * s.level} {s.number} {title}{extra} {{#{anchor} .unnumbered}}"
 
-    def specs_for(material: str) -> list[dict[str, Any]]:
+    def specs_of(material: str) -> list[dict[str, Any]]:
         out = []
         for spec in product.specifications:
             if spec.material != material:
@@ -171,12 +185,12 @@ def cmc_context(
             crit, crit_gate = effective_criterion(spec, product.stage)
             out.append(
                 {
-                    "spec": spec,
+                    "spec": to_plain(spec),
                     "attribute": attributes.get(spec.attribute),
                     "method": methods.get(spec.method),
-                    "criterion": crit,
+                    "criterion": to_plain(crit),
                     "criterion_gate": crit_gate,
-                    "analysis": analysis.tests[spec.id],
+                    "analysis": tests[spec.id],
                     "figure": figures.get(spec.id),
                     "n_text": sum(1 for lt in cmc.lots.lots if spec.id in lt.texts),
                     "text_results": sorted(
@@ -186,7 +200,7 @@ def cmc_context(
             )
         return out
 
-    def batch_tables(material: str) -> list[dict[str, Any]]:
+    def batch_tables_of(material: str) -> list[dict[str, Any]]:
         tested = [
             s
             for s in product.specifications
@@ -194,25 +208,35 @@ def cmc_context(
             and any(s.id in lt.results or s.id in lt.texts for lt in cmc.lots.lots)
         ]
         tables = []
-        lots = sorted(cmc.lots.lots, key=lambda lt: (lt.date, lt.lot_id))
         for start in range(0, len(tested), BATCH_COLUMNS):
             chunk = tested[start : start + BATCH_COLUMNS]
             rows = []
             for lot in lots:
-                cells = []
-                for s in chunk:
-                    if s.id in lot.results:
-                        cells.append(lot.results[s.id].display)
-                    else:
-                        cells.append(lot.texts.get(s.id, "—"))
-                rows.append({"lot": lot, "cells": cells})
-            tables.append({"tests": chunk, "rows": rows})
+                cells = [
+                    lot.results[s.id].display if s.id in lot.results else lot.texts.get(s.id, "—")
+                    for s in chunk
+                ]
+                rows.append({"lot": to_plain(lot), "cells": cells})
+            tables.append({"tests": to_plain(chunk), "rows": rows})
         return tables
 
+    materials = ("drug_substance", "drug_product")
+    spec_rows = {m: specs_of(m) for m in materials}
+    batch_rows = {m: batch_tables_of(m) for m in materials}
+
+    @template_helper
+    def specs_for(material: str) -> list[dict[str, Any]]:
+        return spec_rows[material]
+
+    @template_helper
+    def batch_tables(material: str) -> list[dict[str, Any]]:
+        return batch_rows[material]
+
+    product_dir = resolved.product_dir
     return {
-        "cmc": product,
-        "framework": framework,
-        "registry": registry,
+        "cmc": to_plain(product),
+        "framework": to_plain(framework),
+        "registry": to_plain(registry),
         "m3": [
             {
                 "key": s.key,
@@ -224,37 +248,42 @@ def cmc_context(
             for s in registry.sections
         ],
         "heading": heading,
-        "section_text": product.sections,
+        "section_text": dict(product.sections),
         "insertion": insertion,
-        "gates": framework.gates,
-        "gate_ids": GATES,
+        "gates": to_plain(framework.gates),
+        "gate_ids": list(GATES),
+        "stage_index": GATES.index(product.stage),
+        "method_rank": {status: n for n, status in enumerate(METHOD_STATUS_ORDER)},
         "gate_title": {g.id: g.title for g in framework.gates},
         "stage": product.stage,
         "attributes": attributes,
         "methods": methods,
-        "method_statuses": {m.id: m for m in framework.method_statuses},
-        "sources": sources,
+        "method_statuses": {m.id: to_plain(m) for m in framework.method_statuses},
+        "sources": {s.id: to_plain(s) for s in framework.sources},
         "topics": {
-            "comparability": {t.id: t for t in framework.comparability_approaches},
-            "stability": {t.id: t for t in framework.stability_study_types},
-            "raw_material": {t.id: t for t in framework.raw_material_risk},
-            "chain_of_identity": {t.id: t for t in framework.chain_of_identity},
+            "comparability": {t.id: to_plain(t) for t in framework.comparability_approaches},
+            "stability": {t.id: to_plain(t) for t in framework.stability_study_types},
+            "raw_material": {t.id: to_plain(t) for t in framework.raw_material_risk},
+            "chain_of_identity": {t.id: to_plain(t) for t in framework.chain_of_identity},
         },
         "specs_for": specs_for,
         "batch_tables": batch_tables,
-        "lots": cmc.lots,
-        "analysis": analysis,
-        "tests": analysis.tests,
-        "readiness": analysis.readiness,
-        "lifecycle": analysis.lifecycle,
+        "lots": {
+            "columns": list(cmc.lots.columns),
+            "lots": [to_plain(lot) for lot in cmc.lots.lots],
+        },
+        "analysis": to_plain(analysis),
+        "tests": tests,
+        "readiness": to_plain(analysis.readiness),
+        "lifecycle": to_plain(analysis.lifecycle),
         "figures": figures,
-        "fmt": fmt,
-        "pct": pct,
-        "product": resolved.product.product,
-        "tp": resolved.product.title_page,
-        "cmc_file": cmc.document.display,
-        "lots_file": cmc.lots.display,
-        "analysis_settings": framework.analysis,
+        "fmt": template_helper(fmt),
+        "pct": template_helper(pct),
+        "product": to_plain(resolved.product.product),
+        "tp": to_plain(resolved.product.title_page),
+        "cmc_file": _product_relative(cmc.document.path, product_dir),
+        "lots_file": _product_relative(cmc.lots.path, product_dir),
+        "analysis_settings": to_plain(framework.analysis),
     }
 
 

@@ -63,12 +63,28 @@ class Parameter(StrictModel):
         return self
 
 
+class TextPart(StrictModel):
+    """One part of a starting-point text, kept only when its condition holds."""
+
+    text: Text = Field(description="The part as it reads; may use {param:NAME} placeholders.")
+    when: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Condition under which the part applies, e.g. 'design != 3+3', "
+        "'concurrent_cohorts', 'product.source == allogeneic'.",
+    )
+
+
+ElementText = Text | list[TextPart]
+"""Plain text, or parts joined with a space, each with an optional `when:` condition."""
+
+
 class Item(StrictModel):
     """One entry of a starting point's list (criterion, DLT rule, stopping rule, sample...)."""
 
     id: Identifier
     text: Text = Field(
-        description="The item as it reads in the protocol; may use {{ parameter }} placeholders."
+        description="The item as it reads in the protocol; may use {param:NAME} placeholders."
     )
     kind: str | None = Field(
         default=None, description="e.g. inclusion / exclusion, pause / stop, blood / tissue."
@@ -105,8 +121,9 @@ class GradingTable(StrictModel):
 class StartingPoint(StrictModel):
     """The structural starting point shared across programs."""
 
-    text: Text = Field(
-        description="The default protocol text; may use {{ parameter }} placeholders."
+    text: ElementText = Field(
+        description="The default protocol text: plain text with {param:NAME} placeholders, or a "
+        "list of parts with optional 'when:' conditions."
     )
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
     items: list[Item] = Field(default_factory=list)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from generator.problems import ProtocmcError, UsageError
-from generator.render import make_environment
+from generator.render import make_site_environment
 from generator.site.pages import yaml_str
 
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
@@ -39,7 +39,7 @@ def find_config(target: Path) -> Path | None:
 
 def product_config(product: Path, workdir: Path) -> Path:
     """Write a minimal mkdocs.yml (and an empty docs folder) for a lone product file."""
-    env = make_environment(None)
+    env = make_site_environment()
     env.filters["yaml_str"] = yaml_str
     docs = workdir / "docs"
     docs.mkdir(parents=True, exist_ok=True)

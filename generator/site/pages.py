@@ -20,10 +20,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from generator import __version__, api
 from generator.framework_loader import LoadedFramework, available_frameworks, load_framework
 from generator.models.common import Evidence, ParameterValue
-from generator.models.framework import Element, Parameter
+from generator.models.framework import Element, Parameter, TextPart
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
-from generator.render import make_environment
+from generator.render import make_site_environment
 from generator.resolve import ResolvedProtocol, fill_text, format_value
 from generator.site.convert import OpenInsertion, SiteMarkdown, to_site_markdown
 
@@ -104,19 +104,24 @@ def _range(param: Parameter) -> str:
     return ""
 
 
-def _fill_bold(text: str, *scopes: dict[str, Parameter]) -> str:
-    """Framework text with its `{{ parameter }}` placeholders shown as bold starting values.
+def _fill_bold(text: str | list[TextPart], *scopes: dict[str, Parameter]) -> str:
+    """Framework text with its `{param:NAME}` placeholders shown as bold starting values.
 
     Later scopes win: an item's own parameters over its element's.
     """
     values: dict[str, ParameterValue] = {}
     for scope in scopes:
         values.update({k: f"**{format_value(p.value)}**" for k, p in scope.items()})
+    if isinstance(text, list):  # parts with conditions: show each with its condition
+        return " ".join(
+            fill_text(part.text, values) + (f" *(when {part.when})*" if part.when else "")
+            for part in text
+        )
     return fill_text(text, values)
 
 
 def environment() -> ImmutableSandboxedEnvironment:
-    env = make_environment(None)
+    env = make_site_environment()
     env.filters["yaml_str"] = yaml_str
     env.filters["range"] = _range
     env.globals["m11_anchor"] = m11_anchor

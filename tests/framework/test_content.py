@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from generator.models.framework import Element, Framework
+from generator.models.framework import Element, Framework, TextPart
+from generator.models.product import Product
+from generator.resolve import product_facts
+from generator.textfill import condition_names, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 FW_DIR = ROOT / "frameworks" / "early-phase-cell-therapy"
 FW_FILE = FW_DIR / "framework.yaml"
 ELEMENT_FILES = sorted((FW_DIR / "elements").glob("*.yaml"))
 
-PLACEHOLDER = re.compile(r"\{\{\s*([^}\s|]+)\s*(?:\|[^}]*)?\}\}")
 
 NEEDS = "needs-verification"
 
@@ -239,8 +241,16 @@ def test_every_declared_source_is_cited(framework: Framework, elements: dict[str
 # --------------------------------------------------------------------------- placeholders
 
 
-def _names(text: str) -> set[str]:
-    return set(PLACEHOLDER.findall(text))
+def _names(text: str | list[TextPart]) -> set[str]:
+    parts = [text] if isinstance(text, str) else [p.text for p in text]
+    return {name for part in parts for _, name in placeholders(part)}
+
+
+FACTS = set(
+    product_facts(
+        Product.model_validate(_load(ROOT / "examples" / "cd19-cart-lbcl" / "product.yaml"))
+    )
+)
 
 
 @pytest.mark.parametrize("path", ELEMENT_FILES, ids=lambda p: p.name)
@@ -250,6 +260,11 @@ def test_placeholders_resolve(path: Path) -> None:
     el_params = set(sp.parameters)
     unknown = _names(sp.text) - el_params
     assert not unknown, f"{el.id}: starting_point.text uses unknown {unknown}"
+    if isinstance(sp.text, list):
+        for part in sp.text:
+            if part.when is not None:
+                unknown = set(condition_names(part.when)) - el_params - FACTS
+                assert not unknown, f"{el.id}: condition '{part.when}' names unknown {unknown}"
     for item in sp.items:
         unknown = _names(item.text) - el_params - set(item.parameters)
         assert not unknown, f"{el.id}/{item.id}: unknown placeholders {unknown}"
@@ -258,11 +273,19 @@ def test_placeholders_resolve(path: Path) -> None:
         assert not _names(field), f"{el.id}: placeholder outside rendered text: {field[:60]}"
     for t in sp.tables:
         for cell in [t.title, *t.columns, *t.notes, *(c for row in t.rows for c in row)]:
-            assert "{{" not in cell, f"{el.id}/{t.id}: placeholder in table"
+            assert not _names(cell), f"{el.id}/{t.id}: placeholder in table"
+
+
+@pytest.mark.parametrize("path", ELEMENT_FILES, ids=lambda p: p.name)
+def test_no_template_syntax_in_framework_text(path: Path) -> None:
+    """Framework text is text, never a template: Jinja delimiters would print as typed."""
+    raw = path.read_text("utf-8")
+    for delimiter in ("{{", "{%", "{#"):
+        assert delimiter not in raw, f"{path.name}: '{delimiter}' in framework text"
 
 
 def test_placeholder_regex_sanity() -> None:
-    assert _names("a {{ x }} b {{y}} c {{ z | join(', ') }}") == {"x", "y", "z"}
+    assert _names("a {param:x} b {param:y} c {{ z }} {other}") == {"x", "y"}
 
 
 # --------------------------------------------------------------------------- evidence honesty
