@@ -25,6 +25,7 @@ from generator.problems import (
 )
 from generator.render import RenderedDocument, make_environment, render_template
 from generator.resolve import ExplainEntry, ResolvedProtocol, resolve_product
+from generator.text_lint import lint_text_values
 from generator.validate import validate
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def resolve(path: Path) -> tuple[ResolvedProtocol, list[Problem]]:
     framework = load_framework(folder)
     problems = check_pin(product.framework, framework, where)
     resolved, found = resolve_product(framework, product, doc, load_registry())
-    return resolved, problems + found
+    return resolved, problems + found + lint_text_values(doc)
 
 
 def sponsor_templates(resolved: ResolvedProtocol) -> Path | None:
@@ -104,12 +105,14 @@ command runs; outputs must not)."""
 def template_context(resolved: ResolvedProtocol, analysis: ProtocolAnalysis) -> dict[str, Any]:
     """Plain data for the protocol templates (see README, "Sponsor template overrides")."""
     from generator.plain import to_plain
-    from generator.render import insertion
+    from generator.render import insertion, md_escape
     from generator.sandbox import template_helper
 
     product = resolved.product
     registry = resolved.registry.by_key()
-    section_text = dict(product.sections)
+    # every text value is escaped for pandoc Markdown once, here: `<...>` typed in YAML
+    # prints as typed and never becomes raw HTML in any output
+    section_text = {key: md_escape(text) for key, text in product.sections.items()}
 
     @template_helper
     def heading(key: str) -> str:
@@ -123,7 +126,7 @@ def template_context(resolved: ResolvedProtocol, analysis: ProtocolAnalysis) -> 
         return text.strip() if text else insertion(prompt)
 
     def plain(value: Any) -> Any:
-        return to_plain(value, skip=PRIVATE_FIELDS)
+        return to_plain(value, skip=PRIVATE_FIELDS, text=md_escape)
 
     return {
         "tp": plain(product.title_page),

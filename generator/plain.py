@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -31,17 +32,25 @@ def _properties(cls: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def to_plain(value: Any, *, skip: frozenset[str] = frozenset()) -> Any:
-    """`value` as plain data; `skip` names fields (at any depth) left out."""
-    if value is None or isinstance(value, bool | int | float | str):
+def to_plain(
+    value: Any,
+    *,
+    skip: frozenset[str] = frozenset(),
+    text: Callable[[str], str] | None = None,
+) -> Any:
+    """`value` as plain data; `skip` names fields (at any depth) left out; `text`, when
+    given, is applied to every string value (not to keys), e.g. to escape it for the output."""
+    if isinstance(value, str):
+        return text(value) if text is not None else value
+    if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Enum):
-        return to_plain(value.value)
+        return to_plain(value.value, text=text)
     if isinstance(value, dict):
-        return {str(k): to_plain(v, skip=skip) for k, v in value.items()}
+        return {str(k): to_plain(v, skip=skip, text=text) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value) if isinstance(value, set | frozenset) else value
-        return [to_plain(v, skip=skip) for v in items]
+        return [to_plain(v, skip=skip, text=text) for v in items]
     if isinstance(value, BaseModel):
         names: tuple[str, ...] = tuple(type(value).model_fields)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -53,5 +62,5 @@ def to_plain(value: Any, *, skip: frozenset[str] = frozenset()) -> Any:
     for name in (*names, *_properties(cls)):
         if name in skip or name in out:
             continue
-        out[name] = to_plain(getattr(value, name), skip=skip)
+        out[name] = to_plain(getattr(value, name), skip=skip, text=text)
     return out

@@ -9,6 +9,7 @@ iterations and output size.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,7 @@ def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:
     env.filters["value"] = format_value
     env.filters["cell"] = table_cell
     env.filters["md_escape"] = md_escape
+    env.filters["yaml_string"] = yaml_string
     env.filters["where"] = where
     env.filters["values"] = dict_values
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
@@ -111,8 +113,19 @@ def table_cell(value: Any) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
 
+_ANGLE = re.compile(r"(?<!\\)([<>])")
+
+
 def md_escape(text: str) -> str:
-    return text.replace("<", "\\<").replace(">", "\\>")
+    """Text safe inside pandoc Markdown: `<` and `>` escaped, so `<Short title>` or
+    `<script>` typed in a YAML value prints as typed and never becomes raw HTML."""
+    return _ANGLE.sub(r"\\\1", text)
+
+
+def yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar (for Markdown front matter): quotes and newlines in a
+    value cannot end the string or add metadata fields."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def where(items: Any, **conditions: Any) -> list[Any]:

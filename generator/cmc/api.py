@@ -29,9 +29,16 @@ from generator.models.cmc import GATES, METHOD_STATUS_ORDER
 from generator.paths import TEMPLATES_DIR
 from generator.plain import to_plain
 from generator.problems import Problem, ProblemsError, sorted_problems
-from generator.render import RenderedDocument, insertion, make_environment, render_template
+from generator.render import (
+    RenderedDocument,
+    insertion,
+    make_environment,
+    md_escape,
+    render_template,
+)
 from generator.resolve import ResolvedProtocol
 from generator.sandbox import template_helper
+from generator.text_lint import lint_text_values
 
 TEMPLATES = {
     "module3": "module3/module3.md.j2",
@@ -57,7 +64,7 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
     if cmc is None:
         return []
     analysis = _analysis(resolved, cmc)
-    return sorted_problems(check_cmc(cmc, analysis))
+    return sorted_problems([*check_cmc(cmc, analysis), *lint_text_values(cmc.document)])
 
 
 def cmc_input_files(resolved: ResolvedProtocol) -> list[Path]:
@@ -71,7 +78,7 @@ def cmc_outputs(resolved: ResolvedProtocol) -> CmcOutputs:
     if cmc is None:
         return CmcOutputs()
     analysis = _analysis(resolved, cmc)
-    errors = [p for p in check_cmc(cmc, analysis) if p.is_error]
+    errors = [p for p in [*check_cmc(cmc, analysis), *lint_text_values(cmc.document)] if p.is_error]
     if errors:
         raise ProblemsError(sorted_problems(errors))
     outputs = CmcOutputs()
@@ -157,16 +164,19 @@ def _product_relative(path: Path, product_dir: Path) -> str:
 def cmc_context(
     resolved: ResolvedProtocol, cmc: LoadedCmc, analysis: CmcAnalysis, figures: dict[str, str]
 ) -> dict[str, Any]:
-    """Plain data for the CMC templates (module3, cmc-readiness, specification-lifecycle)."""
+    """Plain data for the CMC templates (module3, cmc-readiness, specification-lifecycle).
+
+    Every text value is escaped for pandoc Markdown (`md_escape`), once, here."""
+    plain = functools.partial(to_plain, text=md_escape)
     product = cmc.product
     framework = cmc.framework
     registry = cmc.registry
     keys = [s.key for s in registry.sections]
     children = {k: any(o.startswith(k + ".") for o in keys) for k in keys}
     by_key = registry.by_key()
-    attributes = {a.id: to_plain(a) for a in framework.attributes}
-    methods = {m.id: to_plain(m) for m in product.methods}
-    tests = to_plain(analysis.tests)
+    attributes = {a.id: plain(a) for a in framework.attributes}
+    methods = {m.id: plain(m) for m in product.methods}
+    tests = plain(analysis.tests)
     lots = sorted(cmc.lots.lots, key=lambda lt: (lt.date, lt.lot_id))
 
     @template_helper
@@ -185,16 +195,20 @@ def cmc_context(
             crit, crit_gate = effective_criterion(spec, product.stage)
             out.append(
                 {
-                    "spec": to_plain(spec),
+                    "spec": plain(spec),
                     "attribute": attributes.get(spec.attribute),
                     "method": methods.get(spec.method),
-                    "criterion": to_plain(crit),
+                    "criterion": plain(crit),
                     "criterion_gate": crit_gate,
                     "analysis": tests[spec.id],
                     "figure": figures.get(spec.id),
                     "n_text": sum(1 for lt in cmc.lots.lots if spec.id in lt.texts),
                     "text_results": sorted(
-                        {lt.texts[spec.id] for lt in cmc.lots.lots if spec.id in lt.texts}
+                        {
+                            md_escape(lt.texts[spec.id])
+                            for lt in cmc.lots.lots
+                            if spec.id in lt.texts
+                        }
                     ),
                 }
             )
@@ -213,11 +227,15 @@ def cmc_context(
             rows = []
             for lot in lots:
                 cells = [
-                    lot.results[s.id].display if s.id in lot.results else lot.texts.get(s.id, "—")
+                    md_escape(
+                        lot.results[s.id].display
+                        if s.id in lot.results
+                        else lot.texts.get(s.id, "—")
+                    )
                     for s in chunk
                 ]
-                rows.append({"lot": to_plain(lot), "cells": cells})
-            tables.append({"tests": to_plain(chunk), "rows": rows})
+                rows.append({"lot": plain(lot), "cells": cells})
+            tables.append({"tests": plain(chunk), "rows": rows})
         return tables
 
     materials = ("drug_substance", "drug_product")
@@ -234,9 +252,9 @@ def cmc_context(
 
     product_dir = resolved.product_dir
     return {
-        "cmc": to_plain(product),
-        "framework": to_plain(framework),
-        "registry": to_plain(registry),
+        "cmc": plain(product),
+        "framework": plain(framework),
+        "registry": plain(registry),
         "m3": [
             {
                 "key": s.key,
@@ -248,42 +266,42 @@ def cmc_context(
             for s in registry.sections
         ],
         "heading": heading,
-        "section_text": dict(product.sections),
+        "section_text": {k: md_escape(v) for k, v in product.sections.items()},
         "insertion": insertion,
-        "gates": to_plain(framework.gates),
+        "gates": plain(framework.gates),
         "gate_ids": list(GATES),
         "stage_index": GATES.index(product.stage),
         "method_rank": {status: n for n, status in enumerate(METHOD_STATUS_ORDER)},
-        "gate_title": {g.id: g.title for g in framework.gates},
+        "gate_title": {g.id: md_escape(g.title) for g in framework.gates},
         "stage": product.stage,
         "attributes": attributes,
         "methods": methods,
-        "method_statuses": {m.id: to_plain(m) for m in framework.method_statuses},
-        "sources": {s.id: to_plain(s) for s in framework.sources},
+        "method_statuses": {m.id: plain(m) for m in framework.method_statuses},
+        "sources": {s.id: plain(s) for s in framework.sources},
         "topics": {
-            "comparability": {t.id: to_plain(t) for t in framework.comparability_approaches},
-            "stability": {t.id: to_plain(t) for t in framework.stability_study_types},
-            "raw_material": {t.id: to_plain(t) for t in framework.raw_material_risk},
-            "chain_of_identity": {t.id: to_plain(t) for t in framework.chain_of_identity},
+            "comparability": {t.id: plain(t) for t in framework.comparability_approaches},
+            "stability": {t.id: plain(t) for t in framework.stability_study_types},
+            "raw_material": {t.id: plain(t) for t in framework.raw_material_risk},
+            "chain_of_identity": {t.id: plain(t) for t in framework.chain_of_identity},
         },
         "specs_for": specs_for,
         "batch_tables": batch_tables,
         "lots": {
             "columns": list(cmc.lots.columns),
-            "lots": [to_plain(lot) for lot in cmc.lots.lots],
+            "lots": [plain(lot) for lot in cmc.lots.lots],
         },
-        "analysis": to_plain(analysis),
+        "analysis": plain(analysis),
         "tests": tests,
-        "readiness": to_plain(analysis.readiness),
-        "lifecycle": to_plain(analysis.lifecycle),
+        "readiness": plain(analysis.readiness),
+        "lifecycle": plain(analysis.lifecycle),
         "figures": figures,
         "fmt": template_helper(fmt),
         "pct": template_helper(pct),
-        "product": to_plain(resolved.product.product),
-        "tp": to_plain(resolved.product.title_page),
+        "product": plain(resolved.product.product),
+        "tp": plain(resolved.product.title_page),
         "cmc_file": _product_relative(cmc.document.path, product_dir),
         "lots_file": _product_relative(cmc.lots.path, product_dir),
-        "analysis_settings": to_plain(framework.analysis),
+        "analysis_settings": plain(framework.analysis),
     }
 
 

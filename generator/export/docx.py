@@ -45,10 +45,12 @@ MIN_PANDOC = (3, 1)
 DOCX_DIR = TEMPLATES_DIR / "docx"
 REFERENCE_DOCX = DOCX_DIR / "reference.docx"
 FILTERS_DIR = DOCX_DIR / "filters"
-SHIPPED_FILTERS = ("blocks.lua", "headings.lua", "tables.lua")
+SHIPPED_FILTERS = ("links.lua", "blocks.lua", "headings.lua", "tables.lua")
 """Run in this order: blocks.lua marks where the TOC goes, headings.lua puts it there."""
 
-INPUT_FORMAT = "markdown"
+INPUT_FORMAT = "markdown-raw_html-raw_attribute-raw_tex"
+"""Raw HTML, raw OOXML (```{=openxml}```) and TeX in the Markdown are read as text: values
+from YAML must never become Word XML. Only the shipped Lua filters write raw OOXML."""
 OUTPUT_FORMAT = "docx+native_numbering"
 
 

@@ -201,7 +201,7 @@ def test_failed_export_keeps_previous_file(tmp_path: Path) -> None:
 
 def test_missing_image_is_a_warning(tmp_path: Path) -> None:
     problems = export_docx(
-        "# 1 ONE\n\n![A figure](missing.png)\n",
+        "# 1 ONE\n\n![A figure](figures/missing.png)\n",
         tmp_path / "w.docx",
         metadata=META,
         resource_path=tmp_path,
