@@ -1,10 +1,12 @@
 """The `protocmc` command line: parse arguments, call the API, map problems to exit codes.
 
-Exit codes: 0 clean, 1 problems in the inputs, 2 usage error.
+Exit codes: 0 clean, 1 problems in the inputs, 2 usage error, 3 internal error (a bug; no
+traceback unless PROTOCMC_DEBUG=1).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -206,6 +208,23 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted; previous outputs were left as they were", markup=False)
         sys.exit(130)
+    except (MemoryError, RecursionError) as exc:
+        err.print(
+            f"error: the inputs are too large to process ({type(exc).__name__}); "
+            "nothing was written",
+            markup=False,
+        )
+        sys.exit(1)
+    except Exception as exc:  # a bug of ours: say so plainly, keep the traceback opt-in
+        if os.environ.get("PROTOCMC_DEBUG") == "1":
+            raise
+        err.print(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in "
+            "protocmc; please report it with the command you ran (PROTOCMC_DEBUG=1 shows the "
+            "traceback).",
+            markup=False,
+        )
+        sys.exit(3)
 
 
 @app.command(hidden=True)
