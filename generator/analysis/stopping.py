@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from generator.analysis.escalation import check_positive_int, check_probability
+from generator.analysis.escalation import check_max_n, check_positive_int, check_probability
 from generator.lazy import LazyModule
 
 stats: Any = LazyModule("scipy.stats")  # Pocock tails only (calc CLI); loaded on first use
@@ -23,11 +23,20 @@ special: Any = LazyModule("scipy.special")
 
 
 def _binom_pmf(n: int, p: float) -> npt.NDArray[np.float64]:
-    """Binomial probabilities of 0..n events (scipy.special only: much faster to import)."""
-    k = np.arange(n + 1)
-    pmf = np.asarray(special.comb(n, k) * np.power(p, k) * np.power(1.0 - p, n - k), dtype=float)
-    total = float(pmf.sum())
-    return pmf / total  # exact to rounding: keeps probabilities and expected N in range
+    """Binomial probabilities of 0..n events, computed in log space (scipy.special only: much
+    faster to import than scipy.stats). comb(n, k) p^k (1-p)^(n-k) directly overflows to
+    inf * 0 = NaN from n of about 1030; the logarithms stay finite (xlogy/xlog1py give 0 for
+    0 log 0, so p = 0 and p = 1 are exact)."""
+    k = np.arange(n + 1, dtype=np.float64)
+    log_pmf = (
+        special.gammaln(n + 1.0)
+        - special.gammaln(k + 1.0)
+        - special.gammaln(n - k + 1.0)
+        + special.xlogy(k, p)
+        + special.xlog1py(n - k, -p)
+    )
+    pmf = np.exp(log_pmf - log_pmf.max())
+    return np.asarray(pmf / pmf.sum(), dtype=np.float64)  # sums to 1: keeps P and E[N] in range
 
 
 SOURCE_BAYES = "thall-simon-estey-1995"
@@ -86,7 +95,7 @@ def stopping_boundaries(
     """
     theta = check_probability("theta (unacceptable event rate)", theta)
     cutoff = check_probability("posterior cutoff", cutoff)
-    max_n = check_positive_int("max N", max_n)
+    max_n = check_max_n(max_n)
     monitor_from_n = check_positive_int("monitor-from n", monitor_from_n)
     if monitor_from_n > max_n:
         raise ValueError(f"monitor-from n ({monitor_from_n}) must be <= max N ({max_n})")
@@ -147,7 +156,7 @@ def boundary_oc(
         if not pairs:
             raise ValueError("boundary has no looks")
         cap = pairs[-1][0] if max_n is None else max_n
-    check_positive_int("max N", cap)
+    check_max_n(cap)
     dist = np.zeros(cap + 1)
     dist[0] = 1.0  # distribution of events among running trials (unnormalised mass)
     n_prev = 0
@@ -175,13 +184,19 @@ def boundary_oc(
     )
 
 
-def _pocock_boundary(looks: Sequence[int], p0: float, level: float) -> list[tuple[int, int | None]]:
+def _tails(looks: Sequence[int], p0: float) -> list[npt.NDArray[np.float64]]:
+    """P(X_n >= r | p0) for r = 0..n at each look (non-increasing in r)."""
+    return [np.asarray(stats.binom.sf(np.arange(n + 1) - 1, n, p0), dtype=float) for n in looks]
+
+
+def _pocock_boundary(
+    looks: Sequence[int], tails: Sequence[npt.NDArray[np.float64]], level: float
+) -> list[tuple[int, int | None]]:
     """b_n = smallest r with P(X_n >= r | p0) <= level (None when even r = n exceeds it)."""
     out: list[tuple[int, int | None]] = []
-    for n in looks:
-        tails = stats.binom.sf(np.arange(n + 1) - 1, n, p0)  # P(X >= r), r = 0..n
-        ok = np.nonzero(tails <= level)[0]
-        out.append((n, int(ok[0]) if ok.size else None))
+    for n, tail in zip(looks, tails, strict=True):
+        r = int(np.count_nonzero(tail > level))  # tails are non-increasing: first r at or below
+        out.append((n, r if r <= n else None))
     return out
 
 
@@ -194,28 +209,23 @@ def pocock_boundaries(
 ) -> StoppingBoundaries:
     """Pocock-type boundary: one nominal level a* at every look, tuned so that the overall
     probability of crossing under the acceptable rate p0 is at most alpha (the largest such
-    boundary). Looks default to every patient, 1..max_n.
+    boundary). Looks default to every patient, 1..max_n (max_n <= defaults.MAX_N).
     """
     p0 = check_probability("acceptable event rate p0", p0)
     alpha = check_probability("alpha", alpha)
-    max_n = check_positive_int("max N", max_n)
+    max_n = check_max_n(max_n)
     look_list = _check_looks(looks, max_n)
+    tails = _tails(look_list, p0)
     # The boundary changes only at the tail probabilities P(X_n >= r | p0): search those.
-    cands = sorted(
-        {
-            float(v)
-            for n in look_list
-            for v in stats.binom.sf(np.arange(1, n + 1) - 1, n, p0)
-            if 0.0 < v <= alpha
-        }
-    )
+    every = np.concatenate([t[1:] for t in tails])
+    cands = np.unique(every[(every > 0.0) & (every <= alpha)]).tolist()
     best_level = 0.0
-    best: list[tuple[int, int | None]] = _pocock_boundary(look_list, p0, 0.0)
+    best: list[tuple[int, int | None]] = _pocock_boundary(look_list, tails, 0.0)
     best_cross = boundary_oc(best, p0, max_n=max_n).p_stop
     lo, hi = 0, len(cands) - 1
     while lo <= hi:  # crossing probability is non-decreasing in the level
         mid = (lo + hi) // 2
-        bnd = _pocock_boundary(look_list, p0, cands[mid])
+        bnd = _pocock_boundary(look_list, tails, cands[mid])
         cross = boundary_oc(bnd, p0, max_n=max_n).p_stop
         if cross <= alpha:
             best_level, best, best_cross = cands[mid], bnd, cross
