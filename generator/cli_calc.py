@@ -35,7 +35,8 @@ else:  # numpy and scipy load only when a calc command runs, keeping `protocmc` 
 from generator.problems import UsageError
 
 _LIMITS = (
-    f"Limits: max N <= {defaults.MAX_N:,}; simulated trials <= {defaults.MAX_TRIALS:,}; "
+    f"Limits: max N <= {defaults.MAX_N:,} ({defaults.MAX_N_MONITORING:,} for 'stopping'); "
+    f"simulated trials <= {defaults.MAX_TRIALS:,}; "
     f"dose levels <= {defaults.MAX_DOSES}. Beyond them, or with any other bad value, the "
     "command prints one line and exits with code 2."
 )
@@ -503,7 +504,8 @@ def stopping_cmd(
         str, typer.Option(help="posterior probability cutoff", metavar="NUMBER")
     ] = "0.9",
     max_n: Annotated[
-        str, typer.Option(help=f"maximum sample size (<= {defaults.MAX_N:,})", metavar="INT")
+        str,
+        typer.Option(help=f"maximum sample size (<= {defaults.MAX_N_MONITORING:,})", metavar="INT"),
     ] = "24",
     monitor_from: Annotated[str, typer.Option(help="first n monitored", metavar="INT")] = "3",
     prior_a: Annotated[str, typer.Option(metavar="NUMBER")] = "1",

@@ -18,7 +18,12 @@ MAX_TRIALS = 10_000_000
 """Simulated trials per scenario."""
 
 MAX_N = 1_000
-"""Maximum sample size (patients) of a simulation, a decision table or a stopping boundary."""
+"""Maximum sample size (patients) of a simulation, a decision table or a Pocock boundary."""
+
+MAX_N_MONITORING = 10_000
+"""Maximum sample size of the Bayesian monitoring boundary: the protocol monitors the whole
+trial (a product's maximum_participants may be up to 10,000), and the boundary and its exact
+operating characteristics take seconds even there."""
 
 MAX_DOSES = 20
 """Dose levels in a simulated scenario."""

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from generator.analysis.defaults import MAX_N_MONITORING
 from generator.analysis.escalation import check_max_n, check_positive_int, check_probability
 from generator.lazy import LazyModule
 
@@ -91,22 +92,32 @@ def stopping_boundaries(
 ) -> StoppingBoundaries:
     """Bayesian rule: stop at n when Pr(p > theta | x, n) > cutoff, prior Beta(a, b).
 
-    One row per n from `monitor_from_n` to `max_n`.
+    One row per n from `monitor_from_n` to `max_n` (<= defaults.MAX_N_MONITORING).
     """
     theta = check_probability("theta (unacceptable event rate)", theta)
     cutoff = check_probability("posterior cutoff", cutoff)
-    max_n = check_max_n(max_n)
+    max_n = check_positive_int("max N", max_n)
+    if max_n > MAX_N_MONITORING:
+        raise ValueError(f"max N must be <= {MAX_N_MONITORING}, got {max_n}")
     monitor_from_n = check_positive_int("monitor-from n", monitor_from_n)
     if monitor_from_n > max_n:
         raise ValueError(f"monitor-from n ({monitor_from_n}) must be <= max N ({max_n})")
     if not (prior_a > 0 and prior_b > 0):
         raise ValueError(f"prior Beta(a, b) needs a > 0 and b > 0, got a={prior_a}, b={prior_b}")
-    rows = []
-    for n in range(monitor_from_n, max_n + 1):
-        xs = np.arange(n + 1)
-        post = special.betaincc(prior_a + xs, prior_b + n - xs, theta)
-        hits = np.nonzero(post > cutoff)[0]
-        rows.append(BoundaryRow(n=n, stop_at=int(hits[0]) if hits.size else None))
+    ns = np.arange(monitor_from_n, max_n + 1)
+    # Pr(p > theta | x, n) rises with x: bisect every n at once for the first x above the
+    # cutoff (n + 1: none) instead of evaluating all x (quadratic in max N)
+    lo, hi = np.zeros_like(ns), ns + 1
+    while (open_ := lo < hi).any():
+        mid = (lo + hi) // 2
+        x = np.minimum(mid, ns)
+        above = special.betaincc(prior_a + x, prior_b + ns - x, theta) > cutoff
+        hi = np.where(open_ & above, mid, hi)
+        lo = np.where(open_ & ~above, mid + 1, lo)
+    rows = [
+        BoundaryRow(n=int(n), stop_at=int(b) if b <= n else None)
+        for n, b in zip(ns, lo, strict=True)
+    ]
     return StoppingBoundaries(
         method="bayesian-beta-binomial",
         rows=tuple(rows),
@@ -156,9 +167,13 @@ def boundary_oc(
         if not pairs:
             raise ValueError("boundary has no looks")
         cap = pairs[-1][0] if max_n is None else max_n
-    check_max_n(cap)
-    dist = np.zeros(cap + 1)
-    dist[0] = 1.0  # distribution of events among running trials (unnormalised mass)
+    check_positive_int("max N", cap)
+    if cap > MAX_N_MONITORING:
+        raise ValueError(f"max N must be <= {MAX_N_MONITORING}, got {cap}")
+    # distribution of events among running trials (unnormalised mass), kept only as long as
+    # it can be non-zero (events <= patients, and below the last boundary): linear per look
+    dist = np.ones(1)
+    increments: dict[int, npt.NDArray[np.float64]] = {}
     n_prev = 0
     stopped = 0.0
     expected = 0.0
@@ -168,12 +183,13 @@ def boundary_oc(
             raise ValueError("looks must be increasing and <= max N")
         step = n - n_prev
         if step:
-            inc = _binom_pmf(step, p)
-            dist = np.convolve(dist, inc)[: cap + 1]
+            if step not in increments:
+                increments[step] = _binom_pmf(step, p)
+            dist = np.convolve(dist, increments[step])
         n_prev = n
         if stop_at is not None:
             mass = float(dist[stop_at:].sum())
-            dist[stop_at:] = 0.0
+            dist = dist[:stop_at] if stop_at > 0 else np.zeros(1)  # 0: every trial stopped
             stopped += mass
             expected += mass * n
         by_look.append(stopped)

@@ -209,6 +209,17 @@ def test_binomial_pmf_is_finite_and_exact_for_large_n(n: int, p: float) -> None:
     assert np.allclose(pmf, stats.binom.pmf(np.arange(n + 1), n, p), rtol=1e-9, atol=1e-300)
 
 
+def test_bayesian_monitoring_up_to_the_largest_trial_a_product_may_declare() -> None:
+    """overall_design.maximum_participants may be 10,000; bisection keeps this to seconds
+    and gives the boundary a full search gives."""
+    b = st.stopping_boundaries(0.3, 0.9, 10_000, monitor_from_n=9_990)
+    for row in b.rows:
+        xs = np.arange(row.n + 1)
+        post = st.special.betaincc(1 + xs, 1 + row.n - xs, 0.3)
+        assert row.stop_at == int(np.nonzero(post > 0.9)[0][0])
+    assert 0.0 < st.boundary_oc(b, 0.31).p_stop <= 1.0
+
+
 def test_pocock_at_the_max_n_limit_is_finite() -> None:
     b = st.pocock_boundaries(0.5, 0.025, 1000, looks=[500, 1000])
     assert b.crossing_probability is not None and 0.0 < b.crossing_probability <= 0.025
@@ -219,10 +230,16 @@ def test_pocock_at_the_max_n_limit_is_finite() -> None:
     ("call", "message"),
     [
         (lambda: st.pocock_boundaries(0.2, 0.1, 1001), "<= 1000"),
-        (lambda: st.stopping_boundaries(0.2, 0.9, 1001), "<= 1000"),
+        (lambda: st.stopping_boundaries(0.2, 0.9, 10_001), "<= 10000"),
         (lambda: st.pocock_boundaries(0.2, 0.1, 20, looks=[10, 30]), "last look"),
     ],
 )
 def test_stopping_limits(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()  # type: ignore[operator]
+
+
+def test_a_boundary_of_zero_events_stops_every_trial() -> None:
+    oc = st.boundary_oc([(2, None), (3, 0), (5, 1)], 0.2)
+    assert oc.p_stop == 1.0 and oc.expected_n == 3.0
+    assert oc.p_stop_by_look == (0.0, 1.0, 1.0)
