@@ -2,6 +2,8 @@
 
 Thin layer: parse options, call `generator.analysis`, render one table in the chosen format.
 Numbers are parsed here (not by click) so a bad value gives one line on stderr and exit 2.
+The calculators refuse work beyond fixed limits (analysis/defaults.py: trials, max N, doses)
+before starting it, so no command runs for minutes or exhausts memory.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from generator.analysis import defaults
 from generator.console import make_console
@@ -31,8 +34,16 @@ else:  # numpy and scipy load only when a calc command runs, keeping `protocmc` 
     tolerance = LazyModule("generator.analysis.tolerance")
 from generator.problems import UsageError
 
+_LIMITS = (
+    f"Limits: max N <= {defaults.MAX_N:,} ({defaults.MAX_N_MONITORING:,} for 'stopping'); "
+    f"simulated trials <= {defaults.MAX_TRIALS:,}; "
+    f"dose levels <= {defaults.MAX_DOSES}. Beyond them, or with any other bad value, the "
+    "command prints one line and exits with code 2."
+)
+
 calc_app = typer.Typer(
-    help="Computed design tables: dose escalation, stopping rules, tolerance intervals.",
+    help="Computed design tables: dose escalation, stopping rules, tolerance intervals.\n\n"
+    + _LIMITS,
     no_args_is_help=True,
     add_completion=False,
 )
@@ -119,6 +130,18 @@ def _cell_text(value: Cell, decimals: int, missing: str) -> str:
     return str(value)
 
 
+def check_finite(out: Output) -> None:
+    """Refuse to print NaN or infinity: they are no answer (and not JSON)."""
+    cells = [("summary", k, v) for k, v in out.summary]
+    cells += [("row", c, v) for row in out.rows for c, v in zip(out.columns, row, strict=True)]
+    for _, name, value in cells:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(
+                f"the computation of {name} did not give a finite number ({value}); "
+                "the parameters are outside the range the calculator can evaluate"
+            )
+
+
 def render(out: Output, fmt: str) -> str:
     """The output as a string (text format excluded: printed by rich)."""
     if fmt == "json":
@@ -128,7 +151,7 @@ def render(out: Output, fmt: str) -> str:
             "columns": out.columns,
             "rows": [dict(zip(out.columns, row, strict=True)) for row in out.rows],
         }
-        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -153,7 +176,7 @@ def emit(out: Output, fmt: str) -> None:
         typer.echo(render(out, fmt), nl=False)
         return
     console = make_console()
-    console.print(f"[bold]{out.title}[/bold]")
+    console.print(Text(out.title, style="bold"))
     for key, value in out.summary:
         console.print(f"{key}: {_cell_text(value, out.decimals, '—')}")
     table = Table(show_header=True, header_style="bold")
@@ -169,6 +192,7 @@ def _run(build: Callable[[], Output], fmt_text: str) -> None:
     try:
         fmt = _format(fmt_text)
         out = build()
+        check_finite(out)
     except (ValueError, UsageError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
@@ -185,17 +209,30 @@ FormatOpt = Annotated[
 # ------------------------------------------------------------------------------------------
 
 
+MAX_N_TABLE_HELP = (
+    f"maximum sample size: the table runs from n = 1 to it (<= {defaults.MAX_N:,}); a dose can "
+    "treat up to max N patients even with a per-dose cap"
+)
+N_EARLYSTOP_HELP = (
+    "per-dose cap (BOIN's n.earlystop): once the current dose has this many patients, the trial "
+    "stops when the next cohort would stay at that dose"
+)
+
+
 @calc_app.command("boin")
 def boin_cmd(
     target: Annotated[
         str | None, typer.Option(help="target DLT rate [required]", metavar="NUMBER")
     ] = None,
-    max_n: Annotated[str, typer.Option(help="largest n in the table", metavar="INT")] = "18",
+    max_n: Annotated[str, typer.Option(help=MAX_N_TABLE_HELP, metavar="INT")] = "18",
     phi1: Annotated[str | None, typer.Option(help="default 0.6 x target", metavar="NUMBER")] = None,
     phi2: Annotated[str | None, typer.Option(help="default 1.4 x target", metavar="NUMBER")] = None,
     cutoff: Annotated[
         str, typer.Option(help="elimination posterior cutoff", metavar="NUMBER")
     ] = "0.95",
+    n_earlystop: Annotated[
+        str | None, typer.Option("--n-earlystop", help=N_EARLYSTOP_HELP, metavar="INT")
+    ] = None,
     fmt: FormatOpt = "text",
 ) -> None:
     """BOIN escalation / de-escalation / elimination boundaries (Liu & Yuan 2015)."""
@@ -208,17 +245,30 @@ def boin_cmd(
             phi2=_opt_float("--phi2", phi2),
             cutoff_eliminate=_float("--cutoff", cutoff),
         )
+        cap = _opt_int("--n-earlystop", n_earlystop)
+        if cap is not None:
+            escalation.check_positive_int("--n-earlystop", cap)
+        columns = ["n", "escalate_if_dlts_le", "deescalate_if_dlts_ge", "eliminate_if_dlts_ge"]
+        rows: list[list[Cell]] = [
+            [r.n, r.escalate_max, r.deescalate_min, r.eliminate_min] for r in t.rows
+        ]
+        summary: list[tuple[str, Cell]] = [
+            ("target", t.target),
+            ("phi1", t.phi1),
+            ("phi2", t.phi2),
+            ("lambda_e", t.lambda_e),
+            ("lambda_d", t.lambda_d),
+        ]
+        if cap is not None:
+            summary.append(("n_earlystop", cap))
+            columns.append("trial_stops_if_staying")
+            for row, r in zip(rows, t.rows, strict=True):
+                row.append("yes" if r.n >= cap else "no")
         return Output(
             title=f"BOIN boundaries, target {t.target:g}",
-            summary=[
-                ("target", t.target),
-                ("phi1", t.phi1),
-                ("phi2", t.phi2),
-                ("lambda_e", t.lambda_e),
-                ("lambda_d", t.lambda_d),
-            ],
-            columns=["n", "escalate_if_dlts_le", "deescalate_if_dlts_ge", "eliminate_if_dlts_ge"],
-            rows=[[r.n, r.escalate_max, r.deescalate_min, r.eliminate_min] for r in t.rows],
+            summary=summary,
+            columns=columns,
+            rows=rows,
         )
 
     _run(build, fmt)
@@ -240,6 +290,8 @@ def three_plus_three_cmd(
     def build() -> Output:
         if rules:
             r = escalation.three_plus_three_rules(allow_deescalation=deescalation)
+            # mtd_exceeded: de-escalate (expand the lower dose to 6, then it is the MTD);
+            # mtd_exceeded_stop: stop, the lower dose is the MTD as it stands
             return Output(
                 title="3+3 decision rules",
                 summary=[("allow_deescalation", "yes" if r.allow_deescalation else "no")],
@@ -305,7 +357,7 @@ def _interval_cmd(
 
 
 TargetOpt = Annotated[str | None, typer.Option(help="target DLT rate [required]", metavar="NUMBER")]
-MaxNOpt = Annotated[str, typer.Option(help="largest n in the table", metavar="INT")]
+MaxNOpt = Annotated[str, typer.Option(help=MAX_N_TABLE_HELP, metavar="INT")]
 Eps1Opt = Annotated[str, typer.Option(help="EI lower half-width", metavar="NUMBER")]
 Eps2Opt = Annotated[str, typer.Option(help="EI upper half-width", metavar="NUMBER")]
 CutoffOpt = Annotated[str, typer.Option(help="elimination posterior cutoff", metavar="NUMBER")]
@@ -344,24 +396,45 @@ def simulate_cmd(
     ] = None,
     rates: Annotated[
         str | None,
-        typer.Option(help="true DLT rate per dose, comma-separated [required]", metavar="LIST"),
+        typer.Option(
+            help=f"true DLT rate per dose, comma-separated (<= {defaults.MAX_DOSES} doses) "
+            "[required]",
+            metavar="LIST",
+        ),
     ] = None,
     target: Annotated[str | None, typer.Option(help="target DLT rate", metavar="NUMBER")] = None,
     cohort_size: Annotated[str, typer.Option(metavar="INT")] = "3",
-    max_n: Annotated[str | None, typer.Option(help="maximum sample size", metavar="INT")] = None,
+    max_n: Annotated[
+        str | None,
+        typer.Option(help=f"maximum sample size (<= {defaults.MAX_N:,})", metavar="INT"),
+    ] = None,
     start_dose: Annotated[str, typer.Option(help="1-based", metavar="INT")] = "1",
-    trials: Annotated[str, typer.Option(metavar="INT")] = str(defaults.DEFAULT_TRIALS),
+    trials: Annotated[
+        str, typer.Option(help=f"simulated trials (<= {defaults.MAX_TRIALS:,})", metavar="INT")
+    ] = str(defaults.DEFAULT_TRIALS),
     seed: Annotated[str, typer.Option(metavar="INT")] = str(defaults.DEFAULT_SEED),
+    n_earlystop: Annotated[
+        str | None,
+        typer.Option("--n-earlystop", help=N_EARLYSTOP_HELP + " (not 3+3)", metavar="INT"),
+    ] = None,
     deescalation: Annotated[
         bool, typer.Option("--deescalation/--no-deescalation", help="3+3 variant")
     ] = True,
     fmt: FormatOpt = "text",
 ) -> None:
-    """Operating characteristics of a design under one scenario, by simulation."""
+    """Operating characteristics of a design under one scenario, by simulation.
+
+    The figures depend only on the seed and the number of trials (each trial has its own
+    random-number stream), so a run is reproducible exactly.
+    """
 
     def build() -> Output:
+        name = simulation.normalise_design(_req("--design", design))
+        cap = _opt_int("--n-earlystop", n_earlystop)
+        if cap is not None and name == "3+3":
+            raise UsageError("--n-earlystop applies to BOIN, i3+3 and mTPI-2, not 3+3")
         oc = simulation.operating_characteristics(
-            _req("--design", design),
+            name,
             _list("--rates", rates, _float),
             target=_opt_float("--target", target),
             cohort_size=_int("--cohort-size", cohort_size),
@@ -370,12 +443,14 @@ def simulate_cmd(
             n_trials=_int("--trials", trials),
             seed=_int("--seed", seed),
             allow_deescalation=deescalation,
+            n_earlystop=cap,
         )
         return Output(
             title=f"{oc.design} operating characteristics ({oc.n_trials} simulated trials)",
             summary=[
                 ("design", oc.design),
                 ("max_n", oc.max_n),
+                ("n_earlystop", oc.n_earlystop),
                 ("seed", oc.seed),
                 ("p_no_dose_selected", oc.p_no_dose),
                 ("p_early_stop", oc.p_early_stop),
@@ -428,7 +503,10 @@ def stopping_cmd(
     cutoff: Annotated[
         str, typer.Option(help="posterior probability cutoff", metavar="NUMBER")
     ] = "0.9",
-    max_n: Annotated[str, typer.Option(metavar="INT")] = "24",
+    max_n: Annotated[
+        str,
+        typer.Option(help=f"maximum sample size (<= {defaults.MAX_N_MONITORING:,})", metavar="INT"),
+    ] = "24",
     monitor_from: Annotated[str, typer.Option(help="first n monitored", metavar="INT")] = "3",
     prior_a: Annotated[str, typer.Option(metavar="NUMBER")] = "1",
     prior_b: Annotated[str, typer.Option(metavar="NUMBER")] = "1",
@@ -461,10 +539,16 @@ def pocock_cmd(
     alpha: Annotated[
         str, typer.Option(help="overall crossing probability at p0", metavar="NUMBER")
     ] = "0.1",
-    max_n: Annotated[str, typer.Option(metavar="INT")] = "20",
+    max_n: Annotated[
+        str, typer.Option(help=f"maximum sample size (<= {defaults.MAX_N:,})", metavar="INT")
+    ] = "20",
     looks: Annotated[
         str | None,
-        typer.Option(help="patients at each look, comma-separated (default all)", metavar="LIST"),
+        typer.Option(
+            help="patients at each look, comma-separated, increasing, each <= max N "
+            "(default: every patient)",
+            metavar="LIST",
+        ),
     ] = None,
     oc_rates: OcRatesOpt = None,
     fmt: FormatOpt = "text",
@@ -523,6 +607,23 @@ def tolerance_cmd(
         )
 
     _run(build, fmt)
+
+
+AD_P_TABLE_RANGE = (0.01, 0.15)
+"""SciPy interpolates the Anderson-Darling p-value in its table of significance levels 1%-15%
+and clips it to that range (scipy.stats.anderson, method="interpolate")."""
+
+
+def _ad_p_value(p: float | None) -> Cell:
+    """The interpolated p-value, or the bound it was clipped to, as "< 0.01" / "> 0.15"."""
+    if p is None:
+        return None
+    lo, hi = AD_P_TABLE_RANGE
+    if p <= lo:
+        return f"< {lo:g}"
+    if p >= hi:
+        return f"> {hi:g}"
+    return p
 
 
 def _read_csv_column(path: Path, column: str | None) -> list[float]:
@@ -594,7 +695,7 @@ def limits_cmd(
                 ("outcome", p.outcome),
                 ("normality", nc.verdict),
                 ("anderson_darling_statistic", nc.statistic),
-                ("anderson_darling_p", nc.p_value),
+                ("anderson_darling_p", _ad_p_value(nc.p_value)),
             ],
             columns=["method", "lower", "upper", "k", "source"],
             rows=[[lim.method, lim.lower, lim.upper, lim.k, lim.source] for lim in p.limits],

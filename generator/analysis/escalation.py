@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from generator.analysis.defaults import MAX_N
 from generator.lazy import LazyModule
 
 # scipy.special (the regularised incomplete beta) imports in a third of the time of
@@ -74,11 +75,23 @@ def posterior_prob_above(threshold: float, y: int, n: int, a: float = 1.0, b: fl
 def _min_events_posterior_above(
     threshold: float, n: int, cutoff: float, a: float = 1.0, b: float = 1.0
 ) -> int | None:
-    """Smallest y in 0..n with Pr(p > threshold | y, n) > cutoff, or None."""
-    ys = np.arange(n + 1)
+    """Smallest y in 1..n with Pr(p > threshold | y, n) > cutoff, or None.
+
+    From y = 1 as `BOIN::get.boundary` searches: a dose with no DLT is never eliminated (with
+    a very low target and few patients the posterior alone could say otherwise).
+    """
+    ys = np.arange(1, n + 1)
     probs = special.betaincc(a + ys, b + n - ys, threshold)
     hits = np.nonzero(probs > cutoff)[0]
-    return int(hits[0]) if hits.size else None
+    return int(hits[0]) + 1 if hits.size else None
+
+
+def check_max_n(max_n: int) -> int:
+    """A table's or a simulation's maximum sample size: 1..MAX_N."""
+    value = check_positive_int("max N", max_n)
+    if value > MAX_N:
+        raise ValueError(f"max N must be <= {MAX_N}, got {value}")
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,16 +120,20 @@ class ThreePlusThreeRules:
 def three_plus_three_rules(*, allow_deescalation: bool = True) -> ThreePlusThreeRules:
     """The 3+3 decision table as data (action labels are short codes the templates translate).
 
-    Action codes: `escalate`, `expand` (3 more at the same dose), `mtd_exceeded`.
-    With de-escalation allowed, `mtd_exceeded` sends the next cohort to the next lower dose
-    when only 3 patients were treated there; without it the next lower dose is declared MTD.
+    Action codes: `escalate`, `expand` (3 more at the same dose), and for >= 2 DLTs
+    `mtd_exceeded` (with de-escalation: the next lower dose is expanded to 6 participants if
+    it has only 3, and is the MTD once it has 6 with <= 1 DLT) or `mtd_exceeded_stop`
+    (escalation only: the trial stops and the next lower dose is the MTD as it stands, 0 of 3
+    or <= 1 of 6). Either way the MTD is the highest dose with a DLT rate <= 1/6 below the
+    lowest dose with >= 2 DLTs; none if that is the lowest dose.
     """
+    exceeded = "mtd_exceeded" if allow_deescalation else "mtd_exceeded_stop"
     rows = (
         ThreePlusThreeRule(3, 0, 0, "escalate"),
         ThreePlusThreeRule(3, 1, 1, "expand"),
-        ThreePlusThreeRule(3, 2, 3, "mtd_exceeded"),
+        ThreePlusThreeRule(3, 2, 3, exceeded),
         ThreePlusThreeRule(6, 0, 1, "escalate"),
-        ThreePlusThreeRule(6, 2, 6, "mtd_exceeded"),
+        ThreePlusThreeRule(6, 2, 6, exceeded),
     )
     return ThreePlusThreeRules(allow_deescalation=allow_deescalation, rows=rows)
 
@@ -269,13 +286,23 @@ class BoinTable:
 
 
 def _check_target_interval(target: float, phi1: float, phi2: float) -> None:
+    """0 < phi1 < target < phi2 < 1: the BOIN boundaries are logs of odds ratios of these."""
     check_probability("target DLT rate", target)
-    check_probability("phi1", phi1)
-    check_probability("phi2", phi2)
-    if phi1 >= target:
-        raise ValueError(f"phi1 must be below the target ({target}), got {phi1}")
-    if phi2 <= target:
-        raise ValueError(f"phi2 must be above the target ({target}), got {phi2}")
+    for name, value in (("phi1", phi1), ("phi2", phi2)):
+        if math.isnan(value):
+            raise ValueError(f"{name} must be a number, got NaN")
+    if not 0.0 < phi1 < target:
+        raise ValueError(
+            f"phi1 (highest sub-therapeutic DLT rate) must lie strictly between 0 and the "
+            f"target {target:g}, got {phi1:g} (as a multiple of the target: {phi1 / target:g}; "
+            "the BOIN package default is 0.6)"
+        )
+    if not target < phi2 < 1.0:
+        raise ValueError(
+            f"phi2 (lowest overly toxic DLT rate) must lie strictly between the target "
+            f"{target:g} and 1, got {phi2:g} (as a multiple of the target: {phi2 / target:g}; "
+            "the BOIN package default is 1.4)"
+        )
 
 
 def boin_boundaries(
@@ -300,14 +327,17 @@ def boin_table(
     cutoff_eliminate: float = 0.95,
     min_n_eliminate: int = 3,
 ) -> BoinTable:
-    """BOIN decision table for n = 1..max_n, as `BOIN::get.boundary` computes it.
+    """BOIN decision table for n = 1..max_n, as `BOIN::get.boundary` (2.7.2) computes it.
 
-    Escalate if y <= floor(lambda_e n); de-escalate if y >= ceil(lambda_d n), capped at the
-    elimination count; eliminate if n >= min_n_eliminate and Pr(p > target | y, n) > cutoff
-    under a Beta(1, 1) prior.
+    Escalate if y <= floor(lambda_e n); de-escalate if y >= ceil(lambda_d n) (lambda_d n + 1
+    when lambda_d n is a whole number, as the package does), capped at the elimination count;
+    eliminate if n >= min_n_eliminate, y >= 1 and Pr(p > target | y, n) > cutoff under a
+    Beta(1, 1) prior. `max_n` should be the largest number of patients one dose can have: with
+    a per-dose cap (n_earlystop) that is still the trial's maximum sample size, because a dose
+    the trial leaves and comes back to keeps treating patients beyond the cap.
     """
     target = check_probability("target DLT rate", target)
-    max_n = check_positive_int("max N", max_n)
+    max_n = check_max_n(max_n)
     check_probability("elimination cutoff", cutoff_eliminate)
     min_n_eliminate = check_positive_int("minimum n for elimination", min_n_eliminate)
     p1 = 0.6 * target if phi1 is None else float(phi1)
@@ -316,7 +346,8 @@ def boin_table(
     rows = []
     for n in range(1, max_n + 1):
         esc = math.floor(lam_e * n + _EDGE_TOL)
-        de: int | None = math.ceil(lam_d * n - _EDGE_TOL)
+        exact = round(lam_d * n)
+        de: int | None = exact + 1 if abs(exact - lam_d * n) < 1e-12 else math.ceil(lam_d * n)
         elim = (
             _min_events_posterior_above(target, n, cutoff_eliminate)
             if n >= min_n_eliminate
@@ -434,7 +465,7 @@ def i3plus3_table(
 ) -> IntervalTable:
     """i3+3 decision table (Liu, Wang & Ji 2020) for n = 1..max_n."""
     target = check_probability("target DLT rate", target)
-    max_n = check_positive_int("max N", max_n)
+    max_n = check_max_n(max_n)
     _check_interval(target, eps1, eps2)
     check_probability("elimination cutoff", cutoff_eliminate)
     min_n_eliminate = check_positive_int("minimum n for elimination", min_n_eliminate)
@@ -502,7 +533,7 @@ def mtpi2_table(
     probability mass (posterior probability / length). Ties go to the safer action.
     """
     target = check_probability("target DLT rate", target)
-    max_n = check_positive_int("max N", max_n)
+    max_n = check_max_n(max_n)
     _check_interval(target, eps1, eps2)
     check_probability("elimination cutoff", cutoff_eliminate)
     min_n_eliminate = check_positive_int("minimum n for elimination", min_n_eliminate)

@@ -37,6 +37,10 @@ ESCALATION_PROBABILITY_RATES = (0.05, 0.10, 0.20, 0.30, 0.40, 0.50, 0.60)
 
 STOPPING_OC_RATES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50)
 
+ANALYSIS_REVISION = 2
+"""Part of the cache key: raise it when a change of code changes the numbers (2: BOIN's
+n.earlystop rule of BOIN 2.6.8+, select.mtd elimination, counter-based random numbers)."""
+
 
 @dataclass(frozen=True)
 class EscalationAnalysis:
@@ -83,6 +87,7 @@ def analysis_key(resolved: ResolvedProtocol) -> str:
     product = resolved.product
     return repr(
         (
+            ANALYSIS_REVISION,
             sorted(resolved.elements["dose-escalation"].p.items()),
             sorted(resolved.elements["stopping-rules"].p.items()),
             product.dose_escalation.model_dump(mode="json"),
@@ -104,7 +109,12 @@ def protocol_analysis(resolved: ResolvedProtocol) -> ProtocolAnalysis:
     phi2 = target * _num(esc["boin_phi2_ratio"])
     cutoff = _num(esc["elimination_cutoff"])
     min_n = int(_num(esc["elimination_min_n"]))
-    table_n = max(per_dose, cohort * 3)
+    product = resolved.product
+    max_n = product.dose_escalation.maximum_participants
+    # The decision table runs to the trial's maximum sample size: with BOIN's per-dose cap a
+    # dose the trial leaves and returns to can treat more than the cap (BOIN::get.oc >= 2.6.8
+    # uses the full table too), so a shorter table would leave decisions undefined.
+    table_n = max(max_n, cohort * 3)
 
     escalation: EscalationAnalysis
     if design == "BOIN":
@@ -144,7 +154,6 @@ def protocol_analysis(resolved: ResolvedProtocol) -> ProtocolAnalysis:
             ),
         )
 
-    product = resolved.product
     levels = [level.id for level in product.dose_escalation.dose_levels]
     start = levels.index(product.dose_escalation.starting_level) + 1
     scenarios: list[ScenarioOC] = []
@@ -154,14 +163,15 @@ def protocol_analysis(resolved: ResolvedProtocol) -> ProtocolAnalysis:
             rates,
             target=target,
             cohort_size=cohort,
-            max_n=product.dose_escalation.maximum_participants,
+            max_n=max_n,
             start_dose=start,
             n_trials=OC_TRIALS,
             phi1=phi1,
             phi2=phi2,
             cutoff_eliminate=cutoff,
-            # interval designs stop at a dose once it has this many participants (BOIN's
-            # n.earlystop); 3+3 caps itself at 6 per dose
+            min_n_eliminate=min_n,
+            # interval designs: BOIN's n.earlystop rule (stop once the current dose has this
+            # many participants and the next cohort would stay there); 3+3 caps itself at 6
             n_earlystop=per_dose if design != "3+3" else None,
         )
         scenarios.append(ScenarioOC(name, oc, tuple(levels)))

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from generator.analysis.escalation import check_positive_int, check_probability
+from generator.analysis.defaults import MAX_N_MONITORING
+from generator.analysis.escalation import check_max_n, check_positive_int, check_probability
 from generator.lazy import LazyModule
 
 stats: Any = LazyModule("scipy.stats")  # Pocock tails only (calc CLI); loaded on first use
@@ -23,11 +24,20 @@ special: Any = LazyModule("scipy.special")
 
 
 def _binom_pmf(n: int, p: float) -> npt.NDArray[np.float64]:
-    """Binomial probabilities of 0..n events (scipy.special only: much faster to import)."""
-    k = np.arange(n + 1)
-    pmf = np.asarray(special.comb(n, k) * np.power(p, k) * np.power(1.0 - p, n - k), dtype=float)
-    total = float(pmf.sum())
-    return pmf / total  # exact to rounding: keeps probabilities and expected N in range
+    """Binomial probabilities of 0..n events, computed in log space (scipy.special only: much
+    faster to import than scipy.stats). comb(n, k) p^k (1-p)^(n-k) directly overflows to
+    inf * 0 = NaN from n of about 1030; the logarithms stay finite (xlogy/xlog1py give 0 for
+    0 log 0, so p = 0 and p = 1 are exact)."""
+    k = np.arange(n + 1, dtype=np.float64)
+    log_pmf = (
+        special.gammaln(n + 1.0)
+        - special.gammaln(k + 1.0)
+        - special.gammaln(n - k + 1.0)
+        + special.xlogy(k, p)
+        + special.xlog1py(n - k, -p)
+    )
+    pmf = np.exp(log_pmf - log_pmf.max())
+    return np.asarray(pmf / pmf.sum(), dtype=np.float64)  # sums to 1: keeps P and E[N] in range
 
 
 SOURCE_BAYES = "thall-simon-estey-1995"
@@ -82,22 +92,32 @@ def stopping_boundaries(
 ) -> StoppingBoundaries:
     """Bayesian rule: stop at n when Pr(p > theta | x, n) > cutoff, prior Beta(a, b).
 
-    One row per n from `monitor_from_n` to `max_n`.
+    One row per n from `monitor_from_n` to `max_n` (<= defaults.MAX_N_MONITORING).
     """
     theta = check_probability("theta (unacceptable event rate)", theta)
     cutoff = check_probability("posterior cutoff", cutoff)
     max_n = check_positive_int("max N", max_n)
+    if max_n > MAX_N_MONITORING:
+        raise ValueError(f"max N must be <= {MAX_N_MONITORING}, got {max_n}")
     monitor_from_n = check_positive_int("monitor-from n", monitor_from_n)
     if monitor_from_n > max_n:
         raise ValueError(f"monitor-from n ({monitor_from_n}) must be <= max N ({max_n})")
     if not (prior_a > 0 and prior_b > 0):
         raise ValueError(f"prior Beta(a, b) needs a > 0 and b > 0, got a={prior_a}, b={prior_b}")
-    rows = []
-    for n in range(monitor_from_n, max_n + 1):
-        xs = np.arange(n + 1)
-        post = special.betaincc(prior_a + xs, prior_b + n - xs, theta)
-        hits = np.nonzero(post > cutoff)[0]
-        rows.append(BoundaryRow(n=n, stop_at=int(hits[0]) if hits.size else None))
+    ns = np.arange(monitor_from_n, max_n + 1)
+    # Pr(p > theta | x, n) rises with x: bisect every n at once for the first x above the
+    # cutoff (n + 1: none) instead of evaluating all x (quadratic in max N)
+    lo, hi = np.zeros_like(ns), ns + 1
+    while (open_ := lo < hi).any():
+        mid = (lo + hi) // 2
+        x = np.minimum(mid, ns)
+        above = special.betaincc(prior_a + x, prior_b + ns - x, theta) > cutoff
+        hi = np.where(open_ & above, mid, hi)
+        lo = np.where(open_ & ~above, mid + 1, lo)
+    rows = [
+        BoundaryRow(n=int(n), stop_at=int(b) if b <= n else None)
+        for n, b in zip(ns, lo, strict=True)
+    ]
     return StoppingBoundaries(
         method="bayesian-beta-binomial",
         rows=tuple(rows),
@@ -148,8 +168,12 @@ def boundary_oc(
             raise ValueError("boundary has no looks")
         cap = pairs[-1][0] if max_n is None else max_n
     check_positive_int("max N", cap)
-    dist = np.zeros(cap + 1)
-    dist[0] = 1.0  # distribution of events among running trials (unnormalised mass)
+    if cap > MAX_N_MONITORING:
+        raise ValueError(f"max N must be <= {MAX_N_MONITORING}, got {cap}")
+    # distribution of events among running trials (unnormalised mass), kept only as long as
+    # it can be non-zero (events <= patients, and below the last boundary): linear per look
+    dist = np.ones(1)
+    increments: dict[int, npt.NDArray[np.float64]] = {}
     n_prev = 0
     stopped = 0.0
     expected = 0.0
@@ -159,12 +183,13 @@ def boundary_oc(
             raise ValueError("looks must be increasing and <= max N")
         step = n - n_prev
         if step:
-            inc = _binom_pmf(step, p)
-            dist = np.convolve(dist, inc)[: cap + 1]
+            if step not in increments:
+                increments[step] = _binom_pmf(step, p)
+            dist = np.convolve(dist, increments[step])
         n_prev = n
         if stop_at is not None:
             mass = float(dist[stop_at:].sum())
-            dist[stop_at:] = 0.0
+            dist = dist[:stop_at] if stop_at > 0 else np.zeros(1)  # 0: every trial stopped
             stopped += mass
             expected += mass * n
         by_look.append(stopped)
@@ -175,13 +200,19 @@ def boundary_oc(
     )
 
 
-def _pocock_boundary(looks: Sequence[int], p0: float, level: float) -> list[tuple[int, int | None]]:
+def _tails(looks: Sequence[int], p0: float) -> list[npt.NDArray[np.float64]]:
+    """P(X_n >= r | p0) for r = 0..n at each look (non-increasing in r)."""
+    return [np.asarray(stats.binom.sf(np.arange(n + 1) - 1, n, p0), dtype=float) for n in looks]
+
+
+def _pocock_boundary(
+    looks: Sequence[int], tails: Sequence[npt.NDArray[np.float64]], level: float
+) -> list[tuple[int, int | None]]:
     """b_n = smallest r with P(X_n >= r | p0) <= level (None when even r = n exceeds it)."""
     out: list[tuple[int, int | None]] = []
-    for n in looks:
-        tails = stats.binom.sf(np.arange(n + 1) - 1, n, p0)  # P(X >= r), r = 0..n
-        ok = np.nonzero(tails <= level)[0]
-        out.append((n, int(ok[0]) if ok.size else None))
+    for n, tail in zip(looks, tails, strict=True):
+        r = int(np.count_nonzero(tail > level))  # tails are non-increasing: first r at or below
+        out.append((n, r if r <= n else None))
     return out
 
 
@@ -194,28 +225,23 @@ def pocock_boundaries(
 ) -> StoppingBoundaries:
     """Pocock-type boundary: one nominal level a* at every look, tuned so that the overall
     probability of crossing under the acceptable rate p0 is at most alpha (the largest such
-    boundary). Looks default to every patient, 1..max_n.
+    boundary). Looks default to every patient, 1..max_n (max_n <= defaults.MAX_N).
     """
     p0 = check_probability("acceptable event rate p0", p0)
     alpha = check_probability("alpha", alpha)
-    max_n = check_positive_int("max N", max_n)
+    max_n = check_max_n(max_n)
     look_list = _check_looks(looks, max_n)
+    tails = _tails(look_list, p0)
     # The boundary changes only at the tail probabilities P(X_n >= r | p0): search those.
-    cands = sorted(
-        {
-            float(v)
-            for n in look_list
-            for v in stats.binom.sf(np.arange(1, n + 1) - 1, n, p0)
-            if 0.0 < v <= alpha
-        }
-    )
+    every = np.concatenate([t[1:] for t in tails])
+    cands = np.unique(every[(every > 0.0) & (every <= alpha)]).tolist()
     best_level = 0.0
-    best: list[tuple[int, int | None]] = _pocock_boundary(look_list, p0, 0.0)
+    best: list[tuple[int, int | None]] = _pocock_boundary(look_list, tails, 0.0)
     best_cross = boundary_oc(best, p0, max_n=max_n).p_stop
     lo, hi = 0, len(cands) - 1
     while lo <= hi:  # crossing probability is non-decreasing in the level
         mid = (lo + hi) // 2
-        bnd = _pocock_boundary(look_list, p0, cands[mid])
+        bnd = _pocock_boundary(look_list, tails, cands[mid])
         cross = boundary_oc(bnd, p0, max_n=max_n).p_stop
         if cross <= alpha:
             best_level, best, best_cross = cands[mid], bnd, cross

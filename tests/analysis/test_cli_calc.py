@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,6 +167,55 @@ def test_limits_from_arguments() -> None:
         ["stopping"],
         ["pocock"],
         ["tolerance"],
+        # limits (analysis/defaults.py)
+        ["pocock", "--p0", "0.5", "--alpha", "0.025", "--max-n", "10000", "--looks", "5000,10000"],
+        ["pocock", "--p0", "0.2", "--max-n", "100000"],
+        ["pocock", "--p0", "0.2", "--max-n", "20", "--looks", "10,30"],
+        ["stopping", "--theta", "0.2", "--max-n", "1000000"],
+        ["boin", "--target", "0.3", "--max-n", "1001"],
+        ["boin", "--target", "0.3", "--n-earlystop", "0"],
+        ["boin", "--target", "0.3", "--phi1", "0"],
+        ["boin", "--target", "0.3", "--phi2", "0.3"],
+        ["i3plus3", "--target", "0.3", "--max-n", "5000"],
+        [
+            "simulate",
+            "--design",
+            "boin",
+            "--rates",
+            "0.1,0.2",
+            "--target",
+            "0.3",
+            "--max-n",
+            "30",
+            "--trials",
+            "1000000000",
+        ],
+        [
+            "simulate",
+            "--design",
+            "boin",
+            "--rates",
+            ",".join(["0.1"] * 21),
+            "--target",
+            "0.3",
+            "--max-n",
+            "30",
+        ],
+        ["simulate", "--design", "boin", "--rates", "0.1", "--target", "0.3", "--max-n", "100000"],
+        ["simulate", "--design", "3+3", "--rates", "0.1,0.2", "--n-earlystop", "9"],
+        [
+            "simulate",
+            "--design",
+            "boin",
+            "--rates",
+            "0.1",
+            "--target",
+            "0.3",
+            "--max-n",
+            "9",
+            "--n-earlystop",
+            "x",
+        ],
     ],
 )
 def test_bad_parameters_exit_2_with_one_line(args: list[str]) -> None:
@@ -175,3 +226,124 @@ def test_bad_parameters_exit_2_with_one_line(args: list[str]) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert result.stdout == ""
+
+
+def _strict_json(text: str) -> dict[str, object]:
+    def refuse(name: str) -> float:
+        raise AssertionError(f"non-standard JSON constant {name}")
+
+    return json.loads(text, parse_constant=refuse)  # type: ignore[no-any-return]
+
+
+def test_pocock_json_is_finite_at_the_max_n_limit() -> None:
+    code, out, _ = run(
+        "pocock",
+        "--p0",
+        "0.5",
+        "--alpha",
+        "0.025",
+        "--max-n",
+        "1000",
+        "--looks",
+        "500,1000",
+        "-f",
+        "json",
+    )
+    assert code == 0
+    data = _strict_json(out)
+    summary = data["summary"]
+    assert isinstance(summary, dict) and 0 < summary["crossing_probability_at_p0"] <= 0.025
+
+
+def test_a_non_finite_result_is_refused_with_exit_2() -> None:
+    from generator.cli_calc import Output, _run
+
+    def build() -> Output:
+        return Output("t", ["n", "p"], [[1, float("nan")]])
+
+    with pytest.raises(typer.Exit) as exc:
+        _run(build, "json")
+    assert exc.value.exit_code == 2
+
+
+def test_simulate_n_earlystop_follows_the_boin_package() -> None:
+    """BCMA example, expected scenario: BOIN 2.7.2 get.oc selects DL4 in 43.3% of trials
+    (tests/analysis/test_boin_reference.py); the old cap rule gave 34.5%."""
+    code, out, _ = run(
+        "simulate",
+        "--design",
+        "boin",
+        "--rates",
+        "0.05,0.10,0.20,0.30,0.45",
+        "--target",
+        "0.3",
+        "--max-n",
+        "30",
+        "--n-earlystop",
+        "9",
+        "-f",
+        "json",
+    )
+    assert code == 0
+    data = _strict_json(out)
+    assert data["summary"]["n_earlystop"] == 9  # type: ignore[index]
+    assert 0.40 < data["rows"][3]["p_select_mtd"] < 0.47  # type: ignore[index]
+
+
+def test_boin_table_runs_to_max_n_with_a_cap() -> None:
+    code, out, _ = run(
+        "boin", "--target", "0.3", "--max-n", "24", "--n-earlystop", "9", "-f", "csv"
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].endswith(",trial_stops_if_staying")
+    assert len(lines) == 25 and lines[-1].startswith("24,")
+    assert lines[8].endswith(",no") and lines[9].endswith(",yes")  # n = 8, n = 9
+
+
+def test_three_plus_three_rules_differ_by_variant() -> None:
+    code, with_de, _ = run("three-plus-three", "--rules", "-f", "csv")
+    code2, without, _ = run("three-plus-three", "--rules", "--no-deescalation", "-f", "csv")
+    assert code == code2 == 0
+    assert "3,2,3,mtd_exceeded\n" in with_de and "3,2,3,mtd_exceeded_stop\n" in without
+
+
+def test_limits_reports_the_anderson_darling_p_as_a_bound_when_clipped() -> None:
+    code, out, _ = run(
+        "limits", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "100", "-f", "json"
+    )
+    assert code == 0
+    assert _strict_json(out)["summary"]["anderson_darling_p"] == "< 0.01"  # type: ignore[index]
+    code, out, _ = run("limits", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "-f", "json")
+    assert _strict_json(out)["summary"]["anderson_darling_p"] == "> 0.15"  # type: ignore[index]
+
+
+def test_help_documents_the_limits() -> None:
+    result = runner.invoke(app, ["calc", "--help"], terminal_width=200)
+    assert "Limits" in result.stdout and "10,000,000" in result.stdout
+    result = runner.invoke(app, ["calc", "simulate", "--help"], terminal_width=200)
+    assert "10,000,000" in result.stdout and "1,000" in result.stdout
+    assert "--n-earlystop" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["pocock", "--p0", "0.5", "--alpha", "0.025", "--max-n", "10000", "--looks", "5000,10000",
+         "-f", "json"],
+        ["simulate", "--design", "boin", "--rates", "0.1,0.2", "--target", "0.3", "--max-n", "30",
+         "--trials", "1000000000"],
+    ],
+)  # fmt: skip
+def test_reported_commands_through_the_installed_cli(args: list[str]) -> None:
+    """The two commands of the finding, in a real process: one line, exit 2, no output."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "calc", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

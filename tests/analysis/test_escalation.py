@@ -96,6 +96,27 @@ def test_boin_elimination_matches_direct_posterior_integration() -> None:
     assert table.rows[0].eliminate_min is None and table.rows[1].eliminate_min is None
 
 
+def test_boin_deescalation_when_lambda_d_n_is_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BOIN::get.boundary (2.7.2) de-escalates at lambda_d n + 1 when lambda_d n is whole."""
+    monkeypatch.setattr(esc, "boin_boundaries", lambda *a: (0.2, 0.5))
+    rows = esc.boin_table(0.3, 4, cutoff_eliminate=0.999).rows
+    assert [r.deescalate_min for r in rows] == [1, 2, 2, 3]  # n = 2: 1.0 -> 2; n = 4: 2.0 -> 3
+
+
+def test_no_dose_is_eliminated_without_a_dlt() -> None:
+    """With a 1% target, Pr(p > 0.01 | 0 of 3) = 0.99^4 = 0.961 > 0.95; BOIN's elimination
+    count starts at one DLT, and so does protocmc's (it used to eliminate at 0 of 3)."""
+    for maker in (esc.boin_table, esc.i3plus3_table):
+        kwargs = {} if maker is esc.boin_table else {"eps1": 0.005, "eps2": 0.005}
+        table = maker(0.01, 6, **kwargs)  # type: ignore[operator]
+        for row in table.rows[2:]:
+            elim = getattr(row, "eliminate_min", None)
+            if elim is None:
+                dlts = row.dlts_for(esc.Action.ELIMINATE)
+                elim = dlts[0] if dlts else None
+            assert elim == 1
+
+
 def test_boin_deescalation_capped_at_elimination() -> None:
     table = esc.boin_table(0.3, 18, cutoff_eliminate=0.5)
     for row in table.rows:
@@ -110,6 +131,13 @@ def test_boin_deescalation_capped_at_elimination() -> None:
         ({"target": 1.2}, "target"),
         ({"target": 0.3, "phi1": 0.3}, "phi1"),
         ({"target": 0.3, "phi2": 0.25}, "phi2"),
+        # framework ratios 0 and 1 (phi1) and 1 (phi2): logs of 0 or division by log 1 = 0
+        ({"target": 0.3, "phi1": 0.0}, "phi1 .* strictly between 0 and the target"),
+        ({"target": 0.3, "phi1": 0.3 * 1.0}, "phi1 .* multiple of the target: 1"),
+        ({"target": 0.3, "phi2": 0.3 * 1.0}, "phi2 .* strictly between the target"),
+        ({"target": 0.3, "phi2": 1.0}, "phi2"),
+        ({"target": 0.3, "phi1": float("nan")}, "phi1"),
+        ({"target": 0.3, "max_n": 1001}, "<= 1000"),
         ({"target": 0.3, "max_n": 0}, "max N"),
         ({"target": 0.3, "cutoff_eliminate": 1.0}, "cutoff"),
         ({"target": float("nan")}, "target"),
@@ -157,6 +185,14 @@ def test_three_plus_three_rules_table() -> None:
         (6, 0, 1, "escalate"),
         (6, 2, 6, "mtd_exceeded"),
     ]
+
+
+def test_three_plus_three_rules_differ_without_deescalation() -> None:
+    """Escalation only: >= 2 DLTs stops the trial with the lower dose as MTD as it stands."""
+    rules = esc.three_plus_three_rules(allow_deescalation=False)
+    actions = [(r.treated, r.dlts_min, r.action) for r in rules.rows]
+    assert (3, 2, "mtd_exceeded_stop") in actions and (6, 2, "mtd_exceeded_stop") in actions
+    assert rules.rows != esc.three_plus_three_rules(allow_deescalation=True).rows
 
 
 def test_three_plus_three_rejects_bad_rate() -> None:

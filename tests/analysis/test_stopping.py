@@ -124,7 +124,8 @@ def test_pocock_is_the_largest_boundary_within_alpha() -> None:
     b = st.pocock_boundaries(0.15, 0.05, 25, looks=[5, 10, 15, 20, 25])
     assert b.crossing_probability is not None and b.crossing_probability <= 0.05
     assert b.nominal_level_upper is not None
-    looser = st._pocock_boundary([5, 10, 15, 20, 25], 0.15, b.nominal_level_upper)
+    looks = [5, 10, 15, 20, 25]
+    looser = st._pocock_boundary(looks, st._tails(looks, 0.15), b.nominal_level_upper)
     assert st.boundary_oc(looser, 0.15, max_n=25).p_stop > 0.05
 
 
@@ -194,3 +195,51 @@ def test_exact_oc_agrees_with_monte_carlo() -> None:
 def test_stopping_rejects_bad_parameters(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("n", "p"), [(5000, 0.5), (10_000, 0.01), (2000, 0.0), (2000, 1.0)])
+def test_binomial_pmf_is_finite_and_exact_for_large_n(n: int, p: float) -> None:
+    """comb(n, k) p^k (1-p)^(n-k) overflows to inf * 0 = NaN from n of about 1030 (the NaN
+    that `calc pocock --max-n 10000` printed); the log-space pmf matches scipy.stats."""
+    from scipy import stats
+
+    pmf = st._binom_pmf(n, p)
+    assert np.isfinite(pmf).all()
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.allclose(pmf, stats.binom.pmf(np.arange(n + 1), n, p), rtol=1e-9, atol=1e-300)
+
+
+def test_bayesian_monitoring_up_to_the_largest_trial_a_product_may_declare() -> None:
+    """overall_design.maximum_participants may be 10,000; bisection keeps this to seconds
+    and gives the boundary a full search gives."""
+    b = st.stopping_boundaries(0.3, 0.9, 10_000, monitor_from_n=9_990)
+    for row in b.rows:
+        xs = np.arange(row.n + 1)
+        post = st.special.betaincc(1 + xs, 1 + row.n - xs, 0.3)
+        assert row.stop_at == int(np.nonzero(post > 0.9)[0][0])
+    assert 0.0 < st.boundary_oc(b, 0.31).p_stop <= 1.0
+
+
+def test_pocock_at_the_max_n_limit_is_finite() -> None:
+    b = st.pocock_boundaries(0.5, 0.025, 1000, looks=[500, 1000])
+    assert b.crossing_probability is not None and 0.0 < b.crossing_probability <= 0.025
+    assert all(r.stop_at is not None for r in b.rows)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: st.pocock_boundaries(0.2, 0.1, 1001), "<= 1000"),
+        (lambda: st.stopping_boundaries(0.2, 0.9, 10_001), "<= 10000"),
+        (lambda: st.pocock_boundaries(0.2, 0.1, 20, looks=[10, 30]), "last look"),
+    ],
+)
+def test_stopping_limits(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+
+
+def test_a_boundary_of_zero_events_stops_every_trial() -> None:
+    oc = st.boundary_oc([(2, None), (3, 0), (5, 1)], 0.2)
+    assert oc.p_stop == 1.0 and oc.expected_n == 3.0
+    assert oc.p_stop_by_look == (0.0, 1.0, 1.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from generator.analysis.escalation import (
     posterior_prob_above,
     three_plus_three_escalation_probability,
 )
+from generator.analysis.simulation import operating_characteristics
 from generator.analysis.stopping import boundary_oc, stopping_boundaries
 from generator.analysis.tolerance import k_one_sided, k_two_sided_exact, k_two_sided_howe
 from tests.properties import scaled
@@ -128,3 +130,28 @@ def test_exact_two_sided_k_is_monotone_and_above_one_sided(
 def test_boundary_oc_with_a_subnormal_true_rate() -> None:
     oc = boundary_oc(stopping_boundaries(0.5, 0.9, 18), 1.1125369292536007e-308)
     assert 0.0 <= oc.p_stop <= 1e-12
+
+
+@SLOW
+@given(
+    st.sampled_from(["3+3", "BOIN", "i3+3", "mTPI-2"]),
+    st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5),
+    st.integers(3, 30),
+    st.one_of(st.none(), st.integers(1, 12)),
+)
+def test_stopping_probabilities_are_nested(
+    design: str, rates: list[float], max_n: int, cap: int | None
+) -> None:
+    """A safety stop is an early stop and leaves no dose selected, at any max N or cap."""
+    oc = operating_characteristics(
+        design,
+        rates,
+        target=0.3,
+        max_n=max_n,
+        n_trials=200,
+        n_earlystop=None if design == "3+3" else cap,
+    )
+    assert 0.0 <= oc.p_stop_toxicity <= oc.p_early_stop <= 1.0
+    assert oc.p_stop_toxicity <= oc.p_no_dose + 1e-12
+    assert sum(d.p_select for d in oc.doses) + oc.p_no_dose == pytest.approx(1.0)
+    assert oc.mean_patients <= max_n
