@@ -156,7 +156,28 @@ def analyse(resolved: ResolvedProtocol) -> ProtocolAnalysis:
     from generator.analysis.protocol_tables import analysis_key, protocol_analysis
     from generator.cache import cached
 
-    return cached("protocol-analysis", analysis_key(resolved), lambda: protocol_analysis(resolved))
+    try:
+        return cached(
+            "protocol-analysis", analysis_key(resolved), lambda: protocol_analysis(resolved)
+        )
+    except (ValueError, OverflowError) as exc:
+        # the calculators refuse parameters their mathematics cannot take; say which, where
+        doc = resolved.product_document
+        where = (
+            doc.location(("tailoring", "dose-escalation"), key=True)
+            if "dose-escalation" in resolved.product.tailoring
+            else doc.location(("dose_escalation",), key=True)
+        )
+        raise ProblemsError(
+            [
+                Problem(
+                    "PA001",
+                    f"the dose-escalation tables cannot be computed: {exc}",
+                    where,
+                    "change the design parameters or the dose levels named in the message",
+                )
+            ]
+        ) from None
 
 
 def render_protocol(resolved: ResolvedProtocol, analysis: ProtocolAnalysis) -> RenderedDocument:
