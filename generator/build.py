@@ -1,31 +1,30 @@
-"""`protocmc build`: check, render every document in memory, then write them atomically.
+"""`protocmc build`: check, render every document in memory, then replace the outputs at once.
 
 Nothing is written unless every check passes. An unchanged product (same input files, same
-protocmc version, same formats) is not rebuilt: a stamp in the output folder records a hash
-of everything the build read and wrote.
+protocmc version, same formats) is not rebuilt: a record in the output folder (the stamp)
+holds a hash of everything the build read and wrote. How the output folder is replaced, and
+what a build refuses to overwrite, is in `generator.outfolder`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from generator import __version__
-from generator.paths import TEMPLATES_DIR
+from generator import __version__, outfolder
+from generator.outfolder import STAMP
+from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
-from generator.writes import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
     from generator.render import RenderedDocument
     from generator.resolve import ResolvedProtocol
 
-STAMP = ".protocmc-build.json"
+__all__ = ["STAMP", "BuildResult", "build_product", "fingerprint", "input_files"]
 
 
 class Progress(Protocol):
@@ -80,38 +79,25 @@ def fingerprint(files: Iterable[Path], formats: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-def _up_to_date(outdir: Path, stamp_value: str) -> list[Path] | None:
-    stamp = outdir / STAMP
-    try:
-        data = json.loads(stamp.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("fingerprint") != stamp_value:
-        return None
-    outputs: dict[str, str] = data.get("outputs", {})
-    files: list[Path] = []
-    for name, digest in outputs.items():
-        target = outdir / name
-        try:
-            if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
-                return None
-        except OSError:
-            return None
-        files.append(target)
-    return files
-
-
 def _unchanged_since_stamp(
     outdir: Path, product_path: Path, formats: tuple[str, ...]
 ) -> list[Path] | None:
-    try:
-        data = json.loads((outdir / STAMP).read_text("utf-8"))
-        inputs = [Path(p) for p in data["inputs"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    """The outputs on disk, when the record says they come from exactly the current inputs."""
+    record = outfolder.read_record(outdir)
+    if record is None or not record.complete or not record.inputs:
         return None
-    if not inputs or inputs[0] != product_path.resolve():
+    inputs = [Path(p) for p in record.inputs]
+    if inputs[0] != product_path.resolve():
         return None
-    return _up_to_date(outdir, fingerprint(inputs, formats))
+    return outfolder.verified_outputs(outdir, record, fingerprint(inputs, formats))
+
+
+def shipped_folders() -> dict[Path, str]:
+    """Folders no build may write into: they hold protocmc's own inputs."""
+    return {
+        FRAMEWORKS_DIR: "protocmc's shipped frameworks folder",
+        TEMPLATES_DIR: "protocmc's shipped templates folder",
+    }
 
 
 def build_product(
@@ -122,9 +108,16 @@ def build_product(
     force: bool = False,
     progress: Progress | None = None,
 ) -> BuildResult:
+    """Check, render everything in memory, then replace the outputs in `outdir` as one step.
+
+    Raises `ProblemsError` (inputs) or `UsageError` (an output folder it may not write into;
+    see `generator.outfolder` for what it refuses and why).
+    """
+    outfolder.check_folder(outdir, shipped_folders())
     if not force:
-        # The stamp lists every file the last build read; if none changed (the product file
-        # among them), nothing needs parsing at all.
+        # The record lists every file the last build read; if none changed (the product file
+        # among them) and every output still has the hash it was written with, nothing needs
+        # parsing at all.
         existing = _unchanged_since_stamp(outdir, product_path, formats)
         if existing is not None:
             return BuildResult(files=existing, skipped=True)
@@ -136,11 +129,19 @@ def build_product(
     resolved = report.resolved
     assert resolved is not None
     read = input_files(product_path, resolved)
+    sponsor = api.sponsor_templates(resolved)
+    if sponsor is not None:
+        outfolder.check_folder(
+            outdir, {**shipped_folders(), sponsor: "the product's templates folder"}
+        )
     stamp_value = fingerprint(read, formats)
 
     documents = dict(report.documents)
     extra_docs, assets = _extra_outputs(resolved)
     documents.update(extra_docs)
+    planned = _planned_names(documents, assets, formats)
+    # refuse before the slow Word conversion; checked again under the folder lock
+    outfolder.check_targets(outdir, planned, outfolder.read_record(outdir), read)
 
     # Everything is produced in memory first, so a failure writes nothing at all.
     outputs: dict[str, bytes] = {}
@@ -153,9 +154,9 @@ def build_product(
         from generator.export.docx import DocxMetadata, convert_docx
 
         tp = resolved.product.title_page
-        outdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".protocmc-scratch-", dir=outdir) as tmp:
-            # pandoc reads figures from disk; give it the in-memory assets in a scratch folder
+        # pandoc reads figures from disk: a private folder of this build in the system temp
+        # folder, where no other build's clean-up can reach it
+        with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
             for rel, data in assets.items():
                 target = Path(tmp) / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -177,20 +178,34 @@ def build_product(
                 )
                 outputs[f"{name}.docx"] = data
                 notes.extend(warnings)
+    assert list(outputs) == planned
 
-    _remove_leftovers(outdir)
-    written: list[Path] = []
-    for rel, data in outputs.items():
-        target = outdir / rel
-        atomic_write_bytes(target, data)
-        written.append(target)
-    stamp = {
-        "fingerprint": stamp_value,
-        "inputs": [str(p) for p in read],
-        "outputs": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(outputs.items())},
-    }
-    atomic_write_text(outdir / STAMP, json.dumps(stamp, indent=2, sort_keys=True) + "\n")
+    def waiting(message: str) -> None:
+        if progress is not None:
+            progress.print(message, markup=False)
+
+    written = outfolder.replace_outputs(
+        outdir,
+        outputs,
+        fingerprint=stamp_value,
+        inputs=read,
+        timeout=outfolder.lock_timeout(),
+        on_wait=waiting,
+    )
     return BuildResult(files=sorted(written), notes=notes)
+
+
+def _planned_names(
+    documents: Mapping[str, object], assets: Mapping[str, bytes], formats: tuple[str, ...]
+) -> list[str]:
+    """The output names a build writes, in the order it produces them."""
+    names: list[str] = []
+    if "md" in formats:
+        names += [f"{name}.md" for name in documents]
+        names += list(assets)
+    if "docx" in formats:
+        names += [f"{name}.docx" for name in documents]
+    return names
 
 
 def _extra_outputs(
@@ -203,13 +218,3 @@ def _extra_outputs(
 
     result = cmc_outputs(resolved)
     return dict(result.documents), dict(result.assets)
-
-
-def _remove_leftovers(outdir: Path) -> None:
-    """Delete temporary files and scratch folders a killed build may have left behind."""
-    if not outdir.is_dir():
-        return
-    for leftover in outdir.rglob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
-    for scratch in outdir.glob(".protocmc-scratch-*"):
-        shutil.rmtree(scratch, ignore_errors=True)

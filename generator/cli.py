@@ -116,6 +116,9 @@ def build(
         )
     except ProtocmcError as exc:
         _fail(exc)
+    except OSError as exc:  # e.g. an unreadable output folder: one line, not a traceback
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
     for p in result.notes:
         _print_problems([p])
     verb = "up to date" if result.skipped else "wrote"

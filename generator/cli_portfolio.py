@@ -70,4 +70,5 @@ def portfolio_command(
         markup=False,
     )
     if failed:
-        raise typer.Exit(1)
+        # 2 when a product was refused (e.g. its output would overwrite an input), else 1
+        raise typer.Exit(max(o.exit_code for o in failed))

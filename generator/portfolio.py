@@ -2,8 +2,10 @@
 
 Each product builds into `OUTDIR/<product folder name>/` through the same `build_product` as
 `protocmc build`, so every guarantee holds per product: nothing is written for a product with
-problems, writes are atomic, and an unchanged product is skipped through its build stamp.
-A product that fails does not stop the others; its problems are collected in the result.
+problems, each output folder is locked and replaced as one transaction, nothing that is an
+input or was not written by protocmc is overwritten, and an unchanged product is skipped
+through its build record. Two products may not share an output folder. A product that fails
+does not stop the others; its problems are collected in the result.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class ProductOutcome:
     files: tuple[Path, ...] = ()
     problems: tuple[str, ...] = ()
     """Formatted problems (`file:line:col: CODE: message`) when the product failed."""
+    exit_code: int = 0
+    """What `protocmc build` would exit with for this product (1 inputs, 2 usage)."""
 
 
 @dataclass
@@ -73,15 +77,23 @@ def _build_one(
         result = build_product(path, outdir, formats=formats, force=force)
     except ProblemsError as exc:
         problems = tuple(p.format() for p in exc.problems)
-        return ProductOutcome(product, outdir, "failed", time.perf_counter() - start, (), problems)
+        return ProductOutcome(
+            product, outdir, "failed", time.perf_counter() - start, (), problems, exc.exit_code
+        )
     except ProtocmcError as exc:
         return ProductOutcome(
-            product, outdir, "failed", time.perf_counter() - start, (), (f"error: {exc}",)
+            product,
+            outdir,
+            "failed",
+            time.perf_counter() - start,
+            (),
+            (f"error: {exc}",),
+            exc.exit_code,
         )
     except Exception as exc:  # one product's bug must not stop the portfolio
         message = f"internal error: {type(exc).__name__}: {exc}"
         return ProductOutcome(
-            product, outdir, "failed", time.perf_counter() - start, (), (message,)
+            product, outdir, "failed", time.perf_counter() - start, (), (message,), 1
         )
     status: Status = "skipped" if result.skipped else "built"
     return ProductOutcome(
@@ -102,16 +114,27 @@ def build_portfolio(
     """Build every product into `outdir/<product folder name>/` with `jobs` worker processes.
 
     `jobs=0` uses every core. Raises `UsageError` before building anything when two products
-    would share an output folder or a product path does not exist.
+    would share an output folder, a product path does not exist, or `outdir` is a file or lies
+    inside protocmc's shipped frameworks or templates.
     """
+    from generator.build import shipped_folders
+    from generator.outfolder import check_folder
+
     jobs = jobs or os.cpu_count() or 1
+    check_folder(outdir, shipped_folders())
     targets: dict[Path, Path] = {}
+    claimed: dict[Path, Path] = {}
     for product in products:
         if not product_file(product).exists():
             raise UsageError(f"no such product file: {product_file(product)}")
         target = output_folder(product, outdir)
-        if target in targets.values():
-            raise UsageError(f"two products build into {target}: rename one of the product folders")
+        other = claimed.get(target.resolve())
+        if other is not None:
+            raise UsageError(
+                f"'{product}' and '{other}' would both build into '{target}'; "
+                "give each product its own folder name"
+            )
+        claimed[target.resolve()] = product
         targets[product] = target
 
     # Import the pipeline before the workers fork, so each worker starts warm.

@@ -61,8 +61,11 @@ def test_format_md_writes_only_markdown(tmp_path: Path, minimal_product: Path, c
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
         ".protocmc-build.json",
+        ".protocmc-work",
         "protocol.md",
     ]
+    # the work folder keeps only the lock once the build is over (no staged files)
+    assert [p.name for p in (tmp_path / "o" / ".protocmc-work").iterdir()] == ["lock"]
 
 
 BAD_INPUTS: dict[str, tuple[Callable[[str], str], str, str]] = {
