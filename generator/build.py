@@ -21,7 +21,6 @@ from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
 
 if TYPE_CHECKING:
-    from generator.render import RenderedDocument
     from generator.resolve import ResolvedProtocol
 
 __all__ = ["STAMP", "BuildResult", "build_product", "fingerprint", "input_files"]
@@ -49,22 +48,16 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
         sponsor = api.sponsor_templates(resolved)
         if sponsor is not None:
             files += sorted(p for p in sponsor.rglob("*") if p.is_file())
-        files += _extra_inputs(resolved)
+        from generator import documents
+
+        for kind in documents.applicable(resolved):
+            files += kind.input_files(resolved)
     files += sorted(
         p
         for p in TEMPLATES_DIR.rglob("*")
         if p.is_file() and not {"sponsor", "site"} & set(p.relative_to(TEMPLATES_DIR).parts)
     )
     return files
-
-
-def _extra_inputs(resolved: ResolvedProtocol) -> list[Path]:
-    """Files the CMC stage reads (cmc.yaml, lot CSVs, the CMC framework)."""
-    if resolved.product.cmc is None:
-        return []
-    from generator.cmc.api import cmc_input_files
-
-    return list(cmc_input_files(resolved))
 
 
 def fingerprint(files: Iterable[Path], formats: tuple[str, ...]) -> str:
@@ -123,7 +116,7 @@ def build_product(
             return BuildResult(files=existing, skipped=True)
     from generator import api
 
-    report = api.check(product_path)
+    report = api.check(product_path, assets=True)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved
@@ -137,8 +130,7 @@ def build_product(
     stamp_value = fingerprint(read, formats)
 
     documents = dict(report.documents)
-    extra_docs, assets = _extra_outputs(resolved)
-    documents.update(extra_docs)
+    assets = dict(report.assets)
     planned = _planned_names(documents, assets, formats)
     # refuse before the slow Word conversion; checked again under the folder lock
     outfolder.check_targets(outdir, planned, outfolder.read_record(outdir), read)
@@ -206,15 +198,3 @@ def _planned_names(
     if "docx" in formats:
         names += [f"{name}.docx" for name in documents]
     return names
-
-
-def _extra_outputs(
-    resolved: ResolvedProtocol,
-) -> tuple[dict[str, RenderedDocument], dict[str, bytes]]:
-    """CMC documents and their figures, when the product has CMC inputs."""
-    if resolved.product.cmc is None:
-        return {}, {}
-    from generator.cmc.api import cmc_outputs
-
-    result = cmc_outputs(resolved)
-    return dict(result.documents), dict(result.assets)

@@ -1,4 +1,5 @@
-"""Entry points the protocol pipeline calls: CMC problems for `check`, CMC documents for `build`.
+"""The CMC document kinds (module3, cmc-readiness, specification-lifecycle), registered in
+`generator.documents`: their inputs, rules, template context and rendering.
 
 - `cmc_problems(resolved)`: every CMC rule violation, located; [] when the product has no `cmc:`.
 - `cmc_outputs(resolved)`: the rendered `module3`, `cmc-readiness` and `specification-lifecycle`
@@ -38,6 +39,7 @@ from generator.render import (
 )
 from generator.resolve import ResolvedProtocol
 from generator.sandbox import template_helper
+from generator.sponsor import sponsor_templates
 from generator.text_lint import lint_text_values
 
 TEMPLATES = {
@@ -74,17 +76,21 @@ def cmc_input_files(resolved: ResolvedProtocol) -> list[Path]:
 
 def cmc_outputs(resolved: ResolvedProtocol) -> CmcOutputs:
     """Render the CMC documents and figures; raises `ProblemsError` when the inputs have errors."""
+    errors = [p for p in cmc_problems(resolved) if p.is_error]
+    if errors:
+        raise ProblemsError(sorted_problems(errors))
+    return render_cmc(resolved, assets=True)
+
+
+def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
+    """The CMC documents (and, with `assets`, their figures) of a product whose CMC inputs
+    passed `cmc_problems`; empty without `cmc:`."""
     cmc = load_cmc(resolved)
     if cmc is None:
         return CmcOutputs()
     analysis = _analysis(resolved, cmc)
-    errors = [p for p in [*check_cmc(cmc, analysis), *lint_text_values(cmc.document)] if p.is_error]
-    if errors:
-        raise ProblemsError(sorted_problems(errors))
     outputs = CmcOutputs()
-    figures = _figures(cmc, analysis, outputs.assets)
-    from generator.api import sponsor_templates
-
+    figures = _figures(cmc, analysis, outputs.assets if assets else None)
     sponsor = sponsor_templates(resolved)
     env = make_environment(sponsor)
     context = cmc_context(resolved, cmc, analysis, figures)
@@ -101,7 +107,11 @@ def analyse(resolved: ResolvedProtocol) -> tuple[LoadedCmc, CmcAnalysis] | None:
     return cmc, _analysis(resolved, cmc)
 
 
-def _figures(cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes]) -> dict[str, str]:
+def _figures(
+    cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes] | None
+) -> dict[str, str]:
+    """Figure paths by test id; drawn into `assets` (PNG for Word, SVG for the site) only when
+    it is given — `check` needs the names, only a build needs the pictures."""
     words = load_yaml(PLOT_LABELS_FILE).data
     stage_title = {g.id: g.title for g in cmc.framework.gates}[cmc.product.stage]
     figures: dict[str, str] = {}
@@ -125,13 +135,14 @@ def _figures(cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes]) ->
             ),
             clinical_span=str(words["clinical_span"]),
         )
-        png, svg = cached(
-            "lot-plot",
-            repr((t, labels, limits)),
-            functools.partial(lot_plot, t, labels, limits),
-        )
-        assets[f"figures/{spec.id}.png"] = png
-        assets[f"figures/{spec.id}.svg"] = svg
+        if assets is not None:
+            png, svg = cached(
+                "lot-plot",
+                repr((t, labels, limits)),
+                functools.partial(lot_plot, t, labels, limits),
+            )
+            assets[f"figures/{spec.id}.png"] = png
+            assets[f"figures/{spec.id}.svg"] = svg
         figures[spec.id] = f"figures/{spec.id}.png"
     return figures
 

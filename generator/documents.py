@@ -1,0 +1,104 @@
+"""The registry of document kinds: what each reads, checks, renders and writes.
+
+`check`, `build`, `site` and `portfolio` run the same stages over this registry: for every
+kind that applies to a product, its analysis rules (`check`), then its rendering (`render`),
+which also runs the checks that need the rendered draft. Adding a document kind is adding one
+entry here, not a new pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from generator.problems import Problem
+from generator.render import RenderedDocument
+from generator.resolve import ResolvedProtocol
+
+
+@dataclass
+class Rendered:
+    documents: dict[str, RenderedDocument] = field(default_factory=dict)
+    assets: dict[str, bytes] = field(default_factory=dict)
+    """Files written beside the documents (figures), keyed by relative path."""
+    problems: list[Problem] = field(default_factory=list)
+
+
+class DocumentKind(Protocol):
+    name: str
+    documents: tuple[str, ...]
+    """Names of the documents it renders (output file stems)."""
+
+    def applies(self, resolved: ResolvedProtocol) -> bool: ...
+
+    def input_files(self, resolved: ResolvedProtocol) -> list[Path]:
+        """Files it reads beyond the product file, the protocol framework and the templates."""
+        ...
+
+    def check(self, resolved: ResolvedProtocol) -> list[Problem]:
+        """Its analysis rules over the resolved inputs."""
+        ...
+
+    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+        """Its documents (and with `assets` the files beside them) plus the draft checks."""
+        ...
+
+
+class ProtocolKind:
+    """The ICH M11 protocol draft."""
+
+    name: str = "protocol"
+    documents: tuple[str, ...] = ("protocol",)
+
+    def applies(self, resolved: ResolvedProtocol) -> bool:
+        return True
+
+    def input_files(self, resolved: ResolvedProtocol) -> list[Path]:
+        return []
+
+    def check(self, resolved: ResolvedProtocol) -> list[Problem]:
+        return []
+
+    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+        from generator.protocol_documents import analyse, draft_problems, render_protocol
+
+        document = render_protocol(resolved, analyse(resolved))
+        return Rendered(
+            documents={"protocol": document},
+            problems=draft_problems(resolved, document, release=release),
+        )
+
+
+class CmcKind:
+    """Module 3 (ICH M4Q) and the two CMC planning documents, from cmc.yaml and lot data."""
+
+    name: str = "cmc"
+    documents: tuple[str, ...] = ("module3", "cmc-readiness", "specification-lifecycle")
+
+    def applies(self, resolved: ResolvedProtocol) -> bool:
+        return resolved.product.cmc is not None
+
+    def input_files(self, resolved: ResolvedProtocol) -> list[Path]:
+        from generator.cmc.api import cmc_input_files
+
+        return cmc_input_files(resolved)
+
+    def check(self, resolved: ResolvedProtocol) -> list[Problem]:
+        from generator.cmc.api import cmc_problems
+
+        return cmc_problems(resolved)
+
+    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+        from generator.cmc.api import render_cmc
+
+        outputs = render_cmc(resolved, assets=assets)
+        return Rendered(documents=dict(outputs.documents), assets=dict(outputs.assets))
+
+
+REGISTRY: tuple[DocumentKind, ...] = (ProtocolKind(), CmcKind())
+
+
+def applicable(resolved: ResolvedProtocol) -> list[DocumentKind]:
+    """The document kinds a product builds, in output order."""
+    return [kind for kind in REGISTRY if kind.applies(resolved)]
