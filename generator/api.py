@@ -40,6 +40,8 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     insertion_points: list[str] = field(default_factory=list)
     documents: dict[str, RenderedDocument] = field(default_factory=dict)
+    usdm: bytes | None = None
+    """protocol.usdm.json (CDISC USDM v4.0.0), built and checked with the protocol."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -194,6 +196,10 @@ def check(path: Path, *, release: bool = False) -> CheckReport:
                 finding.hint,
             )
         )
+    from generator.export.usdm_validate import check_usdm
+
+    report.usdm, found = check_usdm(resolved, document.markdown)
+    problems.extend(found)
     if document.insertion_points:
         severity = Severity.ERROR if release else Severity.INFO
         problems.add(
