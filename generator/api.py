@@ -54,6 +54,8 @@ class CheckReport:
     insertion_points: list[str] = field(default_factory=list)
     documents: dict[str, RenderedDocument] = field(default_factory=dict)
     assets: dict[str, bytes] = field(default_factory=dict)
+    usdm: bytes | None = None
+    """protocol.usdm.json (CDISC USDM v4.0.0), built and checked with the protocol."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -102,6 +104,8 @@ def check(path: Path, *, release: bool = False, assets: bool = False) -> CheckRe
         rendered = kind.render(resolved, release=release, assets=assets)
         report.documents.update(rendered.documents)
         report.assets.update(rendered.assets)
+        if rendered.usdm is not None:
+            report.usdm = rendered.usdm
         problems.extend(rendered.problems)
     protocol = report.documents.get("protocol")
     report.insertion_points = protocol.insertion_points if protocol else []

@@ -97,7 +97,7 @@ def build_product(
     product_path: Path,
     outdir: Path,
     *,
-    formats: tuple[str, ...] = ("md", "docx"),
+    formats: tuple[str, ...] = ("md", "docx", "usdm"),
     force: bool = False,
     progress: Progress | None = None,
 ) -> BuildResult:
@@ -142,6 +142,10 @@ def build_product(
         for name, doc in documents.items():
             outputs[f"{name}.md"] = doc.markdown.encode("utf-8")
         outputs.update(assets)
+    if "usdm" in formats and report.usdm is not None:
+        from generator.export.usdm import FILE_NAME
+
+        outputs[FILE_NAME] = report.usdm
     if "docx" in formats:
         from generator.export.docx import DocxMetadata, convert_docx
 

@@ -36,6 +36,7 @@ out = make_console()
 class Format(StrEnum):
     md = "md"
     docx = "docx"
+    usdm = "usdm"
     all = "all"
 
 
@@ -101,12 +102,14 @@ def check(
 def build(
     product: Annotated[Path, typer.Argument(help="The product file (or its folder).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("build"),
-    format: Annotated[Format, typer.Option("--format", help="md, docx or all.")] = Format.all,
+    format: Annotated[
+        Format, typer.Option("--format", help="md, docx, usdm (protocol.usdm.json) or all.")
+    ] = Format.all,
     force: Annotated[
         bool, typer.Option("--force", help="Rebuild even when the inputs are unchanged.")
     ] = False,
 ) -> None:
-    """Build the protocol draft (Markdown and Word) into OUTDIR."""
+    """Build the protocol draft (Markdown, Word and USDM JSON) into OUTDIR."""
     from generator import build as build_mod
 
     path = _product_path(product)
@@ -127,7 +130,7 @@ def build(
 
 
 def _formats(fmt: Format) -> tuple[str, ...]:
-    return ("md", "docx") if fmt is Format.all else (fmt.value,)
+    return ("md", "docx", "usdm") if fmt is Format.all else (fmt.value,)
 
 
 @app.command()

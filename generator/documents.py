@@ -23,6 +23,8 @@ class Rendered:
     assets: dict[str, bytes] = field(default_factory=dict)
     """Files written beside the documents (figures), keyed by relative path."""
     problems: list[Problem] = field(default_factory=list)
+    usdm: bytes | None = None
+    """The protocol as a CDISC USDM v4.0.0 document (protocol.usdm.json)."""
 
 
 class DocumentKind(Protocol):
@@ -61,12 +63,15 @@ class ProtocolKind:
         return []
 
     def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+        from generator.export.usdm_validate import check_usdm
         from generator.protocol_documents import analyse, draft_problems, render_protocol
 
         document = render_protocol(resolved, analyse(resolved))
+        usdm, usdm_problems = check_usdm(resolved, document.markdown)
         return Rendered(
             documents={"protocol": document},
-            problems=draft_problems(resolved, document, release=release),
+            problems=[*draft_problems(resolved, document, release=release), *usdm_problems],
+            usdm=usdm,
         )
 
 

@@ -61,6 +61,9 @@ class OverallDesign(StrictModel):
     ] = "Sequential"
     control_type: Literal["None", "Placebo", "Active", "Dose comparison", "Historical"] = "None"
     age_range: Text
+    planned_sex: Literal["Both", "Female", "Male"] = Field(
+        default="Both", description="Sex of the participants the trial plans to enrol."
+    )
     site_distribution: Literal["Single-site", "Multi-site"] = "Multi-site"
     geographic_scope: Text
     intervention_assignment_method: Text

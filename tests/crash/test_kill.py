@@ -117,7 +117,7 @@ def test_sigkill_leaves_every_output_old_or_new(tmp_path: Path) -> None:
     for name in outputs:
         assert references[0][name] != references[1][name], name
     assert set(references[1]) == outputs
-    assert outputs == {"protocol.md", "protocol.docx"}
+    assert outputs == {"protocol.md", "protocol.docx", "protocol.usdm.json"}
 
     out = tmp_path / "out"
     product.write_text(variants[0], "utf-8")
