@@ -131,7 +131,7 @@ def build_product(
 
     documents = dict(report.documents)
     assets = dict(report.assets)
-    planned = _planned_names(documents, assets, formats)
+    planned = _planned_names(documents, assets, formats, usdm=report.usdm is not None)
     # refuse before the slow Word conversion; checked again under the folder lock
     outfolder.check_targets(outdir, planned, outfolder.read_record(outdir), read)
 
@@ -192,13 +192,21 @@ def build_product(
 
 
 def _planned_names(
-    documents: Mapping[str, object], assets: Mapping[str, bytes], formats: tuple[str, ...]
+    documents: Mapping[str, object],
+    assets: Mapping[str, bytes],
+    formats: tuple[str, ...],
+    *,
+    usdm: bool = False,
 ) -> list[str]:
     """The output names a build writes, in the order it produces them."""
+    from generator.export.usdm import FILE_NAME
+
     names: list[str] = []
     if "md" in formats:
         names += [f"{name}.md" for name in documents]
         names += list(assets)
+    if "usdm" in formats and usdm:
+        names.append(FILE_NAME)
     if "docx" in formats:
         names += [f"{name}.docx" for name in documents]
     return names
