@@ -1,6 +1,8 @@
-/* protocmc site: table frames that scroll can be reached with the keyboard (WCAG 2.1.1).
-   Material wraps each table in a frame after the page loads; a frame whose table is wider or
-   taller than it gets tabindex="0" and the table's caption (or "table") as its name. */
+/* protocmc site, two accessibility repairs the theme leaves to us:
+   - table frames that scroll can be reached with the keyboard (WCAG 2.1.1): Material wraps each
+     table in a frame after the page loads; a frame whose table is wider or taller than it gets
+     tabindex="0" and the table's caption (or "Table") as its name;
+   - the search dialog gets a name (WCAG 4.1.2). */
 (function () {
   function label(frame) {
     var caption = frame.querySelector("caption");
@@ -11,6 +13,8 @@
     return "Table";
   }
   function mark() {
+    var dialog = document.querySelector(".md-search[role='dialog']");
+    if (dialog && !dialog.hasAttribute("aria-label")) dialog.setAttribute("aria-label", "Search");
     var frames = document.querySelectorAll(".md-typeset__scrollwrap, .md-typeset__table");
     frames.forEach(function (frame) {
       var scrolls = frame.scrollWidth > frame.clientWidth + 1 ||

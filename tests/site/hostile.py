@@ -36,15 +36,13 @@ def write_hostile_product(target: Path) -> Path:
     text = text.replace(
         "  short_title: PCT-19 in relapsed or refractory LBCL", f"  short_title: '{SHORT_TITLE}'"
     )
+    # replace the folded purpose_of_trial block (its lines are indented by four spaces)
     start = text.index("  purpose_of_trial: >-")
-    end = text.index("\n  ", start + len("  purpose_of_trial: >-\n    "))
-    # the folded block runs until the next key at two spaces
-    rest = text[start:].split("\n")
+    lines = text[start:].split("\n")
     n = 1
-    while n < len(rest) and (rest[n].startswith("    ") or not rest[n].strip()):
+    while n < len(lines) and (lines[n].startswith("    ") or not lines[n].strip()):
         n += 1
-    text = text[:start] + f"  purpose_of_trial: '{SECTION_PAYLOAD}'\n" + "\n".join(rest[n:])
-    del end
+    text = text[:start] + f"  purpose_of_trial: '{SECTION_PAYLOAD}'\n" + "\n".join(lines[n:])
     product.write_text(text, "utf-8")
     lots = folder / "lots.csv"
     rows = lots.read_text("utf-8").split("\n")
