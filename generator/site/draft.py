@@ -51,6 +51,9 @@ class DraftSection:
 class SiteDraft:
     preamble_html: str
     sections: list[DraftSection] = field(default_factory=list)
+    _insertions: dict[tuple[str, ...], list[OpenInsertion]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_html(cls, html: str) -> SiteDraft:
@@ -112,9 +115,16 @@ class SiteDraft:
         return "\n\n".join(parts) + "\n"
 
     def insertions(self, replace: dict[str, str] | None = None) -> list[OpenInsertion]:
+        """The open insertion points outside the replaced sections (parsed once per set)."""
+        key = tuple(sorted(replace or {}))
+        if key not in self._insertions:
+            self._insertions[key] = self._parse_insertions(replace or {})
+        return list(self._insertions[key])
+
+    def _parse_insertions(self, replace: dict[str, str]) -> list[OpenInsertion]:
         parser = _InsertionParser()
         parser.feed(self.preamble_html)
-        for section, replacement in self.kept(replace or {}):
+        for section, replacement in self.kept(replace):
             if section.level:
                 parser.heading(section.heading_html, section.anchor)
                 # an insertion point in a heading is listed under that heading

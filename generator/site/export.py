@@ -13,7 +13,9 @@ any builder that reads mkdocs.yml. The copy is a snapshot: rerun the command aft
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,7 @@ def export_docs(config_file: Path, out: Path) -> Path:
     from generator.site.plugin import ProtocmcPlugin
 
     out = out.resolve()
+    _check_target(out)
     cfg = load_config(config_file=str(config_file))
     docs_src = Path(cfg.docs_dir).resolve()
     if out == docs_src or docs_src.is_relative_to(out) or out.is_relative_to(docs_src):
@@ -79,11 +82,43 @@ def export_docs(config_file: Path, out: Path) -> Path:
     finally:
         cfg.plugins.on_shutdown()
 
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        _write(work, docs_src, plugin.pages, cfg, config_file)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(work, out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    return out
+
+
+def _check_target(out: Path) -> None:
+    """Only an empty folder or an earlier copy is replaced: never a folder of other files."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UsageError(f"{out} is a file; give a folder for the site sources")
+    if not any(out.iterdir()):
+        return
+    config = out / "mkdocs.yml"
+    try:
+        ours = config.read_text("utf-8").startswith(EXPORT_NOTE.split("\n", 1)[0])
+    except OSError:
+        ours = False
+    if not ours:
+        raise UsageError(
+            f"{out} already holds other files; give an empty or new folder "
+            "(an earlier `protocmc site --docs` copy is replaced)"
+        )
+
+
+def _write(out: Path, docs_src: Path, pages: list[Any], cfg: Any, config_file: Path) -> None:
     docs = out / "docs"
-    if docs.exists():
-        shutil.rmtree(docs)
     shutil.copytree(docs_src, docs)
-    for page in plugin.pages:
+    for page in pages:
         target = docs / page.src_uri
         if isinstance(page.content, bytes):
             atomic_write_bytes(target, page.content)
@@ -111,7 +146,6 @@ def export_docs(config_file: Path, out: Path) -> Path:
     if "validation" in raw:
         settings["validation"] = raw["validation"]
     atomic_write_text(out / "mkdocs.yml", EXPORT_NOTE + _yaml(_plain(settings)))
-    return out
 
 
 def _yaml(data: dict[str, Any]) -> str:
@@ -119,7 +153,7 @@ def _yaml(data: dict[str, Any]) -> str:
 
     from ruamel.yaml import YAML
 
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML()  # round-trip: keys keep their order
     yaml.default_flow_style = False
     yaml.width = 100
     yaml.allow_unicode = True

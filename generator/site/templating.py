@@ -24,11 +24,12 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from generator import __version__
+from generator.cache import jinja_bytecode_dir
 from generator.paths import TEMPLATES_DIR
 
 SITE_TEMPLATES = TEMPLATES_DIR / "site"
@@ -129,8 +130,10 @@ def _finalize(value: Any) -> Any:
 
 
 def site_environment() -> ImmutableSandboxedEnvironment:
+    bytecode_dir = jinja_bytecode_dir()
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(SITE_TEMPLATES)),
+        bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
         undefined=StrictUndefined,
         autoescape=True,
         finalize=_finalize,
