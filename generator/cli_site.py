@@ -40,11 +40,28 @@ def site_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show MkDocs' progress.")
     ] = False,
+    docs: Annotated[
+        Path | None,
+        typer.Option(
+            "--docs",
+            help="Instead of building, write the site as plain MkDocs sources (DOCS/mkdocs.yml "
+            "and DOCS/docs/) that build without the protocmc plugin.",
+        ),
+    ] = None,
 ) -> None:
-    """Build the review site: framework pages, drafts, tailoring register, open placeholders."""
-    from generator.site.commands import build_site
+    """Build the review site: drafts with Word downloads, tailoring register, framework pages,
+    open placeholders. Open OUTPUT/index.html straight from disk, or publish the folder."""
+    from generator.site.commands import build_site, export_site_docs
 
     try:
+        if docs is not None:
+            written = export_site_docs(target, docs)
+            out.print(
+                f"wrote the site sources to {written}/ "
+                f"(build them with: mkdocs build -f {written}/mkdocs.yml)",
+                markup=False,
+            )
+            return
         built = build_site(target, output, strict=strict, verbose=verbose)
     except ProtocmcError as exc:
         _fail(exc)

@@ -28,7 +28,6 @@ from jinja2 import (
     UndefinedError,
 )
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator.cache import jinja_bytecode_dir
 from generator.paths import TEMPLATES_DIR
@@ -77,26 +76,6 @@ def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:
     env.filters["values"] = dict_values
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     env.tests["endingwith"] = lambda value, suffix: str(value).endswith(suffix)
-    env.globals["insertion"] = insertion
-    return env
-
-
-def make_site_environment() -> ImmutableSandboxedEnvironment:
-    """The environment of the shipped site templates (generator/site), which read the
-    framework's model objects directly."""
-    bytecode_dir = jinja_bytecode_dir()
-    env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        bytecode_cache=FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["value"] = format_value
-    env.filters["cell"] = table_cell
-    env.filters["md_escape"] = md_escape
     env.globals["insertion"] = insertion
     return env
 

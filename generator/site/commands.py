@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from generator.problems import ProtocmcError, UsageError
-from generator.render import make_site_environment
-from generator.site.pages import yaml_str
+from generator.site.config import product_site_config
 
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
 
@@ -38,18 +37,26 @@ def find_config(target: Path) -> Path | None:
 
 
 def product_config(product: Path, workdir: Path) -> Path:
-    """Write a minimal mkdocs.yml (and an empty docs folder) for a lone product file."""
-    env = make_site_environment()
-    env.filters["yaml_str"] = yaml_str
+    """Write a minimal mkdocs.yml (and an empty docs folder) for a lone product file.
+
+    The site is named after the product (its short title, else its name), not its folder.
+    """
+    import json
+
+    from generator import api
+
     docs = workdir / "docs"
     docs.mkdir(parents=True, exist_ok=True)
-    text = env.get_template("site/mkdocs.yml.j2").render(
-        site_name=product.resolve().parent.name,
-        docs_dir=str(docs),
-        product=str(product.resolve()),
-    )
+    try:
+        _doc, model = api.load_product(product)
+        tp = model.title_page
+        name = (tp.short_title or "").strip() or model.product.name
+    except ProtocmcError:
+        name = product.resolve().parent.name  # the build reports the problems
+    settings = product_site_config(name, str(docs), str(product.resolve()))
     config = workdir / "mkdocs.yml"
-    config.write_text(text, encoding="utf-8")
+    # JSON is YAML: no quoting rules to get wrong for names with colons or quotes
+    config.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return config
 
 
@@ -103,6 +110,19 @@ def build_site(target: Path, output: Path, *, strict: bool = True, verbose: bool
         except MkDocsException as exc:
             raise SiteBuildError(str(exc)) from None
     return output
+
+
+def export_site_docs(target: Path, output: Path) -> Path:
+    """Write the site as plain MkDocs sources (no plugin needed) into `output`."""
+    from mkdocs.exceptions import MkDocsException
+
+    from generator.site.export import export_docs
+
+    with site_config(target) as config_file, _mkdocs_logging(verbose=False):
+        try:
+            return export_docs(config_file, output)
+        except MkDocsException as exc:
+            raise SiteBuildError(str(exc)) from None
 
 
 def serve_site(target: Path, *, dev_addr: str = "127.0.0.1:8000", strict: bool = False) -> None:

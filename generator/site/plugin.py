@@ -1,22 +1,30 @@
-"""The `protocmc` MkDocs plugin: framework and example pages generated at build time.
+"""The `protocmc` MkDocs plugin: framework and product pages generated at build time.
 
 ```yaml
 plugins:
   - search
   - tags
   - protocmc:
-      products: [examples/*/product.yaml]   # paths or globs, relative to mkdocs.yml
+      products: [product.yaml]              # the sponsor's own products: their drafts lead
+      examples: [examples/*/product.yaml]   # worked examples, under "Examples"
       framework_pages: true                 # one page per framework element, overview, sources
       frameworks: []                        # framework ids; empty = every installed framework
+      downloads: true                       # each draft as a Word file beside its page
 ```
 
-Generated pages never touch the docs folder: they are virtual files (`File.generated`). A nav
-entry `- protocmc` in mkdocs.yml marks where the generated sections go; without a nav the
-plugin builds one (home, generated sections, then the other hand-written pages).
+Paths and globs are relative to mkdocs.yml. Generated pages are virtual files
+(`File.generated`); `protocmc site --docs DIR` writes the same pages into a plain docs folder
+instead (`generator.site.export`). A nav entry `- protocmc` in mkdocs.yml marks where the
+generated sections go; without a nav the plugin builds one.
+
+The plugin also makes the site readable from disk (file://): page links end in .html
+(`use_directory_urls: false`), and search runs through a vendored copy of the iframe-worker
+shim (templates/site/vendor/) with its index inlined into search/search_index.js.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -26,45 +34,58 @@ from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
-from mkdocs.structure.pages import Page
 
 from generator.framework_loader import load_framework, load_registry
 from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import ProblemsError, sorted_problems
-from generator.site.convert import to_site_markdown
-from generator.site.pages import STYLESHEET, SiteOptions, SitePage, generate_pages, resolve_products
+from generator.site import config as site_config
+from generator.site.pages import (
+    SCRIPT,
+    SEARCH_SHIM,
+    STYLESHEET,
+    SiteOptions,
+    SitePage,
+    generate_pages,
+    resolve_products,
+)
 
 log = logging.getLogger("mkdocs.plugins.protocmc")
 
 NAV_MARKER = "protocmc"
-REQUIRED_EXTENSIONS: dict[str, dict[str, Any]] = {
-    "attr_list": {},
-    "md_in_html": {},
-    "tables": {},
-    "admonition": {},
-    "footnotes": {},
-    "def_list": {},
-    "toc": {"permalink": True},
-    "pymdownx.details": {},
-    "pymdownx.superfences": {},
-    "pymdownx.tabbed": {"alternate_style": True},
-}
+
+
+def _extensions() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for ext in site_config.MARKDOWN_EXTENSIONS:
+        if isinstance(ext, str):
+            out[ext] = {}
+        else:
+            out.update({k: dict(v) for k, v in ext.items()})
+    return out
+
+
+REQUIRED_EXTENSIONS = _extensions()
 """Markdown extensions the generated pages need; added when mkdocs.yml does not list them."""
 
 
 class ProtocmcConfig(base.Config):  # type: ignore[no-untyped-call]
     products = c.ListOfItems(c.Type(str), default=[])
+    examples = c.ListOfItems(c.Type(str), default=[])
     framework_pages = c.Type(bool, default=True)
     frameworks = c.ListOfItems(c.Type(str), default=[])
+    downloads = c.Type(bool, default=True)
 
 
 NavItem = str | dict[str, Any]
 
 
 def build_nav(pages: list[SitePage]) -> list[NavItem]:
-    """Nested MkDocs nav entries for the generated pages, in page order."""
+    """Nested MkDocs nav entries for the generated pages, in page order.
+
+    Titles are HTML-escaped: themes print nav titles as they are.
+    """
     nav: list[NavItem] = []
     sections: dict[tuple[str, ...], list[NavItem]] = {(): nav}
     for page in pages:
@@ -74,29 +95,63 @@ def build_nav(pages: list[SitePage]) -> list[NavItem]:
             key = page.nav[:depth]
             if key not in sections:
                 children: list[NavItem] = []
-                sections[key[:-1]].append({key[-1]: children})
+                sections[key[:-1]].append({html.escape(key[-1], quote=False): children})
                 sections[key] = children
-        sections[page.nav].append({page.title: page.src_uri})
+        sections[page.nav].append({html.escape(page.title, quote=False): page.src_uri})
     return nav
+
+
+def site_options(plugin_config: ProtocmcConfig, config: MkDocsConfig) -> SiteOptions:
+    base_dir = Path(config.config_file_path or ".").resolve().parent
+    return SiteOptions(
+        products=resolve_products([Path(p) for p in plugin_config.products], base_dir),
+        examples=resolve_products([Path(p) for p in plugin_config.examples], base_dir),
+        framework_pages=plugin_config.framework_pages,
+        frameworks=list(plugin_config.frameworks),
+        home=not (Path(config.docs_dir) / "index.md").is_file(),
+        title=html.unescape(config.site_name),
+        downloads=plugin_config.downloads,
+    )
+
+
+def apply_site_settings(config: MkDocsConfig) -> None:
+    """What generated pages need from mkdocs.yml, added where it is missing."""
+    for name, options in REQUIRED_EXTENSIONS.items():
+        if name not in config.markdown_extensions:
+            config.markdown_extensions.append(name)
+            if options:
+                config.mdx_configs[name] = dict(options)
+    if STYLESHEET not in config.extra_css:
+        config.extra_css.append(STYLESHEET)
+    if SCRIPT not in [str(s) for s in config.extra_javascript]:
+        config.extra_javascript.append(SCRIPT)
+    # Readable from disk: links to page.html, and search without a web worker from file://.
+    config.use_directory_urls = False
+    polyfills = [p for p in config.extra.get("polyfills", []) if "iframe-worker" not in str(p)]
+    config.extra["polyfills"] = [*polyfills, SEARCH_SHIM]
+    theme = config.theme
+    if theme.name == "material" and not theme.get("palette"):
+        theme["palette"] = [dict(p) for p in site_config.PALETTE]
+
+
+def inline_search_index(site_dir: str) -> None:
+    """search/search_index.js for file:// (Material loads it instead of the JSON there)."""
+    index = Path(site_dir) / "search" / "search_index.json"
+    if index.is_file():
+        data = index.read_text("utf-8")
+        (index.parent / "search_index.js").write_text(f"var __index = {data}", encoding="utf-8")
 
 
 class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.pages: list[SitePage] = []
-        self.products: list[Path] = []
+        self.watched: list[Path] = []
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
-        base_dir = Path(config.config_file_path or ".").resolve().parent
-        self.products = resolve_products([Path(p) for p in self.config.products], base_dir)
+        options = site_options(self.config, config)
+        self.watched = [*options.products, *options.examples]
         load_framework.cache_clear()
         load_registry.cache_clear()
-        options = SiteOptions(
-            products=self.products,
-            framework_pages=self.config.framework_pages,
-            frameworks=list(self.config.frameworks),
-            home=not (Path(config.docs_dir) / "index.md").is_file(),
-            title=config.site_name,
-        )
         try:
             self.pages = generate_pages(options)
         except ProblemsError as exc:
@@ -107,19 +162,9 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):  # type: ignore[no-untyped-cal
             raise PluginError(
                 "protocmc: the site inputs have problems:\n  " + "\n  ".join(lines)
             ) from None
-        self._ensure_extensions(config)
-        if STYLESHEET not in config.extra_css:
-            config.extra_css.append(STYLESHEET)
+        apply_site_settings(config)
         config.nav = self._nav(config)
         return config
-
-    @staticmethod
-    def _ensure_extensions(config: MkDocsConfig) -> None:
-        for name, options in REQUIRED_EXTENSIONS.items():
-            if name not in config.markdown_extensions:
-                config.markdown_extensions.append(name)
-                if options:
-                    config.mdx_configs[name] = dict(options)
 
     def _nav(self, config: MkDocsConfig) -> list[NavItem]:
         generated = build_nav(self.pages)
@@ -145,7 +190,7 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):  # type: ignore[no-untyped-cal
         for page in self.pages:
             existing = files.get_file_from_path(page.src_uri)
             if existing is not None:
-                if existing.generated_by is None and page.src_uri != STYLESHEET:
+                if existing.generated_by is None:
                     raise PluginError(
                         f"protocmc: '{page.src_uri}' is generated; remove or rename the "
                         "hand-written file of that name in the docs folder"
@@ -154,13 +199,9 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):  # type: ignore[no-untyped-cal
             files.append(File.generated(config, page.src_uri, content=page.content))
         return files
 
-    def on_page_markdown(
-        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
-    ) -> str | None:
-        """Pandoc constructs (fenced divs, spans, `Table:` captions) in any page → site Markdown."""
-        return to_site_markdown(markdown).markdown
-
+    @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        inline_search_index(config.site_dir)
         log.info("protocmc: generated %d page(s) and asset(s)", len(self.pages))
 
     def on_serve(
@@ -168,6 +209,6 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):  # type: ignore[no-untyped-cal
     ) -> LiveReloadServer | None:
         server.watch(str(FRAMEWORKS_DIR))
         server.watch(str(TEMPLATES_DIR))
-        for product in self.products:
+        for product in self.watched:
             server.watch(str(product.resolve().parent))
         return server

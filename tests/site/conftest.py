@@ -1,4 +1,5 @@
-"""Shared fixtures for the site tests: one strict build of the repository's site per session."""
+"""Shared fixtures for the site tests: strict builds of the repository's site and of a product
+site whose texts carry script-injection payloads (tests/site/hostile.py)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,18 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     out = tmp_path_factory.mktemp("site") / "site-build"
     return build_site(REPO, out, strict=True)
+
+
+@pytest.fixture(scope="session")
+def hostile_product(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from hostile import write_hostile_product
+
+    return write_hostile_product(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory, hostile_product: Path) -> Path:
+    """`protocmc site` of the hostile product (a lone product file, strict)."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    out = tmp_path_factory.mktemp("hostile-site") / "site-build"
+    return build_site(hostile_product, out, strict=True)

@@ -34,8 +34,7 @@ def _parse(path: Path) -> _Refs:
 def _target(page: Path, ref: str, root: Path) -> Path:
     path = unquote(urlsplit(ref).path)
     target = (root / path.lstrip("/")) if path.startswith("/") else (page.parent / path)
-    target = target.resolve()
-    return target / "index.html" if target.is_dir() or path.endswith("/") else target
+    return target.resolve()
 
 
 def test_no_broken_internal_links(built_site: Path) -> None:
@@ -53,6 +52,9 @@ def test_no_broken_internal_links(built_site: Path) -> None:
             checked += 1
             target = page if not parts.path else _target(page, ref, root)
             rel = page.relative_to(root)
+            if target.is_dir():
+                broken.append(f"{rel}: {ref} → a folder (a listing when read from disk)")
+                continue
             if not target.exists():
                 broken.append(f"{rel}: {ref} → missing {target}")
                 continue

@@ -119,9 +119,7 @@ def test_readme_commands_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert (repo / "build" / "protocol.md").is_file()
     assert (repo / "build" / "protocol.docx").is_file()
     assert (repo / "site-build" / "index.html").is_file()
-    assert (
-        repo / "site-build" / "examples" / "pct-xx-protocol" / "protocol" / "index.html"
-    ).is_file()
+    assert (repo / "site-build" / "products" / "pct-xx-protocol" / "protocol.html").is_file()
     assert (repo / ".protocmc" / "schemas" / "product.schema.json").is_file()
     assert runner.invoke(app, ["serve", "--help"]).exit_code == 0
 

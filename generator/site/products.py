@@ -1,0 +1,210 @@
+"""The products a site publishes: checked, their drafts converted to HTML and to Word.
+
+A site publishes two kinds of product file: the sponsor's own products (`products:`), whose
+drafts the site is for, and worked examples (`examples:`), shown beside a framework.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import inspect
+import os
+import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from generator import api
+from generator.cache import cached
+from generator.problems import Problem, ProblemsError, Severity
+from generator.resolve import ResolvedProtocol
+from generator.site.draft import SiteDraft
+from generator.site.pandoc_html import documents_to_html
+
+Role = Literal["product", "example"]
+
+DRAFT_ORDER = ("protocol", "module3", "cmc-readiness", "specification-lifecycle")
+"""Drafts in reading order; others follow alphabetically."""
+
+
+@dataclass
+class Draft:
+    kind: str
+    markdown: str
+    html: SiteDraft | None = None
+    docx: bytes | None = None
+
+
+@dataclass
+class SiteProduct:
+    role: Role
+    slug: str
+    path: Path
+    resolved: ResolvedProtocol
+    drafts: dict[str, Draft]
+    assets: dict[str, bytes] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"{'products' if self.role == 'product' else 'examples'}/{self.slug}"
+
+    @property
+    def title(self) -> str:
+        """The product's own name: its short title, else the product name."""
+        tp = self.resolved.product.title_page
+        return (tp.short_title or "").strip() or self.resolved.product.product.name
+
+
+def _optional(module: str) -> Any | None:
+    """A module of the CMC stage, or None when this installation has no CMC stage."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def _cmc_documents(resolved: ResolvedProtocol) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The product's CMC drafts (Markdown) and every figure they may use."""
+    cmc = _optional("generator.cmc.api")
+    if cmc is None or resolved.product.cmc is None:
+        return {}, {}
+    outputs = cmc.cmc_outputs(resolved)
+    documents = {
+        str(name): doc if isinstance(doc, str) else str(doc.markdown)
+        for name, doc in outputs.documents.items()
+    }
+    return documents, dict(getattr(outputs, "assets", {}) or {})
+
+
+def _slug(path: Path) -> str:
+    name = path.resolve().parent.name
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return slug or "product"
+
+
+def load_product(path: Path, role: Role) -> SiteProduct:
+    """Check one product file and render its drafts; input errors raise `ProblemsError`."""
+    report = api.check(path)
+    errors = [p for p in report.problems if p.severity is Severity.ERROR]
+    if errors or report.resolved is None or "protocol" not in report.documents:
+        raise ProblemsError(errors or report.problems)
+    resolved = report.resolved
+    markdown = {"protocol": report.documents["protocol"].markdown}
+    cmc_docs, assets = _cmc_documents(resolved)
+    markdown.update(cmc_docs)
+    order = {k: i for i, k in enumerate(DRAFT_ORDER)}
+    kinds = sorted(markdown, key=lambda k: (order.get(k, len(order)), k))
+    drafts = {k: Draft(k, markdown[k]) for k in kinds}
+    return SiteProduct(role, _slug(path), path, resolved, drafts, assets, report.problems)
+
+
+def unique_slugs(products: list[SiteProduct]) -> None:
+    """Two product folders of the same name get -2, -3 ... (in the order given)."""
+    seen: dict[str, int] = {}
+    for product in products:
+        key = product.base
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            product.slug = f"{product.slug}-{seen[key]}"
+
+
+_PNG_IMG = re.compile(r'(<img src=")([^"]+)\.png(")')
+
+
+def convert_drafts(products: list[SiteProduct]) -> None:
+    """Every draft of every product to HTML, in one parallel batch (cached)."""
+    jobs = {f"{p.base}/{kind}.md": d.markdown for p in products for kind, d in p.drafts.items()}
+    html = documents_to_html(jobs, shift=1)
+    for product in products:
+        for kind, draft in product.drafts.items():
+            text = html[f"{product.base}/{kind}.md"]
+            text = _PNG_IMG.sub(functools.partial(_prefer_svg, assets=product.assets), text)
+            draft.html = SiteDraft.from_html(text)
+
+
+def _prefer_svg(match: re.Match[str], assets: dict[str, bytes]) -> str:
+    """Figures: the site shows the SVG where the CMC stage made one."""
+    svg = f"{match.group(2)}.svg"
+    return f"{match.group(1)}{svg}{match.group(3)}" if svg in assets else match.group(0)
+
+
+def used_assets(product: SiteProduct) -> dict[str, bytes]:
+    """The figures the site pages of a product refer to."""
+    used: set[str] = set()
+    for draft in product.drafts.values():
+        if draft.html is None:
+            continue
+        page = draft.html.preamble_html + "".join(s.body_html for s in draft.html.sections)
+        used |= set(re.findall(r'<img src="([^"]+)"', page))
+    return {name: data for name, data in sorted(product.assets.items()) if name in used}
+
+
+# --------------------------------------------------------------------------- Word downloads
+
+
+def _docx_code_key() -> str:
+    """Hash of what the Word output depends on besides the input: code, reference.docx, filters."""
+    from generator.export import docx
+
+    digest = hashlib.sha256()
+    digest.update(Path(inspect.getfile(docx)).read_bytes())
+    digest.update(docx.REFERENCE_DOCX.read_bytes())
+    for lua in docx.shipped_filters():
+        digest.update(lua.read_bytes())
+    digest.update(docx.pandoc_executable().encode())
+    return digest.hexdigest()
+
+
+def _docx(product: SiteProduct, draft: Draft, code_key: str) -> bytes:
+    from generator.export.docx import DocxMetadata, convert_docx
+
+    tp = product.resolved.product.title_page
+    metadata = DocxMetadata(
+        title=tp.full_title,
+        document_id=tp.sponsor_protocol_id,
+        version=tp.version,
+        status=tp.status,
+        date=tp.version_date,
+    )
+    digest = hashlib.sha256()
+    digest.update(code_key.encode())
+    digest.update(repr(metadata).encode())
+    digest.update(draft.markdown.encode())
+    for name, data in sorted(product.assets.items()):
+        digest.update(name.encode())
+        digest.update(hashlib.sha256(data).digest())
+    digest.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
+
+    def convert() -> bytes:
+        with tempfile.TemporaryDirectory(prefix="protocmc-site-docx-") as tmp:
+            for rel, data in product.assets.items():
+                target = Path(tmp) / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            data, _warnings = convert_docx(
+                draft.markdown,
+                metadata=metadata,
+                resource_path=Path(tmp),
+                source=f"{product.slug}/{draft.kind}.md",
+            )
+            return data
+
+    return cached("site-docx", digest.hexdigest(), convert)
+
+
+def convert_docx_downloads(products: list[SiteProduct]) -> None:
+    """The Word file of every draft, converted in parallel (cached)."""
+    jobs = [(p, d) for p in products for d in p.drafts.values()]
+    if not jobs:
+        return
+    code_key = _docx_code_key()
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda job: _docx(job[0], job[1], code_key), jobs))
+    for (_product, draft), data in zip(jobs, results, strict=True):
+        draft.docx = data

@@ -1,0 +1,52 @@
+"""A product whose own text tries to inject markup into the site (for the XSS tests).
+
+Copies examples/cd19-cart-lbcl into a folder and puts script, iframe, image-onerror and
+javascript: link payloads into the full title, a `sections:` text and a lot id (lots.csv),
+a `|` into another lot id, and an M11 placeholder into the short title.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "cd19-cart-lbcl"
+
+TITLE_PAYLOAD = "Trial <script>alert(1)</script><iframe src=javascript:alert(2)></iframe> of X"
+SECTION_PAYLOAD = (
+    "Purpose <script>alert(3)</script> and <img src=x onerror=alert(4)> and "
+    "[click me](javascript:alert(5)) and [data link](data:text/html,<b>6</b>) "
+    "and [styled]{onclick=alert(7) style=color:red} and ok [site](https://example.org)."
+)
+LOT_PAYLOAD = "L<script>alert(8)</script>"
+PIPE_LOT = "A|B-01"
+SHORT_TITLE = "<Short title>"
+
+
+def write_hostile_product(target: Path) -> Path:
+    """The hostile product folder under `target`; returns its product.yaml."""
+    folder = target / "hostile-product"
+    shutil.copytree(EXAMPLE, folder)
+    product = folder / "product.yaml"
+    text = product.read_text("utf-8")
+    start = text.index("  full_title: >-")
+    end = text.index("  short_title:")
+    text = text[:start] + f"  full_title: '{TITLE_PAYLOAD}'\n" + text[end:]
+    text = text.replace(
+        "  short_title: PCT-19 in relapsed or refractory LBCL", f"  short_title: '{SHORT_TITLE}'"
+    )
+    # replace the folded purpose_of_trial block (its lines are indented by four spaces)
+    start = text.index("  purpose_of_trial: >-")
+    lines = text[start:].split("\n")
+    n = 1
+    while n < len(lines) and (lines[n].startswith("    ") or not lines[n].strip()):
+        n += 1
+    text = text[:start] + f"  purpose_of_trial: '{SECTION_PAYLOAD}'\n" + "\n".join(lines[n:])
+    product.write_text(text, "utf-8")
+    lots = folder / "lots.csv"
+    rows = lots.read_text("utf-8").split("\n")
+    rows[1] = rows[1].replace("ENG-01", f'"{LOT_PAYLOAD}"', 1)
+    rows[2] = rows[2].replace("ENG-02", PIPE_LOT, 1)
+    lots.write_text("\n".join(rows), "utf-8")
+    return product
