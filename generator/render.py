@@ -101,6 +101,15 @@ def md_escape(text: str) -> str:
     return _ANGLE.sub(r"\\\1", text)
 
 
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]<>~^$@])")
+
+
+def md_literal(text: str) -> str:
+    """Data (lot ids, lot results) as literal Markdown text: every character pandoc could read
+    as markup (emphasis, links, citations, raw HTML) is escaped, so data never becomes markup."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", text)
+
+
 def yaml_string(text: str) -> str:
     """A double-quoted YAML scalar (for Markdown front matter): quotes and newlines in a
     value cannot end the string or add metadata fields."""

@@ -35,6 +35,7 @@ from generator.render import (
     insertion,
     make_environment,
     md_escape,
+    md_literal,
     render_template,
 )
 from generator.resolve import ResolvedProtocol
@@ -179,6 +180,8 @@ def cmc_context(
 
     Every text value is escaped for pandoc Markdown (`md_escape`), once, here."""
     plain = functools.partial(to_plain, text=md_escape)
+    # lot data is data, not prose: nothing in a CSV cell may become Markdown markup
+    lot_data = functools.partial(to_plain, text=md_literal)
     product = cmc.product
     framework = cmc.framework
     registry = cmc.registry
@@ -216,7 +219,7 @@ def cmc_context(
                     "n_text": sum(1 for lt in cmc.lots.lots if spec.id in lt.texts),
                     "text_results": sorted(
                         {
-                            md_escape(lt.texts[spec.id])
+                            md_literal(lt.texts[spec.id])
                             for lt in cmc.lots.lots
                             if spec.id in lt.texts
                         }
@@ -238,14 +241,14 @@ def cmc_context(
             rows = []
             for lot in lots:
                 cells = [
-                    md_escape(
+                    md_literal(
                         lot.results[s.id].display
                         if s.id in lot.results
                         else lot.texts.get(s.id, "—")
                     )
                     for s in chunk
                 ]
-                rows.append({"lot": plain(lot), "cells": cells})
+                rows.append({"lot": lot_data(lot), "cells": cells})
             tables.append({"tests": plain(chunk), "rows": rows})
         return tables
 
@@ -299,7 +302,7 @@ def cmc_context(
         "batch_tables": batch_tables,
         "lots": {
             "columns": list(cmc.lots.columns),
-            "lots": [plain(lot) for lot in cmc.lots.lots],
+            "lots": [lot_data(lot) for lot in cmc.lots.lots],
         },
         "analysis": plain(analysis),
         "tests": tests,

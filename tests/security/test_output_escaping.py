@@ -144,3 +144,21 @@ def test_check_accepts_ordinary_links_and_markup(product_with: Callable[[str], P
     )
     report = api.check(path)
     assert not [p for p in report.problems if p.code.startswith("PR05")]
+
+
+def test_lot_data_never_becomes_markup(tmp_path: Path) -> None:
+    """A lots.csv cell is data: links, emphasis, citations and tags in it print literally."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    folder = tmp_path / "cd19"
+    shutil.copytree(root / "examples" / "cd19-cart-lbcl", folder)
+    lots = folder / "lots.csv"
+    rows = lots.read_text("utf-8").split("\n")
+    rows[1] = rows[1].replace("Cambridge MA", '"[x](javascript:alert(1)) *b* @cite <i>"', 1)
+    lots.write_text("\n".join(rows), "utf-8")
+    report = api.check(folder / "product.yaml")
+    assert not report.errors, report.errors
+    markdown = report.documents["module3"].markdown
+    assert r"\[x\](javascript:alert(1)) \*b\* \@cite \<i\>" in markdown
+    assert "[x](javascript" not in markdown

@@ -1,7 +1,8 @@
 """A product whose own text tries to inject markup into the site (for the XSS tests).
 
 Copies examples/cd19-cart-lbcl into a folder and puts script, iframe, image-onerror and
-javascript: link payloads into the full title, a `sections:` text and a lot id (lots.csv),
+javascript: link payloads into the full title, a `sections:` text, a lot id and a lot's site
+(lots.csv),
 a `|` into another lot id, and an M11 placeholder into the short title.
 """
 
@@ -16,9 +17,12 @@ EXAMPLE = REPO / "examples" / "cd19-cart-lbcl"
 TITLE_PAYLOAD = "Trial <script>alert(1)</script><iframe src=javascript:alert(2)></iframe> of X"
 SECTION_PAYLOAD = (
     "Purpose <script>alert(3)</script> and <img src=x onerror=alert(4)> and "
-    "[click me](javascript:alert(5)) and [data link](data:text/html,<b>6</b>) "
-    "and [styled]{onclick=alert(7) style=color:red} and ok [site](https://example.org)."
+    "[styled]{onclick=alert(7) style=color:red} and ok [site](https://example.org)."
 )
+"""`check` refuses javascript:/data: links typed in product text (PR050,
+tests/security/test_output_escaping.py), so those payloads ride in lot data, which is not
+prose and is not linted: the site must still neutralise them."""
+LINK_PAYLOAD = "[click me](javascript:alert(5)) [data link](data:text/html,<b>6</b>)"
 LOT_PAYLOAD = "L<script>alert(8)</script>"
 PIPE_LOT = "A|B-01"
 SHORT_TITLE = "<Short title>"
@@ -48,5 +52,7 @@ def write_hostile_product(target: Path) -> Path:
     rows = lots.read_text("utf-8").split("\n")
     rows[1] = rows[1].replace("ENG-01", f'"{LOT_PAYLOAD}"', 1)
     rows[2] = rows[2].replace("ENG-02", PIPE_LOT, 1)
+    rows[3] = rows[3].replace("Cambridge MA", f'"{LINK_PAYLOAD}"', 1)
+    assert LINK_PAYLOAD in rows[3]
     lots.write_text("\n".join(rows), "utf-8")
     return product

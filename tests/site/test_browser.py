@@ -388,14 +388,14 @@ def test_hostile_product_text_is_shown_never_run(browser: Any, hostile_url: str)
     # the payloads are there to read, literally
     assert TITLE_PAYLOAD in texts[f"{base}/index.html"]
     assert f"Protocol draft: {SHORT_TITLE}" in texts[f"{base}/protocol.html"]
-    assert "click me" in texts[f"{base}/protocol.html"]
+    assert "click me" in texts[f"{base}/module3.html"]  # the link payload, inert, as text
     assert "L<script>alert(8)</script>" in texts[f"{base}/module3.html"]
     pg.goto(hostile_url + f"{base}/protocol.html")
     assert pg.title() == f"Protocol draft — {SHORT_TITLE} - {SHORT_TITLE}"
     topics = " ".join(pg.locator(".md-header__topic").all_text_contents())
     assert f"Protocol draft — {SHORT_TITLE}" in topics
     assert SHORT_TITLE in pg.locator("nav.md-nav--primary").inner_text()
-    assert SECTION_PAYLOAD.split(" and [click")[0] in texts[f"{base}/protocol.html"]
+    assert SECTION_PAYLOAD.split(" and [styled]")[0] in texts[f"{base}/protocol.html"]
     # search renders results from the same texts
     pg.goto(hostile_url + "index.html")
     _search(pg, "onerror")
