@@ -525,7 +525,9 @@ def finish_docx(data: bytes, metadata: DocxMetadata) -> bytes:
             copy.compress_type = zipfile.ZIP_DEFLATED
             copy.external_attr = info.external_attr
             copy.create_system = 3
-            target.writestr(copy, content)
+            # pictures are compressed already: the fastest deflate level costs little size
+            level = 1 if name.startswith("word/media/") else None
+            target.writestr(copy, content, compresslevel=level)
     return out.getvalue()
 
 

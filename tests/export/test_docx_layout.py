@@ -290,3 +290,16 @@ def test_a_captioned_table_after_a_table_gets_no_empty_paragraph() -> None:
         if el.tag in (f"{W}tbl", f"{W}p")
     ]
     assert kinds == ["Table 1: First", "table", "Table 2: Second", "table"]
+
+
+def test_with_more_columns_than_the_page_holds_headings_give_way_first() -> None:
+    header = "| " + " | ".join(["Date"] + ["Concentration"] * 8) + " |"
+    row = "| 2025-01-14 | " + " | ".join(["12"] * 8) + " |"
+    markdown = f"{header}\n|{'---|' * 9}\n{row}\n"
+    widths = grid(part(convert(markdown), "word/document.xml").find(".//w:tbl", NS))
+    date = widths[0]
+    # "2025-01-14" at 9 pt Arial: 8 digits of 556 and 2 hyphens of 333 thousandths of an em,
+    # 920 twips, plus 170 of cell margins: kept whole while the headings wrap
+    assert date >= 920 + 170
+    assert all(date > w for w in widths[1:])
+    assert sum(widths) == 12240 - 2 * MARGIN

@@ -164,6 +164,23 @@ local function hoist_headings(blocks)
   return out
 end
 
+local function has_heading_in_list(blocks)
+  for _, block in ipairs(blocks) do
+    if block.t == 'BulletList' or block.t == 'OrderedList' then
+      for _, item in ipairs(block.content) do
+        for _, inner in ipairs(item) do
+          if inner.t == 'Header' then return true end
+        end
+      end
+    end
+  end
+  return false
+end
+
+local function hoist_filter(blocks)
+  if has_heading_in_list(blocks) then return hoist_headings(blocks) end
+end
+
 local function is_label(para)
   local strong = 0
   for _, el in ipairs(para.content) do
@@ -191,4 +208,4 @@ local paragraph_styles = {
   end,
 }
 
-return {{Blocks = hoist_headings}, {Span = Span}, {Div = Div}, paragraph_styles}
+return {{Blocks = hoist_filter}, {Span = Span}, {Div = Div}, paragraph_styles}

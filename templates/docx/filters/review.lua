@@ -93,4 +93,17 @@ local function renumber(span)
   end
 end
 
-return {{Inlines = comment}, {Span = renumber}}
+-- Most drafts carry no marks (a --clean build none at all): the first pass only looks at spans;
+-- every inline list is visited only when there is a mark.
+local found = false
+
+local function detect(span)
+  if span.classes:includes('review') then found = true end
+end
+
+local function apply(doc)
+  if not found then return nil end
+  return doc:walk{Inlines = comment}:walk{Span = renumber}
+end
+
+return {{Span = detect}, {Pandoc = apply}}

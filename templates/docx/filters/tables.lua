@@ -24,7 +24,12 @@ local function as_paras(blocks)
 end
 
 local function styled_cell(contents, style)
-  local blocks = as_paras(pandoc.Blocks(contents))
+  local blocks
+  if #contents == 1 and contents[1].t == 'Plain' then
+    blocks = pandoc.Blocks{pandoc.Para(contents[1].content)}  -- nearly every cell: no walk
+  else
+    blocks = as_paras(pandoc.Blocks(contents))
+  end
   if #blocks == 0 then
     -- pandoc writes a bare <w:p/> for an empty cell; an empty Str keeps the paragraph styled
     blocks = pandoc.Blocks{pandoc.Para{pandoc.Str('')}}
@@ -90,10 +95,16 @@ local function advance(code, bold)
   return DEFAULT_ADVANCE
 end
 
+local measured = {[false] = {}, [true] = {}}  -- the same texts recur in many cells
+
 local function text_width(text, bold)
-  local width = 0
+  local width = measured[bold][text]
+  if width then return width end
+  width = 0
   for _, code in utf8.codes(text) do width = width + advance(code, bold) end
-  return width * SLACK
+  width = width * SLACK
+  measured[bold][text] = width
+  return width
 end
 
 -- Text block widths in these units, portrait and landscape (export passes the paper's as
@@ -106,25 +117,26 @@ local function line_widths()
 end
 local LINE_WIDTH = line_widths()
 
-local function drop_review_marks(blocks)
-  return blocks:walk{Span = function(span)
-    if span.classes:includes('review') then return {} end
-  end}
-end
+local has_review_marks = false  -- set by the first pass
 
 local function text_of(cell)
-  return pandoc.utils.stringify(drop_review_marks(pandoc.Blocks(cell.contents)))
+  if not has_review_marks then return pandoc.utils.stringify(cell.contents) end
+  -- a review mark becomes a comment, not cell text
+  return pandoc.utils.stringify(pandoc.Blocks(cell.contents):walk{Span = function(span)
+    if span.classes:includes('review') then return {} end
+  end})
 end
 
 -- Word may break a word after a hyphen; we allow for it between two real words only
--- ("fit-for-purpose", "Replication-competent"), never in a lot number or a date ("PCT19-001",
--- "2025-01-14") or before a short part ("IFN-γ")
+-- ("fit-for-purpose", "Replication-competent"), never in a lot number, a code or a date
+-- ("PCT19-001", "PNK-DEV-01", "2025-01-14") or before a short part ("IFN-γ")
 local function is_word_part(part)
-  return (utf8.len(part) or #part) >= 3 and not part:find('[%d%p]')
+  return (utf8.len(part) or #part) >= 3 and part:find('%l') and not part:find('[%d%p]')
 end
 
 -- the widest stretch of `word` Word cannot break
 local function longest_unbreakable(word, bold)
+  if not word:find('-', 1, true) then return text_width(word, bold) end
   local parts = {}
   for part in word:gmatch('[^-]+') do parts[#parts + 1] = part end
   if #parts == 0 then return text_width(word, bold) end
@@ -153,22 +165,31 @@ end
 handed out in small steps, each to the column where it shortens the table most, a row being as
 tall as its tallest cell (text length / column width lines). A column stops growing at its
 longest line (max). Room nobody needs (every cell on one line) is shared in proportion to max.
+With more columns than the page holds, the words of the body keep their width and the
+headings (a word such as "(copies/transduced") give way first.
 ]]
 local STEPS = 120
 
-local function distribute(min, max, lengths, available)
-  local n = #min
-  local widths, sum_min, sum_max = {}, 0, 0
+local function distribute(min_body, min_head, max, lengths, available)
+  local n = #min_body
+  local min, widths, sum_min, sum_max, sum_body = {}, {}, 0, 0, 0
   for i = 1, n do
+    min[i] = math.max(min_body[i], min_head[i])
     widths[i] = min[i]
     sum_min = sum_min + min[i]
     sum_max = sum_max + max[i]
+    sum_body = sum_body + min_body[i]
   end
   if sum_max <= available then
     for i = 1, n do widths[i] = max[i] end
     return widths
   end
-  if sum_min >= available then return widths end
+  if sum_min >= available then
+    if sum_body >= available then return min_body end
+    local share = (available - sum_body) / (sum_min - sum_body)
+    for i = 1, n do widths[i] = min_body[i] + (min[i] - min_body[i]) * share end
+    return widths
+  end
   local room = available - sum_min
   local step = room / STEPS
   while room > 1e-9 do
@@ -209,8 +230,8 @@ end
 
 local function content_widths(tbl, line_width)
   local ncols = #tbl.colspecs
-  local min, max, lengths = {}, {}, {}
-  for i = 1, ncols do min[i], max[i] = 1, 1 end
+  local min_body, min_head, max, lengths = {}, {}, {}, {}
+  for i = 1, ncols do min_body[i], min_head[i], max[i] = 1, 1, 1 end
   -- header rows set the bounds but not the shape: a wrapped heading costs one line once
   local function visit(rows, header)
     for _, row in ipairs(rows) do
@@ -218,6 +239,7 @@ local function content_widths(tbl, line_width)
       for _, cell in ipairs(row.cells) do
         if cell.col_span == 1 and col <= ncols then
           local word, length = measure(text_of(cell), header)
+          local min = header and min_head or min_body
           min[col] = math.max(min[col], word)
           max[col] = math.max(max[col], length)
           row_lengths[col] = length
@@ -234,7 +256,7 @@ local function content_widths(tbl, line_width)
   end
   visit(tbl.foot.rows, false)
 
-  local widths = distribute(min, max, lengths, line_width - CELL_MARGINS * ncols)
+  local widths = distribute(min_body, min_head, max, lengths, line_width - CELL_MARGINS * ncols)
   local total = 0
   for i = 1, ncols do
     widths[i] = widths[i] + CELL_MARGINS
@@ -314,4 +336,9 @@ function Blocks(blocks)
   return nil
 end
 
-return {{Blocks = Blocks}}
+return {
+  {Span = function(span)
+    if span.classes:includes('review') then has_review_marks = true end
+  end},
+  {Blocks = Blocks},
+}
