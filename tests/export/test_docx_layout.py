@@ -303,3 +303,14 @@ def test_with_more_columns_than_the_page_holds_headings_give_way_first() -> None
     assert date >= 920 + 170
     assert all(date > w for w in widths[1:])
     assert sum(widths) == 12240 - 2 * MARGIN
+
+
+def test_bold_cell_text_is_measured_in_bold() -> None:
+    """A status column of "**Missing**" must fit the bold word, not the regular one."""
+    rows = "\n".join(f"| {'text ' * 30} | **Missing** |" for _ in range(3))
+    plain = f"| A | B |\n|---|---|\n{rows.replace('**', '')}\n"
+    bold = f"| A | B |\n|---|---|\n{rows}\n"
+    width_plain = grid(part(convert(plain), "word/document.xml").find(".//w:tbl", NS))[1]
+    width_bold = grid(part(convert(bold), "word/document.xml").find(".//w:tbl", NS))[1]
+    # "Missing" is 3389 thousandths of an em in Arial, 3723 in Arial Bold: 60 twips at 9 pt
+    assert width_bold - width_plain >= 55

@@ -127,6 +127,16 @@ local function text_of(cell)
   end})
 end
 
+-- a body cell whose text is set in bold ("**Missing**") is measured in bold
+local function is_bold(cell)
+  local first = cell.contents[1]
+  if not first or (first.t ~= 'Plain' and first.t ~= 'Para') then return false end
+  for _, el in ipairs(first.content) do
+    if el.t == 'Strong' then return true end
+  end
+  return false
+end
+
 -- Word may break a word after a hyphen; we allow for it between two real words only
 -- ("fit-for-purpose", "Replication-competent"), never in a lot number, a code or a date
 -- ("PCT19-001", "PNK-DEV-01", "2025-01-14") or before a short part ("IFN-γ")
@@ -238,7 +248,7 @@ local function content_widths(tbl, line_width)
       local col, row_lengths = 1, {}
       for _, cell in ipairs(row.cells) do
         if cell.col_span == 1 and col <= ncols then
-          local word, length = measure(text_of(cell), header)
+          local word, length = measure(text_of(cell), header or is_bold(cell))
           local min = header and min_head or min_body
           min[col] = math.max(min[col], word)
           max[col] = math.max(max[col], length)
