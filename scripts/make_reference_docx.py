@@ -4,13 +4,18 @@ Starts from pandoc's own default reference document (so every style pandoc emits
 edits its XML parts with lxml:
 
 - page: US Letter portrait, 2.5 cm margins, header and footer 1.25 cm from the edge;
-- fonts: Liberation Sans (metric-compatible with Arial, installed offline by Debian), 11 pt body,
-  9 pt table text;
+- fonts: Arial everywhere (every Word installation has it; LibreOffice on Linux renders it with the
+  metric-compatible Liberation Sans from fonts-liberation, so line and page breaks match), 11 pt
+  body, 9 pt table text; the theme fonts are Arial too, so a style a writer adds in Word matches;
+- Normal is the default paragraph style (`w:default="1"`): a paragraph without a style reads as
+  Normal in Word and python-docx;
 - Heading 1-4 carry a multilevel list (1, 1.1, 1.1.1, 1.1.1.1), so Word and LibreOffice number
   the headings; "Heading N Unnumbered" styles share the look without the number;
+- Word's comment styles (annotation text and reference) for review comments;
 - protocol-specific styles: Insertion Point, Needs Verification (character), Reviewer Note,
-  Table Text, Table Heading, Title Page Label/Value (paragraph), Protocol Table and Title Page
-  Table (table);
+  Table Text, Table Heading, Title Page Label/Value, Block Label (a bold lead-in line such as
+  "At screening" that stays with what follows; not a heading) (paragraph), Protocol Table and
+  Title Page Table (table);
 - a header (document id, status, version, date) and a footer ("Page X of Y") made of fields whose
   shown values are placeholder tokens that `generator.export.docx` replaces per document;
 - `w:updateFields` in settings.xml, so Word refreshes the table of contents when it opens.
@@ -51,7 +56,7 @@ NSMAP_DECL = f'xmlns:w="{W_NS}" xmlns:r="{R_NS}"'
 W = f"{{{W_NS}}}"
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
-BODY_FONT = "Liberation Sans"
+BODY_FONT = "Arial"
 ACCENT = "1F3864"  # dark navy for headings and table header text
 HEADER_FILL = "D9E2F3"  # light blue-grey for table header rows
 RULE = "7F7F7F"  # table borders
@@ -75,10 +80,12 @@ def _style(
     rpr: str = "",
     extra: str = "",
     custom: bool = True,
+    default: bool = False,
     ui_priority: int | None = None,
 ) -> str:
     parts = [
         f'<w:style {NSMAP_DECL} w:type="{kind}"'
+        + (' w:default="1"' if default else "")
         + (' w:customStyle="1"' if custom else "")
         + f' w:styleId="{style_id}">',
         f'<w:name w:val="{name}"/>',
@@ -252,6 +259,7 @@ def paragraph_styles() -> list[str]:
             "Normal",
             "Normal",
             custom=False,
+            default=True,
             ppr='<w:spacing w:after="120" w:line="264" w:lineRule="auto"/>',
         ),
         _style(
@@ -353,6 +361,15 @@ def paragraph_styles() -> list[str]:
         ),
         _style(
             "paragraph",
+            "BlockLabel",
+            "Block Label",
+            based_on="BodyText",
+            next_style="BodyText",
+            ppr='<w:keepNext/><w:spacing w:before="160" w:after="60"/>',
+            rpr="<w:b/><w:bCs/>",
+        ),
+        _style(
+            "paragraph",
             "ReviewerNote",
             "Reviewer Note",
             based_on="Normal",
@@ -413,6 +430,16 @@ def paragraph_styles() -> list[str]:
         ),
         _style(
             "paragraph",
+            "CommentText",
+            "annotation text",
+            based_on="Normal",
+            custom=False,
+            ui_priority=99,
+            ppr='<w:spacing w:before="0" w:after="60" w:line="240" w:lineRule="auto"/>',
+            rpr=_size(18),
+        ),
+        _style(
+            "paragraph",
             "Header",
             "header",
             based_on="Normal",
@@ -448,6 +475,15 @@ def character_styles() -> list[str]:
             "Needs Verification",
             based_on="DefaultParagraphFont",
             rpr='<w:color w:val="7F6000"/><w:shd w:val="clear" w:color="auto" w:fill="FFE699"/>',
+        ),
+        _style(
+            "character",
+            "CommentReference",
+            "annotation reference",
+            based_on="DefaultParagraphFont",
+            custom=False,
+            ui_priority=99,
+            rpr=_size(16),
         ),
         _style(
             "character",
@@ -598,6 +634,37 @@ def edit_styles(data: bytes) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
+ARIAL_FONT = (
+    f'<w:font {NSMAP_DECL} w:name="Arial"><w:panose1 w:val="020B0604020202020204"/>'
+    '<w:charset w:val="00"/><w:family w:val="swiss"/><w:pitch w:val="variable"/>'
+    '<w:sig w:usb0="E0002EFF" w:usb1="C000785B" w:usb2="00000009" w:usb3="00000000" '
+    'w:csb0="000001FF" w:csb1="00000000"/></w:font>'
+)
+
+
+def edit_font_table(data: bytes) -> bytes:
+    """Arial first in the font table (with its panose, so Word substitutes sensibly)."""
+    root = etree.fromstring(data)
+    for font in root.findall(f"{W}font"):
+        if font.get(f"{W}name") == BODY_FONT:
+            root.remove(font)
+    root.insert(0, etree.fromstring(ARIAL_FONT))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
+def edit_theme(data: bytes) -> bytes:
+    """Theme heading and body fonts -> Arial ("+Body" in Word's font list is then Arial)."""
+    root = etree.fromstring(data)
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    for group in ("majorFont", "minorFont"):
+        for latin in root.iter(f"{a}{group}"):
+            element = latin.find(f"{a}latin")
+            if element is not None:
+                element.set("typeface", BODY_FONT)
+                element.set("panose", "020B0604020202020204")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
 def edit_numbering(data: bytes) -> bytes:
     root = etree.fromstring(data)
     abstract, num = heading_numbering()
@@ -670,6 +737,8 @@ def edit_core(data: bytes) -> bytes:
 EDITS = {
     "word/styles.xml": edit_styles,
     "word/numbering.xml": edit_numbering,
+    "word/fontTable.xml": edit_font_table,
+    "word/theme/theme1.xml": edit_theme,
     "word/document.xml": edit_document,
     "word/settings.xml": edit_settings,
     "word/_rels/document.xml.rels": edit_rels,

@@ -29,11 +29,12 @@ local function toc_blocks(title_inlines)
     .. '<w:docPartUnique/></w:docPartObj></w:sdtPr><w:sdtContent>'
     .. '<w:p><w:pPr><w:pStyle w:val="TOCHeading"/></w:pPr>'
     .. '<w:r><w:t xml:space="preserve">' .. title .. '</w:t></w:r></w:p>'
-    .. '<w:p><w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/>'
+    .. '<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr>'
+    .. '<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/>'
     .. '<w:instrText xml:space="preserve">TOC \\o &quot;1-3&quot; \\h \\z \\u</w:instrText>'
     .. '<w:fldChar w:fldCharType="separate"/><w:fldChar w:fldCharType="end"/></w:r></w:p>'
     .. '</w:sdtContent></w:sdt>'
-    .. '<w:p><w:pPr><w:spacing w:before="0" w:after="0"/></w:pPr>'
+    .. '<w:p><w:pPr><w:pStyle w:val="Normal"/><w:spacing w:before="0" w:after="0"/></w:pPr>'
     .. '<w:r><w:br w:type="page"/></w:r></w:p>'
   return pandoc.RawBlock('openxml', xml)
 end
