@@ -25,7 +25,7 @@ from generator.models.framework import (
 )
 from generator.models.product import ElementOverride, ItemOverride, Product
 from generator.models.registry import SectionRegistry
-from generator.problems import Location, Problem, ProblemList, did_you_mean
+from generator.problems import Location, Problem, ProblemList, Severity, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class ResolvedParameter:
     sources: list[str]
     provenance: Provenance
     starting_provenance: Provenance
+    note: str | None = None
+    outside_range: bool = False
+    """The product set a value outside the framework range, with a justification."""
 
     @property
     def tailored(self) -> bool:
@@ -75,6 +78,10 @@ class ResolvedItem:
     sources: list[str]
     provenance: Provenance
     status: Literal["framework", "modified", "replaced", "added"] = "framework"
+    note: str | None = None
+    """Reviewer note (site and review marks only, never protocol prose)."""
+    like: str | None = None
+    """For an item added `like:` a framework item: that item's id."""
 
     @property
     def needs_verification(self) -> bool:
@@ -99,6 +106,13 @@ class ResolvedElement:
     evidence: Evidence
     provenance: Provenance
     tailored: bool = False
+    applies: bool = True
+    """False when the element's `when:` condition does not hold for this product: templates
+    skip it (its items and tables are then empty)."""
+    notes: list[str] = field(default_factory=list)
+    """Reviewer commentary (site and review marks only, never protocol prose)."""
+    omitted: list[str] = field(default_factory=list)
+    """Ids of framework items and tables left out because their `when:` does not hold."""
 
     @property
     def p(self) -> dict[str, ParameterValue]:
@@ -130,6 +144,13 @@ class TailoringEntry:
     trigger_id: str | None
     trigger_text: str | None
     location: Location | None
+    outside_range: bool = False
+    """The product value lies outside the framework range (allowed with a justification)."""
+    framework_range: str | None = None
+    """The framework range as it reads, e.g. '45 to 60 mL/min' (parameters only)."""
+    rationale_needs_rewrite: bool = False
+    """The element's rationale argued for the starting value in words the tailored value no
+    longer supports: the protocol's rationale for this element needs the product's argument."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,8 @@ class ResolvedProtocol:
     tailoring_register: list[TailoringEntry]
     sources: dict[str, Source]
     explain_index: dict[str, ExplainEntry] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    """The product facts `when:` conditions were evaluated against."""
 
     @property
     def product_dir(self) -> Path:
@@ -194,15 +217,84 @@ def fill_text(
     return " ".join(k for k in kept if k)
 
 
-def product_facts(product: Product) -> dict[str, Any]:
-    """Product facts that `when:` conditions in framework text may test."""
+MONITORING_RULE = "monitoring-rule"
+"""Item kind of a continuous toxicity-monitoring rule (stopping-rules element): each such
+item carries its own event, θ, cut-off, prior and start, and the analysis computes one
+boundary table per rule."""
+
+FACT_NAMES = (
+    "product.source",
+    "product.modality",
+    "product.target_antigen",
+    "product.donor_type",
+    "product.gene_edited",
+    "population.min_age",
+    "population.max_age",
+    "population.paediatric",
+    "population.adult_only",
+    "indication.disease_group",
+    "design.name",
+    "design.population_type",
+    "trial.phase",
+    "dose.levels_below_start",
+    "lymphodepletion.added_agents",
+    "lymphodepletion.anti_cd52",
+)
+"""Every product fact a `when:` condition may test (see `product_facts`)."""
+
+COVERED_FACTS = {
+    "product.modality": ("product", "modality"),
+    "indication.disease_group": ("indication", "disease_group"),
+    "product.donor_type": ("product", "donor_type"),
+}
+"""Facts whose every value should have framework text written for it: `check` warns (PR060)
+when the product's value is tested by no `when:` condition anywhere in the framework."""
+
+
+def product_facts(product: Product, framework: LoadedFramework | None = None) -> dict[str, Any]:
+    """Product facts that `when:` conditions in framework text may test.
+
+    Unknown facts are None (or False for the yes/no ones): text written for a population or
+    disease group is then left out, and text that applies unless the trial is adult-only is
+    kept (`not population.adult_only`).
+    """
+    design = product.overall_design
+    min_age, max_age = design.age_min_years, design.age_max_years
+    ids = [level.id for level in product.dose_escalation.dose_levels]
+    start = product.dose_escalation.starting_level
+    agents = product.lymphodepletion_agents
     return {
         "product.source": product.product.source,
         "product.modality": product.product.modality,
         "product.target_antigen": product.product.target_antigen,
+        "product.donor_type": product.product.donor_type,
+        "product.gene_edited": bool(product.product.gene_editing),
+        "population.min_age": min_age,
+        "population.max_age": max_age,
+        "population.paediatric": min_age is not None and min_age < 18,
+        "population.adult_only": min_age is not None and min_age >= 18,
+        "indication.disease_group": product.indication.disease_group,
+        "design.name": _design_name(product, framework),
+        "design.population_type": design.population_type,
         "trial.phase": product.title_page.phase,
-        "design.population_type": product.overall_design.population_type,
+        "dose.levels_below_start": ids.index(start) if start in ids else 0,
+        "lymphodepletion.added_agents": len(agents),
+        "lymphodepletion.anti_cd52": any(a.agent_class == "anti-CD52 antibody" for a in agents),
     }
+
+
+def _design_name(product: Product, framework: LoadedFramework | None) -> str:
+    """The escalation design the protocol uses: the product's choice when it is allowed."""
+    if framework is None or "dose-escalation" not in framework.elements:
+        return "3+3"
+    spec = framework.elements["dose-escalation"].element.starting_point.parameters.get("design")
+    if spec is None:
+        return "3+3"
+    override = product.tailoring.get("dose-escalation")
+    wanted = override.parameters.get("design") if override else None
+    if wanted is not None and (spec.allowed is None or wanted in spec.allowed):
+        return str(wanted)
+    return str(spec.value)
 
 
 def resolve_product(
@@ -242,7 +334,7 @@ def resolve_product(
                 )
             )
 
-    facts = product_facts(product)
+    facts = product_facts(product, framework)
     for element_id, loaded in framework.elements.items():
         override = product.tailoring.get(element_id)
         resolved, entries, found = _resolve_element(loaded, override, pin, document, explain, facts)
@@ -263,6 +355,12 @@ def resolve_product(
             )
 
     problems.extend(_check_dose_levels(product, document))
+    entries, found = _lymphodepletion_agents(product, framework, document)
+    register.extend(entries)
+    problems.extend(found)
+    problems.extend(_check_fact_parameters(framework, elements, product, document, facts))
+    problems.extend(_check_monitoring_rules(elements, product, document))
+    problems.extend(_check_coverage(framework, product, document))
     sources = {s.id: s for s in framework.framework.sources}
     protocol = ResolvedProtocol(
         loaded_framework=framework,
@@ -273,6 +371,7 @@ def resolve_product(
         tailoring_register=register,
         sources=sources,
         explain_index=explain,
+        facts=facts,
     )
     return protocol, problems.items
 
@@ -321,39 +420,78 @@ def _check_dose_levels(product: Product, document: LoadedDocument) -> list[Probl
     return out
 
 
+def _range_words(spec: Parameter) -> str | None:
+    if spec.minimum is None and spec.maximum is None:
+        return None
+    lo = format_value(spec.minimum) if spec.minimum is not None else "-∞"
+    hi = format_value(spec.maximum) if spec.maximum is not None else "∞"
+    unit = f" {spec.unit}" if spec.unit else ""
+    return f"{lo} to {hi}{unit}"
+
+
 def _param_problem(
-    name: str, spec: Parameter, value: ParameterValue, where: Location
-) -> Problem | None:
-    """Type and range check of an overriding value against the framework's parameter."""
+    name: str, spec: Parameter, value: ParameterValue, where: Location, *, justified: bool
+) -> tuple[Problem | None, bool]:
+    """Type and range check of an overriding value against the framework's parameter.
+
+    Returns the problem (None when the value can be used) and whether the value lies outside
+    the framework range — allowed when the departure carries a justification, unless the
+    range is a hard limit.
+    """
     start = spec.value
     kind = _kind(start)
-    if _kind(value) != kind and not (kind == "number" and _kind(value) == "number"):
-        return Problem(
-            "PR004",
-            f"parameter '{name}' must be {_kind_words(kind)}, got {value!r}",
-            where,
-            f"the starting point is {format_value(start)}",
+    if _kind(value) != kind:
+        return (
+            Problem(
+                "PR004",
+                f"parameter '{name}' must be {_kind_words(kind)}, got {value!r}",
+                where,
+                f"the starting point is {format_value(start)}",
+            ),
+            False,
         )
     if spec.allowed is not None and value not in spec.allowed:
-        return Problem(
-            "PR003",
-            f"parameter '{name}' = {format_value(value)} is not an allowed value",
-            where,
-            f"allowed: {', '.join(format_value(a) for a in spec.allowed)}",
+        return (
+            Problem(
+                "PR003",
+                f"parameter '{name}' = {format_value(value)} is not an allowed value",
+                where,
+                f"allowed: {', '.join(format_value(a) for a in spec.allowed)}",
+            ),
+            False,
         )
     if kind == "number" and isinstance(value, int | float):
         lo, hi = spec.minimum, spec.maximum
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            rng = f"{format_value(lo) if lo is not None else '-∞'} to {format_value(hi) if hi is not None else '∞'}"
-            unit = f" {spec.unit}" if spec.unit else ""
-            return Problem(
-                "PR003",
-                f"parameter '{name}' = {format_value(value)} is outside the framework range {rng}{unit}",
-                where,
-                "choose a value within the range; a value outside it needs a framework change, "
-                "not a product override",
+            message = (
+                f"parameter '{name}' = {format_value(value)} is outside the framework range "
+                f"{_range_words(spec)}"
             )
-    return None
+            if spec.hard_limits:
+                return (
+                    Problem(
+                        "PR003",
+                        message,
+                        where,
+                        "this range is a hard limit (the design's mathematics cannot take a "
+                        "value outside it); a justification does not lift it",
+                    ),
+                    False,
+                )
+            if not justified:
+                return (
+                    Problem(
+                        "PR003",
+                        message,
+                        where,
+                        "choose a value within the range, or add 'justification:' saying why "
+                        "this product needs a value outside it (the register then records it "
+                        "as outside the framework range)",
+                    ),
+                    False,
+                )
+            return None, True
+    return None, False
 
 
 def _kind(value: Any) -> str:
@@ -379,6 +517,8 @@ def _resolve_params(
     problems: list[Problem],
     fw_document: LoadedDocument | None = None,
     fw_path: tuple[str | int, ...] = (),
+    *,
+    justified: bool = False,
 ) -> dict[str, ResolvedParameter]:
     resolved: dict[str, ResolvedParameter] = {}
     for name, spec in specs.items():
@@ -388,9 +528,12 @@ def _resolve_params(
                 "framework", fw_prov.label, fw_document.location((*fw_path, name, "value"))
             )
         prov = fw_prov
+        outside = False
         if name in overrides:
             where = document.location((*base_path, name))
-            problem = _param_problem(name, spec, overrides[name], where)
+            problem, outside = _param_problem(
+                name, spec, overrides[name], where, justified=justified
+            )
             if problem:
                 problems.append(problem)
             else:
@@ -409,6 +552,8 @@ def _resolve_params(
             sources=list(spec.sources),
             provenance=prov,
             starting_provenance=fw_prov,
+            note=spec.note,
+            outside_range=outside,
         )
     for name in overrides:
         if name not in specs:
@@ -423,6 +568,149 @@ def _resolve_params(
     return resolved
 
 
+def applicable_parts(
+    text: str | list[TextPart], names: dict[str, Any]
+) -> list[TextPart] | list[str]:
+    """The parts of a text that apply under `names` (a plain text is one part)."""
+    if isinstance(text, str):
+        return [text]
+    return [p for p in text if p.when is None or textfill.evaluate(p.when, names)]
+
+
+def referenced_parameters(text: str | list[TextPart], names: dict[str, Any]) -> list[str]:
+    """`{param:NAME}` names used by the parts of a text that apply, in order, once each."""
+    out: list[str] = []
+    for part in applicable_parts(text, names):
+        body = part if isinstance(part, str) else part.text
+        for kind, name in textfill.placeholders(body):
+            if kind == "param" and name not in out:
+                out.append(name)
+    return out
+
+
+class _ElementContext:
+    """What the merge steps of one element share: its files, values, facts and findings."""
+
+    def __init__(
+        self,
+        loaded: LoadedElement,
+        override: ElementOverride | None,
+        pin: str,
+        document: LoadedDocument,
+        facts: dict[str, Any],
+    ) -> None:
+        self.loaded = loaded
+        self.element: Element = loaded.element
+        self.override = override
+        self.ov = override or ElementOverride()
+        self.document = document
+        self.facts = facts
+        self.fw_prov = Provenance(
+            "framework", f"{pin} › {self.element.id}", Location(loaded.document.display, 1, 1)
+        )
+        self.base: tuple[str | int, ...] = ("tailoring", self.element.id)
+        self.triggers = {t.id: t for t in self.element.tailoring_triggers}
+        self.problems: list[Problem] = []
+        self.entries: list[TailoringEntry] = []
+        self.needs_rewrite: set[str] = set()
+        self.values: dict[str, ParameterValue] = {}
+
+    def names(self, values: dict[str, ParameterValue] | None = None) -> dict[str, Any]:
+        return {**self.facts, **(self.values if values is None else values)}
+
+    def fill(
+        self,
+        text: str | list[TextPart],
+        vals: dict[str, ParameterValue],
+        where: Location,
+        doc: LoadedDocument | None = None,
+        path: tuple[str | int, ...] = (),
+    ) -> str:
+        try:
+            return fill_text(text, vals, self.names(vals))
+        except textfill.TextError as exc:
+            if exc.part is not None and doc is not None:
+                where = doc.location((*path, exc.part))
+            self.add_text_problem(exc, where)
+            return text if isinstance(text, str) else " ".join(p.text for p in text)
+
+    def holds(self, condition: str | None, names: dict[str, Any], where: Location) -> bool:
+        """Whether a `when:` condition holds; a broken condition is a problem (and holds)."""
+        if condition is None:
+            return True
+        try:
+            return textfill.evaluate(condition, names)
+        except textfill.TextError as exc:
+            self.add_text_problem(exc, where)
+            return True
+
+    def add_text_problem(self, exc: textfill.TextError, where: Location) -> None:
+        problem = Problem(
+            "PR040",
+            f"text placeholder or condition error: {exc.message}",
+            where,
+            exc.hint
+            or "placeholders name a parameter of this element or item, e.g. "
+            "{param:dlt_window_days}",
+        )
+        if problem not in self.problems:  # starting and tailored text fill the same source
+            self.problems.append(problem)
+
+    def trigger_of(self, item_ov: ItemOverride | None) -> tuple[str | None, str | None]:
+        tid = (item_ov.trigger if item_ov and item_ov.trigger else None) or self.ov.trigger
+        if tid is None:
+            return None, None
+        return tid, self.triggers[tid].text if tid in self.triggers else None
+
+    def justification_of(self, item_ov: ItemOverride | None) -> str:
+        return ((item_ov.justification if item_ov else None) or self.ov.justification or "").strip()
+
+    def record(
+        self,
+        subject: str,
+        start: str,
+        new: str,
+        where: Location,
+        item_ov: ItemOverride | None = None,
+        param: ResolvedParameter | None = None,
+        spec: Parameter | None = None,
+        outside_range: bool = False,
+    ) -> None:
+        justification = self.justification_of(item_ov)
+        tid, ttext = self.trigger_of(item_ov)
+        eid = self.element.id
+        if not justification:
+            self.problems.append(
+                Problem(
+                    "PR010",
+                    f"'{eid}': {subject} departs from the framework starting point "
+                    "without a justification",
+                    where,
+                    f"add 'justification:' under tailoring.{eid} (or under the item) "
+                    "saying why this product needs it"
+                    + (
+                        f"; tailoring triggers: {', '.join(self.triggers)}" if self.triggers else ""
+                    ),
+                )
+            )
+        self.entries.append(
+            TailoringEntry(
+                element_id=eid,
+                element_title=self.element.title,
+                subject=subject,
+                starting_point=start,
+                product_value=new,
+                justification=justification,
+                trigger_id=tid,
+                trigger_text=ttext,
+                location=where,
+                outside_range=outside_range or (param.outside_range if param else False),
+                framework_range=_range_words(spec) if spec else None,
+                rationale_needs_rewrite=param is not None and param.name in self.needs_rewrite,
+            )
+        )
+
+
 def _resolve_element(
     loaded: LoadedElement,
     override: ElementOverride | None,
@@ -431,128 +719,61 @@ def _resolve_element(
     explain: dict[str, ExplainEntry],
     facts: dict[str, Any],
 ) -> tuple[ResolvedElement, list[TailoringEntry], list[Problem]]:
-    element: Element = loaded.element
-    fw_prov = Provenance(
-        "framework", f"{pin} › {element.id}", Location(loaded.document.display, 1, 1)
-    )
-    problems: list[Problem] = []
-    entries: list[TailoringEntry] = []
-    ov = override or ElementOverride()
-    base = ("tailoring", element.id)
-    triggers = {t.id: t for t in element.tailoring_triggers}
+    ctx = _ElementContext(loaded, override, pin, document, facts)
+    element, ov, base, fw_doc = ctx.element, ctx.ov, ctx.base, loaded.document
 
     params = _resolve_params(
         element.starting_point.parameters,
         ov.parameters,
-        fw_prov,
+        ctx.fw_prov,
         document,
         (*base, "parameters"),
-        problems,
-        loaded.document,
+        ctx.problems,
+        fw_doc,
         ("starting_point", "parameters"),
+        justified=bool(ctx.justification_of(None)),
     )
-    values = {n: p.value for n, p in params.items()}
+    ctx.values = {n: p.value for n, p in params.items()}
     starting_values = {n: p.starting_value for n, p in params.items()}
+    applies = ctx.holds(element.when, ctx.names(), fw_doc.location(("when",)))
 
-    def checked_fill(
-        text: str | list[TextPart],
-        vals: dict[str, ParameterValue],
-        where: Location,
-        doc: LoadedDocument | None = None,
-        path: tuple[str | int, ...] = (),
-    ) -> str:
-        try:
-            return fill_text(text, vals, facts)
-        except textfill.TextError as exc:
-            if exc.part is not None and doc is not None:
-                where = doc.location((*path, exc.part))
-            problem = Problem(
-                "PR040",
-                f"text placeholder or condition error: {exc.message}",
-                where,
-                exc.hint
-                or "placeholders name a parameter of this element or item, e.g. "
-                "{param:dlt_window_days}",
-            )
-            if problem not in problems:  # starting and tailored text fill the same source
-                problems.append(problem)
-            return text if isinstance(text, str) else " ".join(p.text for p in text)
+    # the rationale: filled with the values the protocol uses; a part that argued for a
+    # starting value and no longer applies means the argument must be rewritten
+    rationale_where = fw_doc.location(("rationale",))
+    rationale = ctx.fill(element.rationale, ctx.values, rationale_where, fw_doc, ("rationale",))
+    ctx.needs_rewrite = _withdrawn_arguments(ctx, params, starting_values)
 
-    element_where = loaded.document.location(("starting_point", "text"))
+    element_where = fw_doc.location(("starting_point", "text"))
     text_path = ("starting_point", "text")
-    starting_text = checked_fill(
-        element.starting_point.text, starting_values, element_where, loaded.document, text_path
+    starting_text = ctx.fill(
+        element.starting_point.text, starting_values, element_where, fw_doc, text_path
     )
-    text = starting_text
-    text_prov = fw_prov
+    text_prov = ctx.fw_prov
     if ov.text is not None:
         where = document.location((*base, "text"))
-        text = checked_fill(ov.text, values, where)
+        text = ctx.fill(ov.text, ctx.values, where)
         text_prov = Provenance("product", document.display, where)
+        _require_references(
+            ctx, element.starting_point.text, ov.text, ctx.names(), where, "starting-point text"
+        )
     else:
-        text = checked_fill(
-            element.starting_point.text, values, element_where, loaded.document, text_path
-        )
-
-    def trigger_of(item_ov: ItemOverride | None) -> tuple[str | None, str | None]:
-        tid = (item_ov.trigger if item_ov and item_ov.trigger else None) or ov.trigger
-        if tid is None:
-            return None, None
-        return tid, triggers[tid].text if tid in triggers else None
-
-    def justification_of(item_ov: ItemOverride | None) -> str:
-        return ((item_ov.justification if item_ov else None) or ov.justification or "").strip()
-
-    def record(
-        subject: str,
-        start: str,
-        new: str,
-        where: Location,
-        item_ov: ItemOverride | None = None,
-    ) -> None:
-        justification = justification_of(item_ov)
-        tid, ttext = trigger_of(item_ov)
-        if not justification:
-            problems.append(
-                Problem(
-                    "PR010",
-                    f"'{element.id}': {subject} departs from the framework starting point "
-                    "without a justification",
-                    where,
-                    f"add 'justification:' under tailoring.{element.id} (or under the item) "
-                    "saying why this product needs it"
-                    + (f"; tailoring triggers: {', '.join(triggers)}" if triggers else ""),
-                )
-            )
-        entries.append(
-            TailoringEntry(
-                element_id=element.id,
-                element_title=element.title,
-                subject=subject,
-                starting_point=start,
-                product_value=new,
-                justification=justification,
-                trigger_id=tid,
-                trigger_text=ttext,
-                location=where,
-            )
-        )
+        text = ctx.fill(element.starting_point.text, ctx.values, element_where, fw_doc, text_path)
 
     for trig_path, tid in [((*base, "trigger"), ov.trigger)] + [
         ((*base, "items", i, "trigger"), io.trigger) for i, io in enumerate(ov.items)
     ]:
-        if tid is not None and tid not in triggers:
-            problems.append(
+        if tid is not None and tid not in ctx.triggers:
+            ctx.problems.append(
                 Problem(
                     "PR011",
                     f"'{tid}' is not a tailoring trigger of element '{element.id}'",
                     document.location(trig_path),
-                    did_you_mean(tid, triggers) or f"triggers: {', '.join(triggers)}",
+                    did_you_mean(tid, ctx.triggers) or f"triggers: {', '.join(ctx.triggers)}",
                 )
             )
 
     if ov.text is not None and text != starting_text:
-        record(
+        ctx.record(
             "starting-point text",
             starting_text,
             text,
@@ -561,48 +782,43 @@ def _resolve_element(
     for name, param in params.items():
         if param.tailored:
             unit = f" {param.unit}" if param.unit else ""
-            record(
+            ctx.record(
                 f"{param.label} ({name})",
                 f"{format_value(param.starting_value)}{unit}",
                 f"{format_value(param.value)}{unit}",
                 param.provenance.location or Location(document.display),
+                param=param,
+                spec=element.starting_point.parameters[name],
             )
         explain[f"elements.{element.id}.parameters.{name}"] = ExplainEntry(
             f"elements.{element.id}.parameters.{name}",
             param.value,
             param.provenance,
             param.starting_value,
-            fw_prov,
-            note=param.label,
+            ctx.fw_prov,
+            note=param.label + (" (outside the framework range)" if param.outside_range else ""),
         )
     explain[f"elements.{element.id}.text"] = ExplainEntry(
-        f"elements.{element.id}.text", text, text_prov, starting_text, fw_prov
+        f"elements.{element.id}.text", text, text_prov, starting_text, ctx.fw_prov
     )
 
-    items, removed = _resolve_items(
-        element, ov, values, fw_prov, document, base, problems, record, checked_fill, loaded
-    )
-    for item in items:
-        explain[f"elements.{element.id}.items.{item.id}"] = ExplainEntry(
-            f"elements.{element.id}.items.{item.id}",
-            item.text,
-            item.provenance,
-            None,
-            fw_prov,
-            note=f"status: {item.status}",
-        )
-        for pname, p in item.parameters.items():
-            explain[f"elements.{element.id}.items.{item.id}.parameters.{pname}"] = ExplainEntry(
-                f"elements.{element.id}.items.{item.id}.parameters.{pname}",
-                p.value,
-                p.provenance,
-                p.starting_value,
-                fw_prov,
-                note=p.label,
-            )
+    items, removed, omitted = _resolve_items(ctx)
+    tables: list[GradingTable] = []
+    for n, table in enumerate(element.starting_point.tables):
+        where = fw_doc.location(("starting_point", "tables", n, "when"))
+        if ctx.holds(table.when, ctx.names(), where):
+            tables.append(table)
+        else:
+            omitted.append(table.id)
+    _explain_items(explain, element.id, items, removed, omitted, ctx.fw_prov)
 
-    if override is not None and not entries and not problems and (ov.justification or ov.trigger):
-        problems.append(
+    if (
+        override is not None
+        and not ctx.entries
+        and not ctx.problems
+        and (ov.justification or ov.trigger)
+    ):
+        ctx.problems.append(
             Problem(
                 "PR012",
                 f"tailoring.{element.id} has a justification but changes nothing",
@@ -610,6 +826,20 @@ def _resolve_element(
                 "remove the entry, or add the parameters/items it is meant to change",
             )
         )
+    entries = ctx.entries
+    if not applies:
+        if override is not None:
+            ctx.problems.append(
+                Problem(
+                    "PR062",
+                    f"element '{element.id}' does not apply to this product "
+                    f"(when: {element.when}); its tailoring has no effect",
+                    document.location(base, key=True),
+                    "remove the tailoring entry, or check the product facts it depends on",
+                    Severity.WARNING,
+                )
+            )
+        entries, items, removed, tables = [], [], [], []
 
     resolved = ResolvedElement(
         id=element.id,
@@ -621,34 +851,137 @@ def _resolve_element(
         parameters=params,
         items=items,
         removed_items=removed,
-        tables=list(element.starting_point.tables),
+        tables=tables,
         tailoring_triggers=list(element.tailoring_triggers),
-        rationale=element.rationale,
+        rationale=rationale,
         sources=list(element.sources),
         evidence=element.evidence,
-        provenance=fw_prov,
+        provenance=ctx.fw_prov,
         tailored=bool(entries),
+        applies=applies,
+        notes=list(element.notes),
+        omitted=omitted,
     )
-    return resolved, entries, problems
+    return resolved, entries, ctx.problems
+
+
+def _withdrawn_arguments(
+    ctx: _ElementContext,
+    params: dict[str, ResolvedParameter],
+    starting_values: dict[str, ParameterValue],
+) -> set[str]:
+    """Tailored parameters whose starting value the rationale argued for in fixed words: a
+    rationale part conditioned on the parameter held at the starting values and no longer holds,
+    and no part conditioned on it takes its place (the framework has no argument for the new
+    value, so the protocol's rationale needs the product's)."""
+    rationale = ctx.element.rationale
+    if isinstance(rationale, str):
+        return set()
+    try:
+        before = {id(p) for p in applicable_parts(rationale, ctx.names(starting_values))}
+        after = {id(p) for p in applicable_parts(rationale, ctx.names())}
+    except textfill.TextError:
+        return set()  # reported when the rationale was filled
+
+    def named(parts: list[TextPart]) -> set[str]:
+        out: set[str] = set()
+        for part in parts:
+            for name in textfill.condition_names(part.when or ""):
+                if name in params and params[name].tailored:
+                    out.add(name)
+        return out
+
+    withdrawn = named([p for p in rationale if p.when and id(p) in before and id(p) not in after])
+    replaced = named([p for p in rationale if p.when and id(p) in after and id(p) not in before])
+    return withdrawn - replaced
+
+
+def _require_references(
+    ctx: _ElementContext,
+    framework_text: str | list[TextPart],
+    replacement: str,
+    names: dict[str, Any],
+    where: Location,
+    what: str,
+    known: set[str] | None = None,
+) -> None:
+    """A replacement text must keep every parameter the framework text states, as
+    {param:NAME}: otherwise the protocol could say 40 while the parameter (and `explain`)
+    says 60."""
+    try:
+        needed = referenced_parameters(framework_text, names)
+    except textfill.TextError:
+        return  # reported when the framework text was filled
+    if known is not None:
+        needed = [n for n in needed if n in known]
+    used = {name for kind, name in textfill.placeholders(replacement) if kind == "param"}
+    missing = [n for n in needed if n not in used]
+    if missing:
+        listed = ", ".join("{param:" + n + "}" for n in missing)
+        ctx.problems.append(
+            Problem(
+                "PR008",
+                f"'{ctx.element.id}': the replaced {what} drops {listed}, which the framework "
+                "text states",
+                where,
+                f"write {listed} where the value belongs and set the value under 'parameters:' "
+                "(with a justification) instead of typing it; if the criterion no longer has "
+                "this threshold, remove the item and add a new one",
+            )
+        )
+
+
+def _explain_items(
+    explain: dict[str, ExplainEntry],
+    element_id: str,
+    items: list[ResolvedItem],
+    removed: list[ResolvedItem],
+    omitted: list[str],
+    fw_prov: Provenance,
+) -> None:
+    for item, note in [(i, f"status: {i.status}") for i in items] + [
+        (i, "removed by the product: not in the protocol") for i in removed
+    ]:
+        path = f"elements.{element_id}.items.{item.id}"
+        explain[path] = ExplainEntry(path, item.text, item.provenance, None, fw_prov, note=note)
+        for pname, p in item.parameters.items():
+            ppath = f"{path}.parameters.{pname}"
+            explain[ppath] = ExplainEntry(
+                ppath,
+                p.value,
+                p.provenance,
+                p.starting_value,
+                fw_prov,
+                note=p.label
+                + (" (outside the framework range)" if p.outside_range else "")
+                + ("; the item is removed: not in the protocol" if item in removed else ""),
+            )
+    for oid in omitted:
+        path = f"elements.{element_id}.items.{oid}"
+        explain.setdefault(
+            path,
+            ExplainEntry(
+                path,
+                None,
+                fw_prov,
+                None,
+                fw_prov,
+                note="does not apply to this product (its 'when:' condition does not hold)",
+            ),
+        )
 
 
 def _resolve_items(
-    element: Element,
-    ov: ElementOverride,
-    values: dict[str, ParameterValue],
-    fw_prov: Provenance,
-    document: LoadedDocument,
-    base: tuple[str | int, ...],
-    problems: list[Problem],
-    record: Any,
-    checked_fill: Any,
-    loaded: LoadedElement,
-) -> tuple[list[ResolvedItem], list[ResolvedItem]]:
+    ctx: _ElementContext,
+) -> tuple[list[ResolvedItem], list[ResolvedItem], list[str]]:
+    element, ov, base, document = ctx.element, ctx.ov, ctx.base, ctx.document
+    fw_doc = ctx.loaded.document
     by_id: dict[str, Item] = {i.id: i for i in element.starting_point.items}
+    index_of = {i.id: n for n, i in enumerate(element.starting_point.items)}
     overrides: dict[str, tuple[int, ItemOverride]] = {}
     for n, item_ov in enumerate(ov.items):
         if item_ov.id in overrides:
-            problems.append(
+            ctx.problems.append(
                 Problem(
                     "PR021",
                     f"item '{item_ov.id}' is overridden twice in tailoring.{element.id}",
@@ -661,87 +994,199 @@ def _resolve_items(
 
     resolved: list[ResolvedItem] = []
     removed: list[ResolvedItem] = []
+    omitted: list[str] = []
 
-    def build(item: Item, n_fw: int) -> ResolvedItem:
-        ov_pair = overrides.get(item.id)
-        item_ov = ov_pair[1] if ov_pair else None
-        ipath = (*base, "items", ov_pair[0]) if ov_pair else base
+    def build(
+        item: Item,
+        n_fw: int,
+        item_ov: ItemOverride | None,
+        ipath: tuple[str | int, ...],
+        new_id: str | None = None,
+    ) -> ResolvedItem:
+        justified = bool(ctx.justification_of(item_ov))
         params = _resolve_params(
             item.parameters,
             item_ov.parameters if item_ov else {},
-            fw_prov,
+            ctx.fw_prov,
             document,
             (*ipath, "parameters"),
-            problems,
-            loaded.document,
+            ctx.problems,
+            fw_doc,
             ("starting_point", "items", n_fw, "parameters"),
+            justified=justified,
         )
-        merged = {**values, **{k: p.value for k, p in params.items()}}
-        starting_merged = {**values, **{k: p.starting_value for k, p in params.items()}}
-        fw_where = loaded.document.location(("starting_point", "items", n_fw, "text"))
-        start_text = checked_fill(item.text, starting_merged, fw_where)
+        merged = {**ctx.values, **{k: p.value for k, p in params.items()}}
+        starting_merged = {**ctx.values, **{k: p.starting_value for k, p in params.items()}}
+        fw_path = ("starting_point", "items", n_fw, "text")
+        fw_where = fw_doc.location(fw_path)
+        start_text = ctx.fill(item.text, starting_merged, fw_where, fw_doc, fw_path)
         status: Literal["framework", "modified", "replaced", "added"] = "framework"
-        prov = fw_prov
-        text = checked_fill(item.text, merged, fw_where)
-        if item_ov and item_ov.text is not None:
+        prov = ctx.fw_prov
+        text = ctx.fill(item.text, merged, fw_where, fw_doc, fw_path)
+        known = set(params) | set(ctx.values)
+        if new_id is not None:  # added like a framework item
+            status = "added"
+            where = document.location(ipath)
+            prov = Provenance("product", document.display, where)
+            if item_ov and item_ov.text is not None:
+                twhere = document.location((*ipath, "text"))
+                text = ctx.fill(item_ov.text, merged, twhere)
+                _require_references(
+                    ctx,
+                    item.text,
+                    item_ov.text,
+                    ctx.names(merged),
+                    twhere,
+                    f"text of item {new_id}",
+                    known,
+                )
+            ctx.record(f"item {new_id} (added, like {item.id})", "—", text, where, item_ov)
+        elif item_ov and item_ov.text is not None:
             where = document.location((*ipath, "text"))
-            text = checked_fill(item_ov.text, merged, where)
+            text = ctx.fill(item_ov.text, merged, where)
             status, prov = "replaced", Provenance("product", document.display, where)
-            record(f"item {item.id} (replaced)", start_text, text, where, item_ov)
+            _require_references(
+                ctx,
+                item.text,
+                item_ov.text,
+                ctx.names(merged),
+                where,
+                f"text of item {item.id}",
+                known,
+            )
+            ctx.record(
+                f"item {item.id} (replaced)",
+                start_text,
+                text,
+                where,
+                item_ov,
+                outside_range=any(p.outside_range for p in params.values()),
+            )
         elif any(p.tailored for p in params.values()):
             status = "modified"
             prov = Provenance("product", document.display, document.location(ipath))
-            for p in params.values():
+            for pname, p in params.items():
                 if p.tailored:
                     unit = f" {p.unit}" if p.unit else ""
-                    record(
+                    ctx.record(
                         f"item {item.id}: {p.label}",
                         f"{format_value(p.starting_value)}{unit}",
                         f"{format_value(p.value)}{unit}",
                         p.provenance.location or document.location(ipath),
                         item_ov,
+                        param=p,
+                        spec=item.parameters[pname],
                     )
-        if item_ov and (item_ov.kind or item_ov.gate):
-            kind_gate_changed = (item_ov.kind or item.kind) != item.kind or (
-                item_ov.gate or item.gate
-            ) != item.gate
-            if kind_gate_changed:
-                record(
-                    f"item {item.id} (kind/gate)",
-                    f"{item.kind or '-'} / {item.gate or '-'}",
-                    f"{item_ov.kind or item.kind or '-'} / {item_ov.gate or item.gate or '-'}",
-                    document.location(ipath),
-                    item_ov,
-                )
-                status = "replaced" if status == "replaced" else "modified"
+        kind = item_ov.kind if item_ov and item_ov.kind else item.kind
+        gate = item_ov.gate if item_ov and item_ov.gate else item.gate
+        if new_id is None and item_ov and (kind != item.kind or gate != item.gate):
+            ctx.record(
+                f"item {item.id} (kind/gate)",
+                f"{item.kind or '-'} / {item.gate or '-'}",
+                f"{kind or '-'} / {gate or '-'}",
+                document.location(ipath),
+                item_ov,
+            )
+            status = "replaced" if status == "replaced" else "modified"
         return ResolvedItem(
-            id=item.id,
+            id=new_id or item.id,
             text=text,
-            kind=(item_ov.kind if item_ov and item_ov.kind else item.kind),
-            gate=(item_ov.gate if item_ov and item_ov.gate else item.gate),
+            kind=kind,
+            gate=gate,
             parameters=params,
             evidence=item.evidence,
             sources=list(item.sources),
             provenance=prov,
             status=status,
+            note=item.note,
+            like=item.id if new_id else None,
         )
 
+    def applies(item: Item, n_fw: int) -> bool:
+        names = ctx.names({**ctx.values, **{k: p.value for k, p in item.parameters.items()}})
+        where = fw_doc.location(("starting_point", "items", n_fw, "when"))
+        return ctx.holds(item.when, names, where)
+
     for n_fw, item in enumerate(element.starting_point.items):
-        built = build(item, n_fw)
         pair = overrides.get(item.id)
-        if pair and pair[1].remove:
-            where = document.location((*base, "items", pair[0]))
-            record(f"item {item.id} (removed)", built.text, "removed", where, pair[1])
+        fw_ov = pair[1] if pair else None
+        ipath = (*base, "items", pair[0]) if pair else base
+        if not applies(item, n_fw):
+            omitted.append(item.id)
+            if pair:
+                ctx.problems.append(
+                    Problem(
+                        "PR061",
+                        f"item '{item.id}' of '{element.id}' does not apply to this product "
+                        f"(when: {item.when}); the override has no effect",
+                        document.location(ipath),
+                        "remove the override; to state something else, add a new item",
+                        Severity.WARNING,
+                    )
+                )
+            continue
+        built = build(item, n_fw, fw_ov if not (fw_ov and fw_ov.like) else None, ipath)
+        if fw_ov and fw_ov.remove and not fw_ov.like:
+            where = document.location(ipath)
+            ctx.record(f"item {item.id} (removed)", built.text, "removed", where, fw_ov)
             removed.append(built)
             continue
         resolved.append(built)
 
     for item_id, (n, item_ov) in overrides.items():
+        where = document.location((*base, "items", n))
+        if item_ov.like is not None:
+            if item_id in by_id:
+                ctx.problems.append(
+                    Problem(
+                        "PR009",
+                        f"item '{item_id}' already exists in '{element.id}'; 'like:' adds a new "
+                        "item and needs a new id",
+                        document.location((*base, "items", n, "id")),
+                        "give the new item its own id",
+                    )
+                )
+                continue
+            model = by_id.get(item_ov.like)
+            if model is None:
+                ctx.problems.append(
+                    Problem(
+                        "PR009",
+                        f"'like: {item_ov.like}' names no item of '{element.id}'",
+                        document.location((*base, "items", n, "like")),
+                        did_you_mean(item_ov.like, by_id) or f"item ids: {', '.join(by_id)}",
+                    )
+                )
+                continue
+            if item_ov.remove:
+                ctx.problems.append(
+                    Problem(
+                        "PR009",
+                        f"item '{item_id}' is added 'like:' another and removed at once",
+                        document.location((*base, "items", n, "remove")),
+                        "drop 'remove: true' or 'like:'",
+                    )
+                )
+                continue
+            if not applies(model, index_of[model.id]):
+                ctx.problems.append(
+                    Problem(
+                        "PR061",
+                        f"item '{model.id}' of '{element.id}' does not apply to this product "
+                        f"(when: {model.when}); an item like it would not either",
+                        where,
+                        "add a new item with its own 'text:' instead",
+                        Severity.WARNING,
+                    )
+                )
+                continue
+            added = build(model, index_of[model.id], item_ov, (*base, "items", n), item_id)
+            _insert_by_kind(resolved, added)
+            continue
         if item_id in by_id:
             continue
-        where = document.location((*base, "items", n))
         if item_ov.remove:
-            problems.append(
+            ctx.problems.append(
                 Problem(
                     "PR006",
                     f"cannot remove item '{item_id}': element '{element.id}' has no such item",
@@ -751,7 +1196,7 @@ def _resolve_items(
             )
             continue
         if item_ov.text is None:
-            problems.append(
+            ctx.problems.append(
                 Problem(
                     "PR005",
                     f"item '{item_id}' is not in element '{element.id}'; a new item needs 'text:'",
@@ -761,24 +1206,20 @@ def _resolve_items(
             )
             continue
         if item_ov.parameters:
-            problems.append(
+            ctx.problems.append(
                 Problem(
                     "PR007",
                     f"new item '{item_id}' cannot set parameters; write the value in its text",
                     document.location((*base, "items", n, "parameters"), key=True),
-                    "parameters are the framework's tunable thresholds; added items carry plain text",
+                    "parameters are the framework's tunable thresholds; added items carry plain "
+                    "text (or use 'like:' to add an item shaped like a framework item)",
                 )
             )
-        text = checked_fill(item_ov.text, values, document.location((*base, "items", n, "text")))
+        text = ctx.fill(item_ov.text, ctx.values, document.location((*base, "items", n, "text")))
         prov = Provenance("product", document.display, where)
-        record(f"item {item_id} (added)", "—", text, where, item_ov)
-        # an added item joins its kind's group (after the last item of the same kind)
-        position = len(resolved)
-        if item_ov.kind is not None:
-            same = [n for n, r in enumerate(resolved) if r.kind == item_ov.kind]
-            position = same[-1] + 1 if same else position
-        resolved.insert(
-            position,
+        ctx.record(f"item {item_id} (added)", "—", text, where, item_ov)
+        _insert_by_kind(
+            resolved,
             ResolvedItem(
                 id=item_id,
                 text=text,
@@ -791,4 +1232,198 @@ def _resolve_items(
                 status="added",
             ),
         )
-    return resolved, removed
+    return resolved, removed, omitted
+
+
+def _insert_by_kind(items: list[ResolvedItem], new: ResolvedItem) -> None:
+    """An added item joins its kind's group (after the last item of the same kind)."""
+    position = len(items)
+    if new.kind is not None:
+        same = [n for n, r in enumerate(items) if r.kind == new.kind]
+        position = same[-1] + 1 if same else position
+    items.insert(position, new)
+
+
+# --------------------------------------------------------------------------- product-wide checks
+
+
+def _lymphodepletion_agents(
+    product: Product, framework: LoadedFramework, document: LoadedDocument
+) -> tuple[list[TailoringEntry], list[Problem]]:
+    """Each agent added to the lymphodepleting regimen is a departure with a justification."""
+    entries: list[TailoringEntry] = []
+    problems: list[Problem] = []
+    loaded = framework.elements.get("lymphodepletion")
+    if loaded is None:
+        return entries, problems
+    element = loaded.element
+    triggers = {t.id: t for t in element.tailoring_triggers}
+    for n, agent in enumerate(product.lymphodepletion_agents):
+        path = ("lymphodepletion_agents", n)
+        where = document.location(path)
+        justification = (agent.justification or "").strip()
+        if not justification:
+            problems.append(
+                Problem(
+                    "PR010",
+                    f"lymphodepleting agent '{agent.id}' departs from the framework regimen "
+                    "without a justification",
+                    where,
+                    "add 'justification:' to the agent saying why this product needs it; "
+                    f"tailoring triggers of lymphodepletion: {', '.join(triggers)}",
+                )
+            )
+        if agent.trigger is not None and agent.trigger not in triggers:
+            problems.append(
+                Problem(
+                    "PR011",
+                    f"'{agent.trigger}' is not a tailoring trigger of element 'lymphodepletion'",
+                    document.location((*path, "trigger")),
+                    did_you_mean(agent.trigger, triggers) or f"triggers: {', '.join(triggers)}",
+                )
+            )
+        trigger = triggers.get(agent.trigger) if agent.trigger else None
+        entries.append(
+            TailoringEntry(
+                element_id=element.id,
+                element_title=element.title,
+                subject=f"added lymphodepleting agent {agent.id}",
+                starting_point="—",
+                product_value=f"{agent.name} ({agent.agent_class}), {agent.dose}, {agent.schedule}",
+                justification=justification,
+                trigger_id=agent.trigger,
+                trigger_text=trigger.text if trigger else None,
+                location=where,
+            )
+        )
+    return entries, problems
+
+
+def _check_fact_parameters(
+    framework: LoadedFramework,
+    elements: dict[str, ResolvedElement],
+    product: Product,
+    document: LoadedDocument,
+    facts: dict[str, Any],
+) -> list[Problem]:
+    """A parameter declared `equals_fact:` must state the same number as the product file
+    (e.g. the minimum age of the eligibility criterion and overall_design.age_min_years)."""
+    out: list[Problem] = []
+    for element_id, loaded in framework.elements.items():
+        resolved = elements[element_id]
+        if not resolved.applies:
+            continue
+        scopes: list[tuple[str | None, dict[str, Parameter], dict[str, ResolvedParameter]]] = [
+            (None, loaded.element.starting_point.parameters, resolved.parameters)
+        ]
+        by_id = {i.id: i for i in resolved.items}
+        for item in loaded.element.starting_point.items:
+            if item.id in by_id:
+                scopes.append((item.id, item.parameters, by_id[item.id].parameters))
+        for item_id, specs, values in scopes:
+            for name, spec in specs.items():
+                fact = spec.equals_fact
+                if fact is None or facts.get(fact) is None or name not in values:
+                    continue
+                if values[name].value != facts[fact]:
+                    field_path = _FACT_FIELDS.get(fact, ())
+                    where = (
+                        document.location(field_path) if field_path else Location(document.display)
+                    )
+                    scope = f"item {item_id} " if item_id else ""
+                    setting = (
+                        f"tailoring.{element_id}.items (id: {item_id}) parameters: "
+                        if item_id
+                        else f"tailoring.{element_id}.parameters: "
+                    )
+                    out.append(
+                        Problem(
+                            "PR063",
+                            f"'{element_id}' {scope}{name} is {format_value(values[name].value)} "
+                            f"but {'.'.join(str(p) for p in field_path) or fact} is "
+                            f"{format_value(facts[fact])}",
+                            where,
+                            f"make them agree: set {setting}{{{name}: {format_value(facts[fact])}}}"
+                            " with a justification, or correct the product file",
+                        )
+                    )
+    return out
+
+
+_FACT_FIELDS: dict[str, tuple[str | int, ...]] = {
+    "population.min_age": ("overall_design", "age_min_years"),
+    "population.max_age": ("overall_design", "age_max_years"),
+}
+
+
+def _check_monitoring_rules(
+    elements: dict[str, ResolvedElement], product: Product, document: LoadedDocument
+) -> list[Problem]:
+    """The stopping-rules element must keep at least one continuous monitoring rule."""
+    stop = elements.get("stopping-rules")
+    if stop is None or not stop.applies:
+        return []
+    if stop.items_of(kind=MONITORING_RULE) or not stop.removed_items:
+        return []
+    if not any(i.kind == MONITORING_RULE for i in stop.removed_items):
+        return []
+    return [
+        Problem(
+            "PR041",
+            "every continuous toxicity-monitoring rule of 'stopping-rules' is removed",
+            document.location(("tailoring", "stopping-rules", "items")),
+            "keep the framework's rule, or add one with 'like:' (each rule has its own event, "
+            "θ, cut-off and start)",
+        )
+    ]
+
+
+def _framework_conditions(framework: LoadedFramework) -> list[str]:
+    out: list[str] = []
+    for loaded in framework.elements.values():
+        el = loaded.element
+        texts: list[str | list[TextPart]] = [el.rationale, el.starting_point.text]
+        conds = [el.when]
+        for item in el.starting_point.items:
+            conds.append(item.when)
+            texts.append(item.text)
+        conds += [t.when for t in el.starting_point.tables]
+        for text in texts:
+            if not isinstance(text, str):
+                conds += [p.when for p in text]
+        out += [c for c in conds if c]
+    return out
+
+
+def _check_coverage(
+    framework: LoadedFramework, product: Product, document: LoadedDocument
+) -> list[Problem]:
+    """Warn when the product's modality, disease group or donor type has no framework text
+    written for it: the protocol then carries only the generic text."""
+    tested: dict[str, set[str]] = {fact: set() for fact in COVERED_FACTS}
+    for condition in _framework_conditions(framework):
+        try:
+            pairs = textfill.condition_values(condition)
+        except textfill.TextError:
+            continue
+        for name, value in pairs:
+            if name in tested:
+                tested[name].add(str(value))
+    out: list[Problem] = []
+    for fact, path in COVERED_FACTS.items():
+        value = _get(product.model_dump(), path)
+        if value is None or str(value) in tested[fact]:
+            continue
+        covered = ", ".join(sorted(tested[fact])) or "none"
+        out.append(
+            Problem(
+                "PR060",
+                f"no framework text is written for {fact} '{value}'; the protocol carries only "
+                "the generic text for it",
+                document.location(path),
+                f"review the eligibility, safety and follow-up text and tailor what does not "
+                f"fit this product; framework text exists for: {covered}",
+                Severity.WARNING,
+            )
+        )
+    return out

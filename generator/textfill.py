@@ -122,6 +122,8 @@ def _compare(left: Any, op: str, right: Any) -> bool:
         equal = bool(left) == bool(right) if isinstance(right, bool) else str(left) == str(right)
         return equal if op == "==" else not equal
     numeric = isinstance(left, int | float) and isinstance(right, int | float)
+    if left is None and op not in ("==", "!="):
+        return False  # a fact the product does not give (e.g. no upper age): no order holds
     if op in ("==", "!="):
         equal = left == right if numeric else str(left) == str(right)
         return equal if op == "==" else not equal
@@ -211,4 +213,20 @@ def condition_names(condition: str) -> list[str]:
             expect_name = False
         elif kind in ("op", "list"):
             expect_name = False
+    return out
+
+
+def condition_values(condition: str) -> list[tuple[str, Any]]:
+    """`(NAME, VALUE)` for every equality test (`==`, `!=`, `in [...]`) in a condition: which
+    values of a product fact some text is written for (check warns about the others)."""
+    out: list[tuple[str, Any]] = []
+    tokens = _tokens(condition)
+    for i, (kind, text, _) in enumerate(tokens):
+        if kind != "word" or i + 2 >= len(tokens):
+            continue
+        nxt, val = tokens[i + 1], tokens[i + 2]
+        if nxt[0] == "op" and nxt[1] in ("==", "!=") and val[0] in ("word", "quoted"):
+            out.append((text, _literal(val[1])))
+        elif nxt == ("word", "in", nxt[2]) and val[0] == "list":
+            out.extend((text, _literal(x)) for x in val[1][1:-1].split(",") if x.strip())
     return out

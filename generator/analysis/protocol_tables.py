@@ -27,7 +27,7 @@ from generator.analysis.stopping import (
     boundary_oc_table,
     stopping_boundaries,
 )
-from generator.resolve import ResolvedProtocol
+from generator.resolve import MONITORING_RULE, ResolvedItem, ResolvedProtocol
 
 OC_TRIALS = 10_000
 """Simulated trials per scenario for operating characteristics in the protocol."""
@@ -37,9 +37,10 @@ ESCALATION_PROBABILITY_RATES = (0.05, 0.10, 0.20, 0.30, 0.40, 0.50, 0.60)
 
 STOPPING_OC_RATES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50)
 
-ANALYSIS_REVISION = 2
+ANALYSIS_REVISION = 3
 """Part of the cache key: raise it when a change of code changes the numbers (2: BOIN's
-n.earlystop rule of BOIN 2.6.8+, select.mtd elimination, counter-based random numbers)."""
+n.earlystop rule of BOIN 2.6.8+, select.mtd elimination, counter-based random numbers;
+3: one boundary table per monitoring rule)."""
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,24 @@ class ScenarioOC:
 
 @dataclass(frozen=True)
 class StoppingAnalysis:
+    """One continuous toxicity-monitoring rule: its boundaries and operating characteristics."""
+
     boundaries: StoppingBoundaries
     oc: tuple[StoppingOC, ...]
     monitored_event: str
+    rule_id: str = ""
+    """The id of the stopping-rules item that defines the rule (e.g. MON-G4-CRS-ICANS)."""
 
 
 @dataclass(frozen=True)
 class ProtocolAnalysis:
     escalation: EscalationAnalysis
     stopping: StoppingAnalysis
+    """The first monitoring rule (kept for templates written for one rule)."""
     operating_characteristics: tuple[ScenarioOC, ...] = field(default_factory=tuple)
     n_trials: int = OC_TRIALS
+    stopping_rules: tuple[StoppingAnalysis, ...] = ()
+    """Every monitoring rule, in the protocol's order: one boundary table each."""
 
 
 def _num(value: Any) -> float:
@@ -89,7 +97,7 @@ def analysis_key(resolved: ResolvedProtocol) -> str:
         (
             ANALYSIS_REVISION,
             sorted(resolved.elements["dose-escalation"].p.items()),
-            sorted(resolved.elements["stopping-rules"].p.items()),
+            [(rule.id, sorted(_rule_values(rule).items())) for rule in _rules(resolved)],
             product.dose_escalation.model_dump(mode="json"),
             product.overall_design.maximum_participants,
             OC_TRIALS,
@@ -176,18 +184,37 @@ def protocol_analysis(resolved: ResolvedProtocol) -> ProtocolAnalysis:
         )
         scenarios.append(ScenarioOC(name, oc, tuple(levels)))
 
-    stop = resolved.elements["stopping-rules"].p
+    rules = tuple(
+        _stopping_rule(rule, product.overall_design.maximum_participants)
+        for rule in _rules(resolved)
+    )
+    if not rules:
+        raise ValueError("the stopping rules have no continuous toxicity-monitoring rule")
+    return ProtocolAnalysis(escalation, rules[0], tuple(scenarios), stopping_rules=rules)
+
+
+def _rules(resolved: ResolvedProtocol) -> list[ResolvedItem]:
+    """The monitoring rules the protocol carries, in order (framework and product-added)."""
+    return resolved.elements["stopping-rules"].items_of(kind=MONITORING_RULE)
+
+
+def _rule_values(rule: ResolvedItem) -> dict[str, Any]:
+    return {name: p.value for name, p in rule.parameters.items()}
+
+
+def _stopping_rule(rule: ResolvedItem, max_n: int) -> StoppingAnalysis:
+    stop = _rule_values(rule)
     boundaries = stopping_boundaries(
         _num(stop["monitoring_theta"]),
         _num(stop["monitoring_cutoff"]),
-        product.overall_design.maximum_participants,
+        max_n,
         monitor_from_n=int(_num(stop["monitoring_from_n"])),
         prior_a=_num(stop["monitoring_prior_a"]),
         prior_b=_num(stop["monitoring_prior_b"]),
     )
-    stopping = StoppingAnalysis(
+    return StoppingAnalysis(
         boundaries=boundaries,
         oc=tuple(boundary_oc_table(boundaries, list(STOPPING_OC_RATES))),
         monitored_event=str(stop.get("monitored_event", "")),
+        rule_id=rule.id,
     )
-    return ProtocolAnalysis(escalation, stopping, tuple(scenarios))

@@ -11,6 +11,7 @@ from generator.models.common import (
     Identifier,
     ParameterValue,
     Source,
+    SourceKind,
     StrictModel,
     Text,
 )
@@ -46,9 +47,23 @@ class Parameter(StrictModel):
     allowed: list[ParameterValue] | None = Field(
         default=None, description="The only values the framework allows (a pick list)."
     )
+    equals_fact: str | None = Field(
+        default=None,
+        description="A product fact this value must equal when the product gives it, e.g. "
+        "'population.min_age' for the minimum age criterion (check reports a mismatch).",
+    )
+    hard_limits: bool = Field(
+        default=False,
+        description="The range is a hard limit (the mathematics or the calculators cannot take "
+        "a value outside it); a justification does not lift it.",
+    )
     evidence: Evidence = Evidence.VERIFIED
     sources: list[Identifier] = Field(default_factory=list)
-    note: str | None = Field(default=None, description="Precedents behind the value and range.")
+    note: str | None = Field(
+        default=None,
+        description="Reviewer note: precedents behind the value and range. Never printed in "
+        "protocol prose.",
+    )
 
     @model_validator(mode="after")
     def _range_holds_value(self) -> Parameter:
@@ -78,13 +93,30 @@ class TextPart(StrictModel):
 ElementText = Text | list[TextPart]
 """Plain text, or parts joined with a space, each with an optional `when:` condition."""
 
+Condition = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+"""A `when:` condition (generator/textfill.py): names are the element's parameters and the
+product facts (generator/resolve.py, `product_facts`)."""
+
+ReviewNote = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
 
 class Item(StrictModel):
     """One entry of a starting point's list (criterion, DLT rule, stopping rule, sample...)."""
 
     id: Identifier
-    text: Text = Field(
-        description="The item as it reads in the protocol; may use {param:NAME} placeholders."
+    text: ElementText = Field(
+        description="The item as it reads in the protocol: text with {param:NAME} placeholders, "
+        "or parts with optional 'when:' conditions."
+    )
+    when: Condition | None = Field(
+        default=None,
+        description="The item applies only when this condition holds, e.g. "
+        "'product.source == autologous'.",
+    )
+    note: ReviewNote | None = Field(
+        default=None,
+        description="Reviewer note on the item (precedent, what is unverified); never printed "
+        "in protocol prose.",
     )
     kind: str | None = Field(
         default=None, description="e.g. inclusion / exclusion, pause / stop, blood / tissue."
@@ -104,7 +136,17 @@ class GradingTable(StrictModel):
     title: Text
     columns: list[Text]
     rows: list[list[str]]
-    notes: list[Text] = Field(default_factory=list)
+    notes: list[Text] = Field(
+        default_factory=list, description="Footnotes printed with the table in the protocol."
+    )
+    when: Condition | None = Field(
+        default=None, description="The table applies only when this condition holds."
+    )
+    note: ReviewNote | None = Field(
+        default=None,
+        description="Reviewer note on the table (provenance, what is unverified); never "
+        "printed in protocol prose.",
+    )
     evidence: Evidence = Evidence.VERIFIED
     sources: list[Identifier] = Field(default_factory=list)
 
@@ -154,13 +196,28 @@ class Element(StrictModel):
     id: Identifier
     title: Text
     component: Component
+    when: Condition | None = Field(
+        default=None,
+        description="The whole element applies only when this condition holds (product facts "
+        "only), e.g. 'product.source == allogeneic'.",
+    )
     m11_sections: list[str] = Field(
         description="M11 section numbers where the element is rendered, primary first."
     )
     summary: Text = Field(description="One or two sentences for the site and the register.")
     starting_point: StartingPoint
     tailoring_triggers: list[TailoringTrigger] = Field(min_length=1)
-    rationale: Text
+    rationale: ElementText = Field(
+        description="Protocol-grade rationale, written against the resolved values: "
+        "{param:NAME} for any number the engine knows; parts with 'when:' conditions where an "
+        "argument holds only for some values or products. Never names the framework, its "
+        "elements, seeds or evidence statuses."
+    )
+    notes: list[ReviewNote] = Field(
+        default_factory=list,
+        description="Reviewer commentary (precedent, what is recalled or unverified, why the "
+        "range is what it is). Site and review marks only, never protocol prose.",
+    )
     sources: list[Identifier] = Field(min_length=1)
     evidence: Evidence
 
@@ -174,3 +231,15 @@ class Framework(StrictModel):
     summary: Text
     sources: list[Source]
     elements: list[str] = Field(description="Element files, relative to framework.yaml, in order.")
+
+    @model_validator(mode="after")
+    def _sources_are_citable(self) -> Framework:
+        # a protocol cites these: each needs a kind, and what it is needs an identifier
+        for s in self.sources:
+            if s.kind is None:
+                raise ValueError(f"source '{s.id}' needs a kind (article, guidance, ...)")
+            if s.kind is SourceKind.ARTICLE and not (s.doi or s.pmid or s.url):
+                raise ValueError(f"source '{s.id}' is an article and needs a doi, pmid or url")
+            if s.kind is SourceKind.REGISTRY and not s.nct:
+                raise ValueError(f"source '{s.id}' is a registry record and needs an nct")
+        return self

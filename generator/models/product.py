@@ -64,6 +64,19 @@ class OverallDesign(StrictModel):
     planned_sex: Literal["Both", "Female", "Male"] = Field(
         default="Both", description="Sex of the participants the trial plans to enrol."
     )
+    age_min_years: int | None = Field(
+        default=None,
+        ge=0,
+        le=120,
+        description="Youngest age enrolled, in years (a number: decides which paediatric text "
+        "and tables the protocol carries). Must equal the eligibility age criterion.",
+    )
+    age_max_years: int | None = Field(
+        default=None,
+        ge=0,
+        le=120,
+        description="Oldest age enrolled, in years; leave out when there is no upper limit.",
+    )
     site_distribution: Literal["Single-site", "Multi-site"] = "Multi-site"
     geographic_scope: Text
     intervention_assignment_method: Text
@@ -85,22 +98,95 @@ class OverallDesign(StrictModel):
     def _target_within_maximum(self) -> OverallDesign:
         if self.target_participants > self.maximum_participants:
             raise ValueError("target_participants is larger than maximum_participants")
+        if (
+            self.age_min_years is not None
+            and self.age_max_years is not None
+            and self.age_min_years > self.age_max_years
+        ):
+            raise ValueError("age_min_years is larger than age_max_years")
         return self
+
+
+DonorType = Literal["healthy-donor", "cord-blood", "iPSC", "other"]
+
+
+class GeneEdit(StrictModel):
+    """One genome edit made during manufacture (for example, a TRAC or CD52 knockout)."""
+
+    target: Text = Field(description="Gene or locus edited, e.g. 'TRAC', 'CD52', 'B2M'.")
+    technology: Literal[
+        "CRISPR-Cas9", "CRISPR-Cas12", "TALEN", "ZFN", "base editing", "prime editing", "other"
+    ]
+    purpose: str | None = Field(
+        default=None, max_length=2000, description="Why the edit is made, one sentence."
+    )
 
 
 class ProductDescription(StrictModel):
     name: Text = Field(description="Name or code of the investigational product.")
     modality: Literal["CAR-T", "CAR-NK", "TCR-T", "TIL", "Other"]
     source: Literal["autologous", "allogeneic"]
+    donor_type: DonorType | None = Field(
+        default=None,
+        description="Allogeneic products only: healthy-donor (peripheral blood), cord-blood, "
+        "iPSC (induced pluripotent stem cell line) or other.",
+    )
     target_antigen: Text
     vector: Text
     description: Text
     dose_unit: Text = Field(description="e.g. 'CAR+ viable T cells' or 'CAR+ viable T cells/kg'.")
+    gene_editing: list[GeneEdit] = Field(
+        default_factory=list, description="Genome edits made during manufacture, if any."
+    )
+
+    @model_validator(mode="after")
+    def _donor_type_matches_source(self) -> ProductDescription:
+        if self.source == "allogeneic" and self.donor_type is None:
+            raise ValueError(
+                "an allogeneic product needs donor_type (healthy-donor, cord-blood, iPSC or other)"
+            )
+        if self.source == "autologous" and self.donor_type is not None:
+            raise ValueError("donor_type applies to allogeneic products only; remove it")
+        return self
+
+
+class LymphodepletionAgent(StrictModel):
+    """An agent added to the framework's fludarabine and cyclophosphamide regimen."""
+
+    id: Identifier
+    name: Text = Field(description="Agent, e.g. 'alemtuzumab'.")
+    agent_class: Literal["anti-CD52 antibody", "chemotherapy", "other"] = Field(
+        description="What kind of agent it is (decides related text, e.g. CD52 washouts)."
+    )
+    dose: Text = Field(description="Dose as it reads in the protocol, e.g. '13 mg/day IV'.")
+    schedule: Text = Field(description="Days relative to infusion, e.g. 'Days -5 to -3'.")
+    justification: str | None = Field(
+        default=None, description="Why the product needs the agent (enters the register)."
+    )
+    trigger: Identifier | None = Field(
+        default=None, description="Tailoring trigger of element lymphodepletion, by id."
+    )
+
+
+DiseaseGroup = Literal[
+    "lymphoma",
+    "myeloma",
+    "leukaemia-ALL",
+    "leukaemia-AML",
+    "leukaemia-CLL",
+    "solid-tumour",
+    "other",
+]
 
 
 class Indication(StrictModel):
     disease: Text
     short_name: Text
+    disease_group: DiseaseGroup | None = Field(
+        default=None,
+        description="lymphoma, myeloma, leukaemia-ALL, leukaemia-AML, leukaemia-CLL, "
+        "solid-tumour or other: decides which disease-specific precedent the protocol cites.",
+    )
     population: Text = Field(description="Who the trial enrols, one paragraph.")
 
 
@@ -136,6 +222,11 @@ class ItemOverride(StrictModel):
     """Add, replace or remove one item of an element's starting point, by id."""
 
     id: Identifier
+    like: Identifier | None = Field(
+        default=None,
+        description="Add a new item shaped like this framework item (its text, parameters and "
+        "ranges), with its own parameter values; e.g. a second monitoring rule.",
+    )
     text: str | None = None
     kind: str | None = None
     gate: Literal["screening", "apheresis", "lymphodepletion", "infusion"] | None = None
@@ -171,6 +262,11 @@ class Product(StrictModel):
     indication: Indication
     objectives: list[Objective] = Field(min_length=1)
     dose_escalation: DoseEscalation
+    lymphodepletion_agents: list[LymphodepletionAgent] = Field(
+        default_factory=list,
+        description="Agents added to the lymphodepleting regimen (each a departure from the "
+        "framework, with a justification).",
+    )
     tailoring: dict[Identifier, ElementOverride] = Field(default_factory=dict)
     sections: dict[Identifier, Text] = Field(
         default_factory=dict,

@@ -101,6 +101,7 @@ def element_view(
         "m11_sections": list(element.m11_sections),
         "evidence": _evidence(element.evidence),
         "summary": prose.block(element.summary),
+        "when": element.when,
         "starting_text": prose.block(_fill_bold(sp.text, sp.parameters)),
         "parameters": [
             {
@@ -128,6 +129,8 @@ def element_view(
                         "id": i.id,
                         "text": prose.inline(_fill_bold(i.text, sp.parameters, i.parameters)),
                         "gate": i.gate or "",
+                        "when": i.when,
+                        "note": prose.inline(i.note) if i.note else None,
                         "evidence": _evidence(i.evidence),
                         "sources": _sources(i.sources),
                     }
@@ -144,6 +147,8 @@ def element_view(
                 "columns": list(t.columns),
                 "rows": [[prose.inline(c) for c in row] for row in t.rows],
                 "notes": [prose.inline(n) for n in t.notes],
+                "note": prose.inline(t.note) if t.note else None,
+                "when": t.when,
                 "sources": _sources(t.sources),
             }
             for t in sp.tables
@@ -151,7 +156,8 @@ def element_view(
         "triggers": [
             {"id": t.id, "text": prose.inline(t.text)} for t in element.tailoring_triggers
         ],
-        "rationale": prose.block(element.rationale),
+        "rationale": prose.block(_fill_bold(element.rationale, sp.parameters)),
+        "notes": [prose.block(n) for n in element.notes],
         "sources": [
             {
                 "id": s,

@@ -86,11 +86,8 @@ BAD_INPUTS: dict[str, tuple[Callable[[str], str], str, str]] = {
         ":50:24:",
     ),
     "out-of-range": (
-        lambda t: (
-            t
-            + "tailoring:\n  dlt:\n    parameters:\n      dlt_window_days: 60\n"
-            + "    justification: x\n"
-        ),
+        # outside the range without a justification (with one, it is allowed and recorded)
+        lambda t: t + "tailoring:\n  dlt:\n    parameters:\n      dlt_window_days: 60\n",
         "PR003",
         ":50:24:",
     ),

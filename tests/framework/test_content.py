@@ -5,16 +5,15 @@ Loads the YAML with plain ruamel.yaml (safe loader) so the tests do not depend o
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
+from generator.models.common import SourceKind
 from generator.models.framework import Element, Framework, TextPart
-from generator.models.product import Product
-from generator.resolve import product_facts
+from generator.resolve import FACT_NAMES
 from generator.textfill import condition_names, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +111,7 @@ def test_expected_elements_present(elements: dict[str, Element]) -> None:
         "crs-grading",
         "icans-grading",
         "iec-hs",
+        "gvhd-grading",
         "toxicity-management",
         "stopping-rules",
         "cmc-readiness",
@@ -142,14 +142,6 @@ def test_parameter_names_used_by_templates(elements: dict[str, Element]) -> None
         "dlt": {"dlt_window_days", "dlt_window_anchor"},
         "crs-grading": {"fever_c", "low_flow_max_l_min"},
         "toxicity-management": {"tocilizumab_doses_on_site"},
-        "stopping-rules": {
-            "monitoring_theta",
-            "monitoring_cutoff",
-            "monitoring_prior_a",
-            "monitoring_prior_b",
-            "monitoring_from_n",
-            "monitored_event",
-        },
         "lymphodepletion": {
             "fludarabine_mg_m2_day",
             "cyclophosphamide_mg_m2_day",
@@ -187,6 +179,20 @@ def test_parameter_names_used_by_templates(elements: dict[str, Element]) -> None
         "allo_hct_min_days",
     ):
         assert name in item_params, f"eligibility: item parameter {name} missing"
+
+    # the analysis computes one boundary table per monitoring rule from these item parameters
+    rules = [
+        i for i in elements["stopping-rules"].starting_point.items if i.kind == "monitoring-rule"
+    ]
+    assert [r.id for r in rules] == ["MON-G4-CRS-ICANS"]
+    assert set(rules[0].parameters) == {
+        "monitoring_theta",
+        "monitoring_cutoff",
+        "monitoring_prior_a",
+        "monitoring_prior_b",
+        "monitoring_from_n",
+        "monitored_event",
+    }
 
     dlt_items = {i.id for i in elements["dlt"].starting_point.items}
     for item_id in (
@@ -246,30 +252,39 @@ def _names(text: str | list[TextPart]) -> set[str]:
     return {name for part in parts for _, name in placeholders(part)}
 
 
-FACTS = set(
-    product_facts(
-        Product.model_validate(_load(ROOT / "examples" / "cd19-cart-lbcl" / "product.yaml"))
-    )
-)
+def _conditions(text: str | list[TextPart]) -> list[str]:
+    return [] if isinstance(text, str) else [p.when for p in text if p.when]
+
+
+FACTS = set(FACT_NAMES)
 
 
 @pytest.mark.parametrize("path", ELEMENT_FILES, ids=lambda p: p.name)
-def test_placeholders_resolve(path: Path) -> None:
+def test_placeholders_and_conditions_resolve(path: Path) -> None:
     el = Element.model_validate(_load(path))
     sp = el.starting_point
     el_params = set(sp.parameters)
-    unknown = _names(sp.text) - el_params
-    assert not unknown, f"{el.id}: starting_point.text uses unknown {unknown}"
-    if isinstance(sp.text, list):
-        for part in sp.text:
-            if part.when is not None:
-                unknown = set(condition_names(part.when)) - el_params - FACTS
-                assert not unknown, f"{el.id}: condition '{part.when}' names unknown {unknown}"
+    for where, text in (("starting_point.text", sp.text), ("rationale", el.rationale)):
+        unknown = _names(text) - el_params
+        assert not unknown, f"{el.id}: {where} uses unknown {unknown}"
+    conditions = [el.when] if el.when else []
+    conditions += _conditions(sp.text) + _conditions(el.rationale)
+    conditions += [t.when for t in sp.tables if t.when]
     for item in sp.items:
         unknown = _names(item.text) - el_params - set(item.parameters)
         assert not unknown, f"{el.id}/{item.id}: unknown placeholders {unknown}"
+        names = el_params | set(item.parameters) | FACTS
+        for cond in ([item.when] if item.when else []) + _conditions(item.text):
+            unknown = set(condition_names(cond)) - names
+            assert not unknown, f"{el.id}/{item.id}: condition '{cond}' names unknown {unknown}"
+    for cond in conditions:
+        unknown = set(condition_names(cond)) - el_params - FACTS
+        assert not unknown, f"{el.id}: condition '{cond}' names unknown {unknown}"
+    if el.when:
+        # an element applies or not for a product, whatever its parameters
+        assert set(condition_names(el.when)) <= FACTS, f"{el.id}: element 'when' names a parameter"
     # Text that is not rendered with parameters must not carry placeholders.
-    for field in (el.title, el.summary, el.rationale, *(t.text for t in el.tailoring_triggers)):
+    for field in (el.title, el.summary, *(t.text for t in el.tailoring_triggers), *el.notes):
         assert not _names(field), f"{el.id}: placeholder outside rendered text: {field[:60]}"
     for t in sp.tables:
         for cell in [t.title, *t.columns, *t.notes, *(c for row in t.rows for c in row)]:
@@ -319,9 +334,8 @@ def test_recalled_facts_are_flagged(elements: dict[str, Element]) -> None:
         assert _ev(item) == NEEDS
     assert _ev(_item(elements["dlt"], "DLT-IEC-HS")) == NEEDS
 
-    # Eligibility: myeloma column is recall; ranges that rest on it are flagged.
+    # Eligibility: ranges that rest on recalled myeloma precedent are flagged.
     elig = elements["eligibility"]
-    assert _ev(_table(elig, "eligibility-precedents")) == NEEDS
     assert _ev(_item(elig, "INC-CRCL").parameters["crcl_min"]) == NEEDS
     assert _ev(_item(elig, "INC-PLT").parameters["platelets_min"]) == NEEDS
     assert _ev(_item(elig, "INC-LVEF").parameters["lvef_min"]) == NEEDS
@@ -343,7 +357,11 @@ def test_recalled_facts_are_flagged(elements: dict[str, Element]) -> None:
     tm = elements["toxicity-management"]
     assert _ev(_item(tm, "TM-CORTICOSTEROID-ANCHOR")) == NEEDS
     assert _ev(_table(tm, "n-icaht-grading")) == NEEDS
-    assert _ev(_table(tm, "t-icaht-grading")) == "verified"
+    # T-ICAHT is verified against its own source: Rejeski et al., Blood 2025, not the
+    # EHA/EBMT 2023 consensus, which grades neutrophils only
+    t_icaht = _table(tm, "t-icaht-grading")
+    assert _ev(t_icaht) == "verified" and t_icaht.sources == ["rejeski-2025-t-icaht"]
+    assert "EHA/EBMT" not in t_icaht.title
 
     # RCL schedule (FDA RCR guidance section IV) is recall; 15-year duration is verified.
     ltfu = elements["long-term-follow-up"]
@@ -355,6 +373,16 @@ def test_recalled_facts_are_flagged(elements: dict[str, Element]) -> None:
     sr = elements["stopping-rules"]
     assert _ev(_item(sr, "STOP-G5-RELATED")) == NEEDS
     assert _ev(_item(sr, "PAUSE-G4-CRS-ICANS")) == NEEDS
+    # θ and the cut-off are design choices, not computed values
+    rule = _item(sr, "MON-G4-CRS-ICANS")
+    for name in ("monitoring_theta", "monitoring_cutoff"):
+        assert _ev(rule.parameters[name]) == NEEDS, name
+        assert "design choice" in (rule.parameters[name].note or "").lower()
+
+    # The MAGIC overall grade was not read in the original; the staging table was checked.
+    gvhd = elements["gvhd-grading"]
+    assert _ev(_table(gvhd, "magic-agvhd-overall-grade")) == NEEDS
+    assert _ev(_table(gvhd, "magic-agvhd-staging")) == "verified"
 
     # Bridging rules (section 2.5) are recall.
     br = elements["bridging-therapy"]
@@ -424,53 +452,164 @@ def test_icans_tables_match_astct(elements: dict[str, Element]) -> None:
     assert capd["Total score"] == "0-32" and capd["Positive delirium screen"] == "≥ 9"
 
 
-# --------------------------------------------------------------------------- computed tables
+# --------------------------------------------------------------------------- MAGIC acute GvHD
 
 
-def _post_exceeds(theta: float, a: int, b: int) -> float:
-    """Pr(p > theta) for p ~ Beta(a, b) with integer a, b (= P(Bin(a+b-1, theta) <= a-1))."""
-    n = a + b - 1
-    return sum(math.comb(n, k) * theta**k * (1 - theta) ** (n - k) for k in range(a))
+def test_gvhd_staging_matches_magic(elements: dict[str, Element]) -> None:
+    gvhd = elements["gvhd-grading"]
+    assert gvhd.when == "product.source == allogeneic"
+    rows = {r[0]: r[1:] for r in _table(gvhd, "magic-agvhd-staging").rows}
+    assert set(rows) == {"0", "1", "2", "3", "4"}
+    skin = [rows[s][0] for s in "01234"]
+    assert "< 25%" in skin[1] and "25-50%" in skin[2] and "> 50%" in skin[3]
+    assert "bullous" in skin[4] and "> 5% BSA" in skin[4]
+    liver = [rows[s][1] for s in "01234"]
+    assert liver == ["< 2 mg/dL", "2-3 mg/dL", "3.1-6 mg/dL", "6.1-15 mg/dL", "> 15 mg/dL"]
+    upper = [rows[s][2] for s in "01234"]
+    assert upper[0].startswith("No or intermittent") and upper[1].startswith("Persistent")
+    assert upper[2:] == ["—", "—", "—"]  # upper GI has stages 0 and 1 only
+    lower = [rows[s][3] for s in "01234"]
+    assert "< 500 mL/day or < 3 episodes/day" in lower[0]
+    assert "500-999 mL/day or 3-4 episodes/day" in lower[1]
+    assert "10-19.9 mL/kg/day or 4-6 episodes/day" in lower[1]
+    assert "1000-1500 mL/day or 5-7 episodes/day" in lower[2]
+    assert "> 1500 mL/day or > 7 episodes/day" in lower[3]
+    assert "regardless of stool volume" in lower[4]
+    grades = {r[0]: r[1] for r in _table(gvhd, "magic-agvhd-overall-grade").rows}
+    assert list(grades) == ["0", "I", "II", "III", "IV"]
+    assert grades["II"].startswith("Stage 3 rash")
 
 
-def test_bayes_stopping_boundaries_recompute(elements: dict[str, Element]) -> None:
-    sr = elements["stopping-rules"]
-    p = sr.starting_point.parameters
-    theta, cut = p["monitoring_theta"].value, p["monitoring_cutoff"].value
-    a0, b0 = p["monitoring_prior_a"].value, p["monitoring_prior_b"].value
-    for n_str, b_str in _table(sr, "bayes-stopping-boundaries").rows:
-        n = int(n_str)
-        boundary = next(x for x in range(n + 1) if _post_exceeds(theta, a0 + x, b0 + n - x) > cut)
-        assert boundary == int(b_str), f"n={n}: table {b_str}, computed {boundary}"
+# --------------------------------------------------------------------------- protocol prose
 
 
-def test_boin_boundaries_recompute(elements: dict[str, Element]) -> None:
-    de = elements["dose-escalation"]
-    p = de.starting_point.parameters
-    phi = p["target_dlt_rate"].value
-    phi1, phi2 = p["boin_phi1_ratio"].value * phi, p["boin_phi2_ratio"].value * phi
-    lam_e = math.log((1 - phi1) / (1 - phi)) / math.log(phi * (1 - phi1) / (phi1 * (1 - phi)))
-    lam_d = math.log((1 - phi) / (1 - phi2)) / math.log(phi2 * (1 - phi) / (phi * (1 - phi2)))
-    cutoff, min_n = p["elimination_cutoff"].value, p["elimination_min_n"].value
-    for row in _table(de, "boin-boundaries-target-0.30").rows:
-        n = int(row[0])
-        elim = None
-        if n >= min_n:
-            elim = next(
-                (y for y in range(n + 1) if _post_exceeds(phi, y + 1, n - y + 1) > cutoff), None
-            )
-        esc = math.floor(lam_e * n)
-        deesc = math.ceil(lam_d * n)
-        if elim is not None:
-            deesc = min(deesc, elim)
-        assert int(row[1]) == esc, f"n={n} escalate"
-        assert int(row[2]) == deesc, f"n={n} de-escalate"
-        assert row[3] == ("—" if elim is None else str(elim)), f"n={n} eliminate"
+def _protocol_texts(el: Element) -> list[tuple[str, str]]:
+    """Every string a protocol may print: starting text, items, tables, rationale."""
+    out: list[tuple[str, str]] = []
+
+    def add(where: str, text: str | list[TextPart]) -> None:
+        for part in [text] if isinstance(text, str) else [p.text for p in text]:
+            out.append((where, part))
+
+    add("starting_point.text", el.starting_point.text)
+    add("rationale", el.rationale)
+    for item in el.starting_point.items:
+        add(f"item {item.id}", item.text)
+    for t in el.starting_point.tables:
+        for cell in [t.title, *t.columns, *t.notes, *(c for row in t.rows for c in row)]:
+            add(f"table {t.id}", cell)
+    return out
 
 
-def test_three_plus_three_escalation_probability(elements: dict[str, Element]) -> None:
-    t = _table(elements["dose-escalation"], "three-plus-three-escalation-probability")
-    for p_str, prob in t.rows:
-        p = float(p_str)
-        expected = (1 - p) ** 3 + 3 * p * (1 - p) ** 2 * (1 - p) ** 3
-        assert abs(float(prob) - expected) < 0.0005, p_str
+FORBIDDEN_IN_PROTOCOL = re.compile(
+    r"\bframework\b|\belements?\b|parker|issue brief|\bseeds?\b|protocmc|needs[- ]verification"
+    r"|\brecalled\b|starting[- ]point|lymphoma-based|tailoring|evidence status"
+    r"|\b[a-z]+_[a-z_]+\b",  # product-file keys such as true_dlt_scenarios
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("path", ELEMENT_FILES, ids=lambda p: p.name)
+def test_protocol_text_carries_no_framework_commentary(path: Path) -> None:
+    """What a protocol prints reads as a sponsor would sign it; commentary lives in notes."""
+    el = Element.model_validate(_load(path))
+    for where, text in _protocol_texts(el):
+        bare = re.sub(r"\{param:[A-Za-z_][A-Za-z0-9_]*\}", "", text)
+        found = FORBIDDEN_IN_PROTOCOL.search(bare)
+        assert not found, f"{el.id} {where}: '{found.group(0)}' in protocol text: {text[:90]}"
+
+
+def test_commentary_check_catches_what_it_should() -> None:
+    for bad in (
+        "graded as in element iec-hs",
+        "see the Parker issue brief",
+        "recalled precedent",
+        "marked needs-verification",
+        "add dose_escalation.true_dlt_scenarios",
+        "replace or add to the lymphoma-based defaults",
+    ):
+        assert FORBIDDEN_IN_PROTOCOL.search(bad), bad
+    assert not FORBIDDEN_IN_PROTOCOL.search("Grade 4 CRS (ASTCT), of any duration.")
+
+
+def _unit_word(unit: str) -> str:
+    word = unit.split("/")[0] if unit.startswith("mg") else unit.split()[0]
+    return re.escape(word.rstrip("s"))
+
+
+@pytest.mark.parametrize("path", ELEMENT_FILES, ids=lambda p: p.name)
+def test_rationale_states_parameter_values_only_through_placeholders(path: Path) -> None:
+    """A rationale that types a parameter's starting value ("the 28-day window") contradicts a
+    tailored value; it must use {param:NAME} or sit in a part conditioned on that parameter."""
+    el = Element.model_validate(_load(path))
+    parts = [TextPart(text=el.rationale)] if isinstance(el.rationale, str) else list(el.rationale)
+    for name, p in el.starting_point.parameters.items():
+        if isinstance(p.value, bool) or not isinstance(p.value, int | float) or not p.unit:
+            continue
+        value = f"{p.value:g}"
+        pattern = re.compile(rf"(?<![\d.]){re.escape(value)}(?:[- ]|\s*){_unit_word(p.unit)}")
+        for part in parts:
+            if part.when and name in condition_names(part.when):
+                continue
+            found = pattern.search(part.text)
+            assert not found, f"{el.id}: rationale types {name} = {value}: '{found.group(0)}'"
+
+
+# --------------------------------------------------------------------------- sources
+
+ALLOWED_HOSTS = (
+    "doi.org",
+    "pubmed.ncbi.nlm.nih.gov",
+    "pmc.ncbi.nlm.nih.gov",
+    "www.fda.gov",
+    "www.ema.europa.eu",
+    "www.ecfr.gov",
+    "ctep.cancer.gov",
+    "clinicaltrials.gov",
+    "cran.r-project.org",
+    "www.ich.org",
+)
+"""Primary literature, regulators and ICH on their own sites, registries, software archives."""
+
+INTERNAL_NAMES = re.compile(r"\b\d{3}_[0-9a-f]{16}\b|\.txt\b|shared/|seeds?\b|background document")
+
+
+def _host(url: str) -> str:
+    return re.sub(r"^https?://", "", url).split("/")[0].lower()
+
+
+def test_sources_are_primary(framework: Framework) -> None:
+    for s in framework.sources:
+        assert s.kind is not None, s.id
+        if s.url:
+            assert _host(s.url) in ALLOWED_HOSTS, f"{s.id}: {s.url} is not a primary host"
+        assert not INTERNAL_NAMES.search(s.citation), f"{s.id}: internal file name in citation"
+        if s.kind is SourceKind.ARTICLE:
+            assert s.doi or s.pmid or (s.url and "pmc.ncbi" in s.url), s.id
+            assert s.title and s.container and s.year, f"{s.id}: structured citation fields"
+        if s.kind is SourceKind.REGISTRY:
+            assert s.nct and s.nct in (s.url or ""), s.id
+    background = {s.id for s in framework.sources if s.kind is SourceKind.BACKGROUND}
+    assert {"parker-2026-issue-brief", "cdmo-cmc-roadmap"} <= background
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.drugs.com/dosage/carvykti.html",
+        "https://www.medilib.ir/uptodate/show/90856",
+        "https://docslib.org/doc/5399548/",
+        "https://clinicaltrialcompass.org/trial/NCT07488546",
+        "https://www.centerwatch.com/articles/26035",
+        "https://www.chop.edu/node/138797",
+    ],
+)
+def test_source_host_check_refuses_mirrors(url: str) -> None:
+    assert _host(url) not in ALLOWED_HOSTS
+
+
+def test_internal_name_check_catches_seed_files() -> None:
+    assert INTERNAL_NAMES.search("Project background document 000_fe394c8914210cb0.")
+    assert not INTERNAL_NAMES.search(
+        "Lee DW, et al. Biol Blood Marrow Transplant. 2019;25(4):625-638."
+    )
