@@ -7,15 +7,22 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from generator.models.common import (
+    MAX_TEXT_CHARS,
     Evidence,
     Identifier,
+    Name,
     ParameterValue,
+    Quantity,
     Source,
     StrictModel,
     Text,
+    Title,
+    unique,
 )
 
 SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+Cell = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
+"""A table cell: may be empty."""
 
 Component = Literal[
     "preclinical-evidence",
@@ -39,19 +46,23 @@ class Parameter(StrictModel):
     """A number or choice inside a starting point that a product may change within range."""
 
     value: ParameterValue = Field(description="The starting-point value.")
-    label: Text = Field(description="What the parameter is, in a medical writer's words.")
-    unit: str | None = Field(default=None, description="Unit shown after the value.")
-    minimum: float | None = Field(default=None, description="Lowest value the framework allows.")
-    maximum: float | None = Field(default=None, description="Highest value the framework allows.")
+    label: Title = Field(description="What the parameter is, in a medical writer's words.")
+    unit: Name | None = Field(default=None, description="Unit shown after the value.")
+    minimum: Quantity | None = Field(default=None, description="Lowest value the framework allows.")
+    maximum: Quantity | None = Field(
+        default=None, description="Highest value the framework allows."
+    )
     allowed: list[ParameterValue] | None = Field(
         default=None, description="The only values the framework allows (a pick list)."
     )
     evidence: Evidence = Evidence.VERIFIED
     sources: list[Identifier] = Field(default_factory=list)
-    note: str | None = Field(default=None, description="Precedents behind the value and range.")
+    note: Text | None = Field(default=None, description="Precedents behind the value and range.")
 
     @model_validator(mode="after")
     def _range_holds_value(self) -> Parameter:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum} is above maximum {self.maximum}")
         v = self.value
         if isinstance(v, int | float) and not isinstance(v, bool):
             if self.minimum is not None and v < self.minimum:
@@ -70,7 +81,7 @@ class Item(StrictModel):
     text: Text = Field(
         description="The item as it reads in the protocol; may use {{ parameter }} placeholders."
     )
-    kind: str | None = Field(
+    kind: Name | None = Field(
         default=None, description="e.g. inclusion / exclusion, pause / stop, blood / tissue."
     )
     gate: Gate | None = Field(
@@ -79,15 +90,21 @@ class Item(StrictModel):
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
     evidence: Evidence = Evidence.VERIFIED
     sources: list[Identifier] = Field(default_factory=list)
+    protected: bool = Field(
+        default=False,
+        description="A safety provision every protocol keeps (e.g. grade 5 events as DLTs): a "
+        "product may change its parameters within range but may not remove or replace it, "
+        "whatever the justification.",
+    )
 
 
 class GradingTable(StrictModel):
     """A table carried as data (grading scales, schedules), rendered as-is."""
 
     id: Identifier
-    title: Text
-    columns: list[Text]
-    rows: list[list[str]]
+    title: Title
+    columns: list[Title]
+    rows: list[list[Cell]]
     notes: list[Text] = Field(default_factory=list)
     evidence: Evidence = Evidence.VERIFIED
     sources: list[Identifier] = Field(default_factory=list)
@@ -109,19 +126,8 @@ class StartingPoint(StrictModel):
         description="The default protocol text; may use {{ parameter }} placeholders."
     )
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
-    items: list[Item] = Field(default_factory=list)
-    tables: list[GradingTable] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> StartingPoint:
-        for what, ids in (
-            ("item", [i.id for i in self.items]),
-            ("table", [t.id for t in self.tables]),
-        ):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
-            if dupes:
-                raise ValueError(f"duplicate {what} id(s): {', '.join(dupes)}")
-        return self
+    items: Annotated[list[Item], unique("item")] = Field(default_factory=list)
+    tables: Annotated[list[GradingTable], unique("table")] = Field(default_factory=list)
 
 
 class TailoringTrigger(StrictModel):
@@ -135,14 +141,16 @@ class Element(StrictModel):
     """One framework element: a protocol component's starting point and how it may be tailored."""
 
     id: Identifier
-    title: Text
+    title: Title
     component: Component
-    m11_sections: list[str] = Field(
+    m11_sections: list[Name] = Field(
         description="M11 section numbers where the element is rendered, primary first."
     )
     summary: Text = Field(description="One or two sentences for the site and the register.")
     starting_point: StartingPoint
-    tailoring_triggers: list[TailoringTrigger] = Field(min_length=1)
+    tailoring_triggers: Annotated[list[TailoringTrigger], unique("tailoring trigger")] = Field(
+        min_length=1
+    )
     rationale: Text
     sources: list[Identifier] = Field(min_length=1)
     evidence: Evidence
@@ -153,7 +161,7 @@ class Framework(StrictModel):
 
     id: Identifier
     version: SemVer = Field(description='Semantic version in quotes, e.g. "1.0.0".')
-    title: Text
+    title: Title
     summary: Text
-    sources: list[Source]
-    elements: list[str] = Field(description="Element files, relative to framework.yaml, in order.")
+    sources: Annotated[list[Source], unique("source")]
+    elements: list[Name] = Field(description="Element files, relative to framework.yaml, in order.")

@@ -86,7 +86,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[str], str], str, str]] = {
         lambda t: (
             t
             + "tailoring:\n  dlt:\n    parameters:\n      dlt_window_days: 60\n"
-            + "    justification: x\n"
+            + "    justification: Later-onset toxicity needs a longer window.\n"
         ),
         "PR003",
         ":50:24:",
