@@ -260,6 +260,7 @@ def resolve_product(
             )
 
     problems.extend(_check_dose_levels(product, document))
+    problems.extend(_check_escalation_design(elements, product, document))
     sources = {s.id: s for s in framework.framework.sources}
     protocol = ResolvedProtocol(
         loaded_framework=framework,
@@ -313,6 +314,56 @@ def _check_dose_levels(product: Product, document: LoadedDocument) -> list[Probl
                 "dose levels must be listed in increasing dose",
                 document.location(("dose_escalation", "dose_levels")),
                 "order the dose levels from lowest to highest",
+            )
+        )
+    return out
+
+
+def _check_escalation_design(
+    elements: dict[str, ResolvedElement], product: Product, document: LoadedDocument
+) -> list[Problem]:
+    """The escalation and monitoring parameters fit the design and the trial's size, so the
+    computed tables exist (3+3 has cohorts of 3; a cohort fits in the escalation; the
+    Bayesian monitoring starts within the trial's maximum)."""
+    out: list[Problem] = []
+    escalation = elements.get("dose-escalation")
+    design = escalation.parameters.get("design") if escalation else None
+    cohort = escalation.parameters.get("cohort_size") if escalation else None
+    if design is not None and cohort is not None and design.value == "3+3" and cohort.value != 3:
+        written = cohort if cohort.provenance.origin == "product" else design
+        out.append(
+            Problem(
+                "PR033",
+                "the 3+3 design treats cohorts of 3 participants, but cohort_size is "
+                f"{format_value(cohort.value)}",
+                written.provenance.location or document.location(("tailoring",)),
+                "set cohort_size to 3, or choose a design that allows other cohort sizes "
+                "(BOIN, i3+3 or mTPI-2)",
+            )
+        )
+    limit = product.dose_escalation.maximum_participants
+    if cohort is not None and isinstance(cohort.value, int | float) and limit < cohort.value:
+        out.append(
+            Problem(
+                "PR034",
+                f"dose_escalation.maximum_participants ({limit}) is smaller than one cohort "
+                f"({format_value(cohort.value)} participants)",
+                document.location(("dose_escalation", "maximum_participants")),
+                "allow at least one full cohort, usually several, in the escalation",
+            )
+        )
+    stopping = elements.get("stopping-rules")
+    start = stopping.parameters.get("monitoring_from_n") if stopping else None
+    trial = product.overall_design.maximum_participants
+    if start is not None and isinstance(start.value, int | float) and trial < start.value:
+        out.append(
+            Problem(
+                "PR035",
+                f"overall_design.maximum_participants ({trial}) is below the number of "
+                f"participants at which safety monitoring starts ({format_value(start.value)})",
+                document.location(("overall_design", "maximum_participants")),
+                "enrol at least as many participants as the monitoring rule needs, or lower "
+                "monitoring_from_n under tailoring.stopping-rules",
             )
         )
     return out
@@ -664,6 +715,12 @@ def _resolve_items(
         status: Literal["framework", "modified", "replaced", "added"] = "framework"
         prov = fw_prov
         text = checked_fill(item.text, merged, fw_where)
+        if (
+            item.protected
+            and item_ov
+            and (item_ov.text is not None or item_ov.kind or item_ov.gate)
+        ):
+            problems.append(_protected_problem(element, item, "replaced", document, ipath))
         if item_ov and item_ov.text is not None:
             where = document.location((*ipath, "text"))
             text = checked_fill(item_ov.text, merged, where)
@@ -712,6 +769,12 @@ def _resolve_items(
         pair = overrides.get(item.id)
         if pair and pair[1].remove:
             where = document.location((*base, "items", pair[0]))
+            if item.protected:
+                problems.append(
+                    _protected_problem(
+                        element, item, "removed", document, (*base, "items", pair[0])
+                    )
+                )
             record(f"item {item.id} (removed)", built.text, "removed", where, pair[1])
             removed.append(built)
             continue
@@ -773,3 +836,21 @@ def _resolve_items(
             ),
         )
     return resolved, removed
+
+
+def _protected_problem(
+    element: Element,
+    item: Item,
+    what: str,
+    document: LoadedDocument,
+    path: tuple[str | int, ...],
+) -> Problem:
+    """A protected item is a safety provision: no justification lets a product drop it."""
+    key = "remove" if what == "removed" else "text"
+    return Problem(
+        "PR008",
+        f"item '{item.id}' of element '{element.id}' is protected and cannot be {what}",
+        document.location((*path, key), key=True),
+        "keep the framework's item (its parameters may change within range); add a new item "
+        "for anything the product needs on top; a protected item changes only in the framework",
+    )

@@ -70,12 +70,12 @@ def test_items_added_replaced_and_removed_by_id(product_with: Callable[[str], Pa
             items:
               - id: DLT-GVHD
                 text: Acute graft-versus-host disease of grade 2 or higher.
-                justification: Allogeneic product.
+                justification: The allogeneic product can cause graft-versus-host disease.
                 trigger: allogeneic
               - id: DLT-EXCL-FEVER
                 remove: true
-              - id: DLT-G5
-                text: Any grade 5 adverse event.
+              - id: DLT-CRS-G4
+                text: Grade 4 CRS (ASTCT).
             justification: Tailored for this product's profile.
             trigger: novel-mechanism
         """
@@ -90,18 +90,18 @@ def test_items_added_replaced_and_removed_by_id(product_with: Callable[[str], Pa
     by_id = {i.id: i for i in dlt.items}
     assert by_id["DLT-GVHD"].status == "added"
     assert (
-        by_id["DLT-G5"].status == "replaced"
-        and by_id["DLT-G5"].text == "Any grade 5 adverse event."
+        by_id["DLT-CRS-G4"].status == "replaced"
+        and by_id["DLT-CRS-G4"].text == "Grade 4 CRS (ASTCT)."
     )
-    assert by_id["DLT-CRS-G4"].status == "framework"
+    assert by_id["DLT-G5"].status == "framework"
     subjects = sorted(e.subject for e in resolved.tailoring_register)
     assert subjects == [
+        "item DLT-CRS-G4 (replaced)",
         "item DLT-EXCL-FEVER (removed)",
-        "item DLT-G5 (replaced)",
         "item DLT-GVHD (added)",
     ]
     gvhd = next(e for e in resolved.tailoring_register if "GVHD" in e.subject)
-    assert gvhd.justification == "Allogeneic product." and gvhd.trigger_id == "allogeneic"
+    assert gvhd.justification.startswith("The allogeneic") and gvhd.trigger_id == "allogeneic"
     fever = next(e for e in resolved.tailoring_register if "FEVER" in e.subject)
     assert fever.justification == "Tailored for this product's profile."
 
@@ -153,14 +153,14 @@ def test_out_of_range_wrong_type_unknown_names_are_all_reported(
             parameters:
               dlt_window_days: 90
               dlt_windw_days: 30
-            justification: x
+            justification: Later-onset toxicity needs a longer window.
             trigger: delayed-toxicty
           staggering:
             parameters:
               concurrent_cohorts: 3
-            justification: y
+            justification: Cohorts overlap to shorten the trial.
           dlts:
-            justification: z
+            justification: A misspelt element name is reported.
         """
     )
     _, problems = resolve(path)
@@ -182,7 +182,7 @@ def test_removing_or_modifying_unknown_item_is_an_error(
             items:
               - {id: DLT-NOPE, remove: true}
               - {id: DLT-CRS-G5}
-            justification: x
+            justification: Items are tailored for this allogeneic product.
             trigger: allogeneic
         """
     )
@@ -214,7 +214,7 @@ def test_explain_reports_value_origin_and_starting_point(
         tailoring:
           dlt:
             parameters: {dlt_window_days: 35}
-            justification: Later onset expected.
+            justification: Later onset of toxicity is expected.
             trigger: delayed-toxicity
         """
     )
