@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from generator.problems import Problem, sorted_problems
+from generator.problems import Problem, more_problems_line, shown_problems
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -30,7 +30,11 @@ def problem_text(p: Problem) -> Text:
 
 
 def print_problems(console: Console, problems: list[Problem]) -> None:
-    for p in sorted_problems(problems):
+    """Print the problems in order, at most `MAX_PROBLEMS_SHOWN` of them, then a count of the rest."""
+    shown, hidden = shown_problems(problems)
+    for p in shown:
         console.print(problem_text(p))
         if p.hint:
             console.print(Text(f"    hint: {p.hint}"))
+    if hidden:
+        console.print(Text(more_problems_line(hidden)))

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import re
+import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +45,27 @@ except ImportError:  # pragma: no cover - exercised only without the extension
 from generator.problems import Location, Problem, ProblemsError
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-"""Product and framework files are hand-written; anything bigger is a mistake or an attack."""
+"""Product and framework files are hand-written; anything bigger is a mistake or an attack.
+Enforced by reading at most this many bytes plus one, so a file whose size is misreported or
+that grows while read stops too."""
 
 MAX_DEPTH = 40
 """Deepest nesting of mappings and sequences a hand-written file plausibly needs, with room."""
 
 MAX_NODES = 50_000
+"""Most keys plus values one YAML file may hold."""
+
+MAX_MAPPING_KEYS = 1_000
+"""Most keys in one mapping (the largest shipped mapping has 16)."""
+
+MAX_SEQUENCE_ITEMS = 2_000
+"""Most entries in one list (the largest shipped list, the M11 heading registry, has 131)."""
+
+MAX_SCALAR_CHARS = 20_000
+"""Longest single value (or key) in any YAML file: room for a long protocol section."""
+
+MAX_CHARACTER_PROBLEMS = 50
+"""Invisible or control characters reported one by one per file; the rest are counted."""
 
 YamlPath = tuple[str | int, ...]
 
@@ -90,34 +109,92 @@ def _problem(
     return Problem(code=code, message=message, location=Location(display, line, col), hint=hint)
 
 
-def read_text(path: Path, display: str) -> str:
-    """Read a UTF-8 text file within the size cap, or raise a located problem."""
+def _fail_read(display: str, code: str, message: str, hint: str = "") -> ProblemsError:
+    return ProblemsError([Problem(code, message, Location(display), hint)])
+
+
+_NOT_REGULAR_HINT = "name an ordinary file saved on disk (not a pipe, device or socket)"
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_bytes(path: Path, display: str, *, limit: int | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or raise a located problem.
+
+    The file is opened without blocking (a FIFO would otherwise wait for a writer forever),
+    checked to be a regular file on the open descriptor (no race with a swap after a check),
+    and read up to `limit + 1` bytes (default `MAX_FILE_BYTES`): the size the file system
+    reports is never trusted (files under /proc report 0; a file may grow while it is read).
+    """
+    limit = MAX_FILE_BYTES if limit is None else limit
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        size = path.stat().st_size
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise ProblemsError(
-            [Problem("PM001", f"file not found: {display}", Location(display), "check the path")]
-        ) from None
+        raise _fail_read(display, "PM001", f"file not found: {display}", "check the path") from None
     except OSError as exc:
-        raise ProblemsError(
-            [Problem("PM002", f"cannot read {display}: {exc.strerror}", Location(display))]
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise _fail_read(
+                display, "PM003", f"{display} is {_kind_of(mode)}, not a file", _NOT_REGULAR_HINT
+            ) from None
+        raise _fail_read(
+            display, "PM002", f"cannot read {display}: {exc.strerror}", "check the permissions"
         ) from None
-    if path.is_dir():
-        raise ProblemsError(
-            [Problem("PM002", f"{display} is a folder, not a file", Location(display))]
-        )
-    if size > MAX_FILE_BYTES:
+    try:
+        info = os.fstat(fd)
+        mode, size = info.st_mode, info.st_size
+        if stat.S_ISDIR(mode):
+            raise _fail_read(
+                display, "PM002", f"{display} is a folder, not a file", "name the file inside it"
+            )
+        if not stat.S_ISREG(mode):
+            raise _fail_read(
+                display, "PM003", f"{display} is {_kind_of(mode)}, not a file", _NOT_REGULAR_HINT
+            )
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError as exc:
+        raise _fail_read(display, "PM002", f"cannot read {display}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > limit:
         raise ProblemsError(
             [
                 _problem(
                     display,
                     "PY010",
-                    f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                    f"the file is larger than the limit of {limit:,} bytes"
+                    if size <= limit
+                    else f"the file is {size:,} bytes; the limit is {limit:,}",
                     "split the file or remove pasted data; lot data belongs in a CSV file",
                 )
             ]
         )
-    raw = path.read_bytes()
+    return raw
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a UTF-8 text file within the size cap, or raise a located problem."""
+    raw = read_bytes(path, display)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -138,6 +215,50 @@ def read_text(path: Path, display: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+FORBIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+"""Characters refused in every input file: C0 controls except tab, newline and carriage return;
+DEL; C1 controls; zero-width and direction marks (U+200B to U+200F); bidirectional embeddings,
+overrides and isolates (U+202A to U+202E, U+2066 to U+2069), which make text display in another
+order than it is stored; and a byte-order mark anywhere but the start of the file."""
+
+
+def describe_character(char: str) -> str:
+    """'U+202E RIGHT-TO-LEFT OVERRIDE' or 'U+001B (a control character)'."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}" if name else f"U+{ord(char):04X} (a control character)"
+
+
+_CHARACTER_HINT = (
+    "delete the invisible character (often pasted from a PDF, Word or a web page) and save as "
+    "plain UTF-8 text; direction overrides and zero-width characters make text read differently "
+    "from how it is stored"
+)
+
+
+def character_problems(text: str, display: str, *, what: str = "the file") -> list[Problem]:
+    """Located problems for every forbidden character in `text` (the first few one by one)."""
+    problems: list[Problem] = []
+    matches = FORBIDDEN_CHARACTERS.finditer(text)
+    for n, match in enumerate(matches):
+        if n == MAX_CHARACTER_PROBLEMS:
+            more = 1 + sum(1 for _ in matches)
+            problems.append(_character_problem(text, display, match.start(), what, more))
+            break
+        problems.append(_character_problem(text, display, match.start(), what, 0))
+    return problems
+
+
+def _character_problem(text: str, display: str, pos: int, what: str, more: int) -> Problem:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    message = f"{what} contains an invisible or control character, {describe_character(text[pos])}"
+    if more > 1:
+        message += f" (and {more - 1:,} more after it, not listed)"
+    return _problem(display, "PY012", message, _CHARACTER_HINT, line, col)
+
+
 def load_yaml(path: Path, *, display: str | None = None) -> LoadedDocument:
     """Load one YAML file safely; raise `ProblemsError` with located problems on failure."""
     display = display or str(path)
@@ -147,6 +268,9 @@ def load_yaml(path: Path, *, display: str | None = None) -> LoadedDocument:
 
 def parse_yaml(text: str, *, display: str, path: Path | None = None) -> LoadedDocument:
     doc = LoadedDocument(path=path or Path(display), display=display, data=None)
+    found = character_problems(text, display)
+    if found:
+        raise ProblemsError(found)
     try:
         doc.data = _build(text, doc)
     except MarkedYAMLError as exc:
@@ -248,9 +372,23 @@ def _build(text: str, doc: LoadedDocument) -> Any:
             return ()
         top = stack[-1]
         if isinstance(top.container, list):
+            if len(top.container) >= MAX_SEQUENCE_ITEMS:
+                raise fail(
+                    "PY010",
+                    f"the list holds more than {MAX_SEQUENCE_ITEMS:,} entries",
+                    "shorten the list; lot data belongs in a CSV file",
+                    mark,
+                )
             p = (*top.path, len(top.container))
             top.container.append(value)
         elif top.pending_key is None:
+            if len(top.container) >= MAX_MAPPING_KEYS:
+                raise fail(
+                    "PY010",
+                    f"the block holds more than {MAX_MAPPING_KEYS:,} keys",
+                    "no protocmc block needs this many keys; check for pasted or generated data",
+                    mark,
+                )
             # A mapping key: must be a plain string (or number / bool written as text).
             if isinstance(value, dict | list):
                 raise fail(
@@ -323,6 +461,23 @@ def _build(text: str, doc: LoadedDocument) -> Any:
                     event.start_mark,
                 )
         if isinstance(event, ScalarEvent):
+            if len(event.value) > MAX_SCALAR_CHARS:
+                raise fail(
+                    "PY010",
+                    f"the value is {len(event.value):,} characters long; the limit is "
+                    f"{MAX_SCALAR_CHARS:,}",
+                    "shorten the text; no protocol section needs more",
+                    event.start_mark,
+                )
+            bad = FORBIDDEN_CHARACTERS.search(event.value)
+            if bad:  # written as an escape such as "\\x1b" or "\\u202e" in a quoted value
+                raise fail(
+                    "PY012",
+                    "the value contains an invisible or control character, "
+                    f"{describe_character(bad.group())}",
+                    _CHARACTER_HINT,
+                    event.start_mark,
+                )
             value = _scalar(event, resolver)
             attach(value, event.start_mark, event.value)
         elif isinstance(event, MappingStartEvent | SequenceStartEvent):

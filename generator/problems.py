@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+MAX_PROBLEMS_SHOWN = 200
+"""Problems printed at most; the rest are counted in one line ('… and N more problem(s)')."""
+
+MAX_PROBLEMS_KEPT = 5_000
+"""A stage that can find problems without end (rows of a lot file) stops looking after this."""
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -68,7 +74,9 @@ class ProblemsError(ProtocmcError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(p.format() for p in self.problems))
+        shown, hidden = shown_problems(self.problems)
+        lines = [p.format() for p in shown] + ([more_problems_line(hidden)] if hidden else [])
+        super().__init__("\n".join(lines))
 
 
 class UsageError(ProtocmcError):
@@ -99,14 +107,25 @@ class ProblemList:
             raise ProblemsError(sorted_problems(self.items))
 
 
+def shown_problems(problems: Iterable[Problem]) -> tuple[list[Problem], int]:
+    """The problems to print, in order, and how many more there are beyond the cap."""
+    ordered = sorted_problems(problems)
+    return ordered[:MAX_PROBLEMS_SHOWN], max(0, len(ordered) - MAX_PROBLEMS_SHOWN)
+
+
+def more_problems_line(hidden: int) -> str:
+    return f"… and {hidden:,} more problem(s)"
+
+
+def order_key(p: Problem) -> tuple[str, int, int, str, str]:
+    """Problems print by file, line, column, then code."""
+    loc = p.location or Location("")
+    return (loc.file, loc.line, loc.column, p.code, p.message)
+
+
 def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Stable order: by file, line, column, then code — so output diffs are meaningful."""
-
-    def key(p: Problem) -> tuple[str, int, int, str, str]:
-        loc = p.location or Location("")
-        return (loc.file, loc.line, loc.column, p.code, p.message)
-
-    return sorted(problems, key=key)
+    return sorted(problems, key=order_key)
 
 
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
@@ -118,11 +137,24 @@ def _normalise(word: str) -> str:
     return " ".join(_ROMAN.get(t, t) for t in tokens)
 
 
+MAX_SUGGESTION_CHOICES = 200
+"""Candidates a 'did you mean' hint compares against at most: beyond that (say, 10,000 lot ids)
+only those of about the same length and first letter are compared, and none when still too many,
+so hints never turn a long list of problems into minutes of string matching."""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A 'did you mean ...?' hint, or '' when nothing is close."""
     options = list(choices)
+    target = _normalise(word)
+    if len(options) > MAX_SUGGESTION_CHOICES:
+        options = [
+            c for c in options if abs(len(c) - len(word)) <= 2 and c[:1].casefold() == target[:1]
+        ]
+        if len(options) > MAX_SUGGESTION_CHOICES:
+            return ""
     by_norm = {_normalise(c): c for c in options}
-    close = difflib.get_close_matches(_normalise(word), list(by_norm), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(target, list(by_norm), n=1, cutoff=0.6)
     return f"did you mean '{by_norm[close[0]]}'?" if close else ""
 
 

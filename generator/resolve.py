@@ -361,6 +361,7 @@ def resolve_product(
     problems.extend(_check_fact_parameters(framework, elements, product, document, facts))
     problems.extend(_check_monitoring_rules(elements, product, document))
     problems.extend(_check_coverage(framework, product, document))
+    problems.extend(_check_escalation_design(elements, product, document))
     sources = {s.id: s for s in framework.framework.sources}
     protocol = ResolvedProtocol(
         loaded_framework=framework,
@@ -427,6 +428,64 @@ def _range_words(spec: Parameter) -> str | None:
     hi = format_value(spec.maximum) if spec.maximum is not None else "∞"
     unit = f" {spec.unit}" if spec.unit else ""
     return f"{lo} to {hi}{unit}"
+
+
+def _check_escalation_design(
+    elements: dict[str, ResolvedElement], product: Product, document: LoadedDocument
+) -> list[Problem]:
+    """The escalation and monitoring parameters fit the design and the trial's size, so the
+    computed tables exist (3+3 has cohorts of 3; a cohort fits in the escalation; the
+    Bayesian monitoring starts within the trial's maximum)."""
+    out: list[Problem] = []
+    escalation = elements.get("dose-escalation")
+    design = escalation.parameters.get("design") if escalation else None
+    cohort = escalation.parameters.get("cohort_size") if escalation else None
+    if design is not None and cohort is not None and design.value == "3+3" and cohort.value != 3:
+        written = cohort if cohort.provenance.origin == "product" else design
+        out.append(
+            Problem(
+                "PR033",
+                "the 3+3 design treats cohorts of 3 participants, but cohort_size is "
+                f"{format_value(cohort.value)}",
+                written.provenance.location or document.location(("tailoring",)),
+                "set cohort_size to 3, or choose a design that allows other cohort sizes "
+                "(BOIN, i3+3 or mTPI-2)",
+            )
+        )
+    limit = product.dose_escalation.maximum_participants
+    if cohort is not None and isinstance(cohort.value, int | float) and limit < cohort.value:
+        out.append(
+            Problem(
+                "PR034",
+                f"dose_escalation.maximum_participants ({limit}) is smaller than one cohort "
+                f"({format_value(cohort.value)} participants)",
+                document.location(("dose_escalation", "maximum_participants")),
+                "allow at least one full cohort, usually several, in the escalation",
+            )
+        )
+    stopping = elements.get("stopping-rules")
+    starts = [
+        item.parameters["monitoring_from_n"]
+        for item in (stopping.items if stopping else [])
+        if "monitoring_from_n" in item.parameters
+    ]
+    if stopping is not None and "monitoring_from_n" in stopping.parameters:
+        starts.append(stopping.parameters["monitoring_from_n"])
+    trial = product.overall_design.maximum_participants
+    numeric = [s for s in starts if isinstance(s.value, int | float)]
+    start = max(numeric, key=lambda s: s.value) if numeric else None
+    if start is not None and isinstance(start.value, int | float) and trial < start.value:
+        out.append(
+            Problem(
+                "PR035",
+                f"overall_design.maximum_participants ({trial}) is below the number of "
+                f"participants at which safety monitoring starts ({format_value(start.value)})",
+                document.location(("overall_design", "maximum_participants")),
+                "enrol at least as many participants as the monitoring rule needs, or lower "
+                "monitoring_from_n under tailoring.stopping-rules",
+            )
+        )
+    return out
 
 
 def _param_problem(
@@ -920,7 +979,7 @@ def _require_references(
         listed = ", ".join("{param:" + n + "}" for n in missing)
         ctx.problems.append(
             Problem(
-                "PR008",
+                "PR042",
                 f"'{ctx.element.id}': the replaced {what} drops {listed}, which the framework "
                 "text states",
                 where,
@@ -1024,6 +1083,13 @@ def _resolve_items(
         prov = ctx.fw_prov
         text = ctx.fill(item.text, merged, fw_where, fw_doc, fw_path)
         known = set(params) | set(ctx.values)
+        if (
+            item.protected
+            and item_ov
+            and new_id is None
+            and (item_ov.text is not None or item_ov.kind or item_ov.gate)
+        ):
+            ctx.problems.append(_protected_problem(element, item, "replaced", document, ipath))
         if new_id is not None:  # added like a framework item
             status = "added"
             where = document.location(ipath)
@@ -1128,6 +1194,8 @@ def _resolve_items(
         built = build(item, n_fw, fw_ov if not (fw_ov and fw_ov.like) else None, ipath)
         if fw_ov and fw_ov.remove and not fw_ov.like:
             where = document.location(ipath)
+            if item.protected:
+                ctx.problems.append(_protected_problem(element, item, "removed", document, ipath))
             ctx.record(f"item {item.id} (removed)", built.text, "removed", where, fw_ov)
             removed.append(built)
             continue
@@ -1427,3 +1495,21 @@ def _check_coverage(
             )
         )
     return out
+
+
+def _protected_problem(
+    element: Element,
+    item: Item,
+    what: str,
+    document: LoadedDocument,
+    path: tuple[str | int, ...],
+) -> Problem:
+    """A protected item is a safety provision: no justification lets a product drop it."""
+    key = "remove" if what == "removed" else "text"
+    return Problem(
+        "PR008",
+        f"item '{item.id}' of element '{element.id}' is protected and cannot be {what}",
+        document.location((*path, key), key=True),
+        "keep the framework's item (its parameters may change within range); add a new item "
+        "for anything the product needs on top; a protected item changes only in the framework",
+    )

@@ -8,7 +8,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from generator.load import LoadedDocument, YamlPath
-from generator.problems import Problem, ProblemsError, did_you_mean
+from generator.problems import (
+    MAX_PROBLEMS_SHOWN,
+    Problem,
+    ProblemsError,
+    did_you_mean,
+    order_key,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,66 +43,151 @@ def validate(doc: LoadedDocument, model: type[M]) -> M:
 def problems_from_validation(
     exc: ValidationError, doc: LoadedDocument, model: type[BaseModel]
 ) -> list[Problem]:
-    problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        path = _yaml_path(err["loc"], doc.data)
-        kind = err["type"]
-        dotted = ".".join(str(p) for p in path) or "(top level)"
-        if kind == "extra_forbidden":
-            key = str(path[-1]) if path else ""
+    """One located problem per error, in print order.
+
+    Hints that need a search (did you mean ...?) are worked out only for the problems that
+    will be printed (`MAX_PROBLEMS_SHOWN`): a file of 24,000 unknown keys must not spend
+    seconds on suggestions nobody sees.
+    """
+    located = _merge_union_branches(
+        [(_error_path(err, doc.data), err) for err in exc.errors(include_url=False)]
+    )
+    quick = [(_problem(path, err, doc, model, detailed=False), path, err) for path, err in located]
+    quick.sort(key=lambda entry: order_key(entry[0]))
+    return [
+        _problem(path, err, doc, model, detailed=True) if n < MAX_PROBLEMS_SHOWN else problem
+        for n, (problem, path, err) in enumerate(quick)
+    ]
+
+
+def _error_path(err: Any, data: Any) -> YamlPath:
+    """The YAML path of an error; errors raised for a list or model name the entry at fault."""
+    path = _yaml_path(err["loc"], data, keep_missing=err["type"] == "missing")
+    ctx = err.get("ctx") or {}
+    if err["type"] == "duplicate_id" and isinstance(ctx.get("index"), int):
+        node = _get_value(data, path)
+        if isinstance(node, list) and ctx["index"] < len(node):
+            entry = node[ctx["index"]]
+            return (*path, ctx["index"], *(("id",) if isinstance(entry, dict) else ()))
+    if isinstance(ctx.get("at"), tuple):
+        return (*path, *ctx["at"])
+    return path
+
+
+def _merge_union_branches(located: list[tuple[YamlPath, Any]]) -> list[tuple[YamlPath, Any]]:
+    """A value that fits no branch of a union (number, text or list...) gets one problem, not one
+    per branch."""
+    merged: list[tuple[YamlPath, Any]] = []
+    by_path: dict[YamlPath, int] = {}
+    for path, err in located:
+        is_branch = len(err["loc"]) > len(path) and err["type"] not in (
+            "missing",
+            "extra_forbidden",
+        )
+        if is_branch and path in by_path:
+            first = merged[by_path[path]][1]
+            wanted = _expected(err["msg"])
+            if wanted and wanted not in first["msg"]:
+                first["msg"] = f"{first['msg']}, or {wanted}"
+            first["type"] = "union"
+            continue
+        if is_branch:
+            by_path[path] = len(merged)
+            err = dict(err)  # its message grows with the other branches' expectations
+        merged.append((path, err))
+    return merged
+
+
+def _expected(msg: str) -> str:
+    return msg.removeprefix("Input should be ").removeprefix("Value error, ")
+
+
+_SIMPLE_HINTS = {
+    "finite_number": "write an ordinary number; .inf and .nan are not values a protocol can use",
+    "magnitude": "write the value in its usual unit; numbers this large are not physical",
+    "union": "see the product file reference in the README or `protocmc new` for an example",
+    "rates_per_level": "give one true DLT rate (from 0 to 1) for each dose level, lowest dose first",
+    "string_too_long": "shorten the text; long passages belong under 'sections:'",
+    "too_long": "shorten the list to the limit in the message",
+    "too_short": "add at least one entry",
+    "int_parsing": "write a plain number without units or quotes",
+    "float_parsing": "write a plain number without units or quotes",
+    "int_type": "write a plain number without units or quotes",
+    "float_type": "write a plain number without units or quotes",
+    "greater_than_equal": "change the value to lie within the allowed range",
+    "less_than_equal": "change the value to lie within the allowed range",
+    "greater_than": "change the value to lie within the allowed range",
+    "less_than": "change the value to lie within the allowed range",
+    "value_error": "change the values so that the rule in the message holds",
+    "assertion_error": "change the values so that the rule in the message holds",
+}
+
+
+def _problem(
+    path: YamlPath, err: Any, doc: LoadedDocument, model: type[BaseModel], *, detailed: bool
+) -> Problem:
+    kind = err["type"]
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else ""
+        hint = "remove this key or correct its spelling"
+        if detailed:
             known = _known_fields(model, path[:-1], doc.data)
             hint = did_you_mean(key, known) or (
                 f"allowed keys here: {', '.join(sorted(known))}" if known else "remove this key"
             )
-            problems.append(
-                Problem(
-                    "PV010",
-                    f"unknown key '{key}' in {_parent(path)}",
-                    doc.location(path, key=True),
-                    hint,
-                )
-            )
-            continue
-        if kind == "missing":
-            problems.append(
-                Problem(
-                    "PV011",
-                    f"required key '{path[-1]}' is missing from {_parent(path)}",
-                    doc.location(path[:-1], key=True),
-                    f"add '{path[-1]}:' with a value",
-                )
-            )
-            continue
-        written = doc.source_text.get(path)
-        msg = err["msg"].removeprefix("Value error, ")
-        hint = ""
-        if kind == "string_type" and written is not None and _NUMBER_LIKE.match(written):
-            hint = f'you wrote {written}, which YAML reads as a number; put quotes around it: "{written}"'
-        elif kind == "string_type" and written in ("true", "false", "yes", "no", "null", "~"):
-            hint = f'put quotes around it: "{written}"'
-        elif kind == "literal_error":
-            hint = "use one of the listed values, spelt exactly"
-            if written is not None:
-                expected = err.get("ctx", {}).get("expected", "")
-                options = re.findall(r"'([^']*)'", str(expected))
-                suggestion = did_you_mean(written, options)
-                hint = suggestion or hint
-        elif kind == "string_pattern_mismatch":
-            hint = _pattern_hint(str(err.get("ctx", {}).get("pattern", "")))
-        elif kind in ("int_parsing", "float_parsing", "int_type", "float_type"):
-            hint = "write a plain number without units or quotes"
-        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            hint = "change the value to lie within the allowed range"
-        elif kind == "too_short":
-            hint = "add at least one entry"
-        elif kind == "string_type" and _get_value(doc.data, path) is None:
-            hint = "write a value after the colon, or remove the key if it is optional"
-        elif kind in ("value_error", "assertion_error"):
-            hint = "change the values so that the rule in the message holds"
-        if not hint:
-            hint = "see the product file reference in the README or `protocmc new` for an example"
-        problems.append(Problem("PV020", f"{dotted}: {msg}", doc.location(path), hint))
-    return problems
+        return Problem(
+            "PV010",
+            f"unknown key '{key}' in {_parent(path)}",
+            doc.location(path, key=True),
+            hint,
+        )
+    if kind == "missing":
+        return Problem(
+            "PV011",
+            f"required key '{path[-1]}' is missing from {_parent(path)}",
+            doc.location(path[:-1], key=True),
+            f"add '{path[-1]}:' with a value",
+        )
+    if kind == "duplicate_id":
+        what = str((err.get("ctx") or {}).get("what", "entry"))
+        return Problem(
+            "PV012",
+            f"{dotted}: {err['msg']}",
+            doc.location(path),
+            f"give every {what} its own id, or merge the two entries",
+        )
+    if kind == "weak_justification":
+        return Problem(
+            "PV013",
+            f"{dotted}: {err['msg']}",
+            doc.location(path),
+            "write at least one full sentence saying why this product needs the change, e.g. "
+            "'The allogeneic product can cause graft-versus-host disease after Day 28.'",
+        )
+    written = doc.source_text.get(path)
+    msg = err["msg"].removeprefix("Value error, ")
+    hint = _SIMPLE_HINTS.get(kind, "")
+    if kind == "string_type" and written is not None and _NUMBER_LIKE.match(written):
+        hint = (
+            f'you wrote {written}, which YAML reads as a number; put quotes around it: "{written}"'
+        )
+    elif kind == "string_type" and written in ("true", "false", "yes", "no", "null", "~"):
+        hint = f'put quotes around it: "{written}"'
+    elif kind == "literal_error":
+        hint = "use one of the listed values, spelt exactly"
+        if written is not None and detailed:
+            expected = err.get("ctx", {}).get("expected", "")
+            options = re.findall(r"'([^']*)'", str(expected))
+            suggestion = did_you_mean(written, options)
+            hint = suggestion or hint
+    elif kind == "string_pattern_mismatch":
+        hint = _pattern_hint(str(err.get("ctx", {}).get("pattern", "")))
+    elif kind == "string_type" and _get_value(doc.data, path) is None:
+        hint = "write a value after the colon, or remove the key if it is optional"
+    if not hint:
+        hint = "see the product file reference in the README or `protocmc new` for an example"
+    return Problem("PV020", f"{dotted}: {msg}", doc.location(path), hint)
 
 
 def _parent(path: YamlPath) -> str:
@@ -116,8 +207,11 @@ def _pattern_hint(pattern: str) -> str:
     return f"the value must match {pattern}"
 
 
-def _yaml_path(loc: tuple[int | str, ...], data: Any) -> YamlPath:
-    """Map pydantic's loc (which may include union/model tags) onto the YAML data's path."""
+def _yaml_path(loc: tuple[int | str, ...], data: Any, *, keep_missing: bool = True) -> YamlPath:
+    """Map pydantic's loc (which may include union/model tags) onto the YAML data's path.
+
+    A name that is not in the data is kept only for a missing key (`keep_missing`): for any
+    other error it is a union branch tag ('bool', 'list[str]') of a value that is a mapping."""
     path: list[str | int] = []
     node = data
     for part in loc:
@@ -126,8 +220,8 @@ def _yaml_path(loc: tuple[int | str, ...], data: Any) -> YamlPath:
         ):
             path.append(part)
             node = node[part]  # type: ignore[index]
-        elif isinstance(node, dict) and isinstance(part, str):
-            # a missing or extra key: keep it as the last element
+        elif isinstance(node, dict) and isinstance(part, str) and keep_missing:
+            # a missing key: keep it as the last element
             path.append(part)
             node = None
         # else: a union branch tag such as 'list[str]' or 'function-after[...]'; skip it

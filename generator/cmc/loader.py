@@ -156,7 +156,7 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
                 )
             ]
         )
-    if not path.is_file():
+    if not path.exists():
         raise ProblemsError(
             [
                 Problem(
@@ -203,7 +203,7 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
                 )
             ]
         )
-    if not lots_path.is_file():
+    if not lots_path.exists():
         raise ProblemsError(
             [
                 Problem(
@@ -221,8 +221,13 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
         if s.attribute in attributes and attributes[s.attribute].result_type == "numeric"
     }
     qualitative = {s.id for s in product.specifications} - numeric
+    tested_as = {s.attribute: s.id for s in product.specifications}
     lots = load_lots(
-        lots_path, display=display(lots_path), numeric_tests=numeric, qualitative_tests=qualitative
+        lots_path,
+        display=display(lots_path),
+        numeric_tests=numeric,
+        qualitative_tests=qualitative,
+        catalogue={a: tested_as.get(a) for a in attributes},
     )
     return LoadedCmc(loaded_fw, product, doc, lots)
 

@@ -23,6 +23,10 @@ _RC: dict[str, Any] = {
 }
 
 
+MAX_LABELLED_LOTS = 40
+"""Lots named on the x axis at most; with more lots every n-th lot is named."""
+
+
 @dataclass(frozen=True)
 class PlotLabels:
     """Every word on a plot, supplied by the caller so no CMC wording lives here."""
@@ -105,8 +109,14 @@ def lot_plot(
                     label=labels.proposed if first_ti else None,
                 )
                 first_ti = False
-        ax.set_xticks(xs)
-        ax.set_xticklabels([p.lot_id for p in points], rotation=60, ha="right", fontsize=7)
+        # one labelled tick per lot costs a text layout per lot and plot (minutes at 10,000
+        # lots) and is unreadable beyond a few dozen: label every n-th lot instead
+        step = -(-len(points) // MAX_LABELLED_LOTS)
+        ticks = xs[::step]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(
+            [points[x - 1].lot_id for x in ticks], rotation=60, ha="right", fontsize=7
+        )
         ax.set_xlim(0.3, len(points) + 0.7)
         ax.set_xlabel(labels.x_axis)
         ax.set_ylabel(labels.y_axis)

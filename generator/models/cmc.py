@@ -13,7 +13,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from generator.models.common import Evidence, Identifier, Source, StrictModel, Text
+from generator.models.common import (
+    Evidence,
+    Identifier,
+    Name,
+    Quantity,
+    Source,
+    StrictModel,
+    Text,
+    Title,
+    unique,
+)
 
 SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
@@ -40,7 +50,7 @@ Comparator = Literal["NLT", "NMT", "range", "text", "report-results"]
 
 class StageGate(StrictModel):
     id: Gate
-    title: Text
+    title: Title
     description: Text
     sources: list[Identifier] = Field(default_factory=list)
     evidence: Evidence = Evidence.VERIFIED
@@ -60,14 +70,14 @@ class GateExpectation(StrictModel):
         description="Lots with data needed before a data-derived numerical limit is credible.",
     )
     method_status: MethodStatus = Field(description="Status the test method should have reached.")
-    note: str | None = None
+    note: Text | None = None
 
 
 class Attribute(StrictModel):
     """One quality attribute of the catalogue, with its staged expectations."""
 
     id: Identifier
-    title: Text
+    title: Title
     category: Literal["safety", "identity", "purity", "impurity", "potency", "quantity", "general"]
     safety_critical: bool
     result_type: Literal["numeric", "qualitative"]
@@ -93,9 +103,9 @@ class Topic(StrictModel):
     """A framework entry that Module 3 and the readiness report cite: prose plus sources."""
 
     id: Identifier
-    title: Text
+    title: Title
     text: Text
-    applies_when: str | None = None
+    applies_when: Text | None = None
     gates: list[Gate] = Field(default_factory=list)
     sources: list[Identifier] = Field(min_length=1)
     evidence: Evidence = Evidence.VERIFIED
@@ -103,7 +113,7 @@ class Topic(StrictModel):
 
 class MethodStatusEntry(StrictModel):
     id: MethodStatus
-    title: Text
+    title: Title
     text: Text
     sources: list[Identifier] = Field(min_length=1)
     evidence: Evidence = Evidence.VERIFIED
@@ -128,9 +138,9 @@ class CmcFramework(StrictModel):
 
     id: Identifier
     version: SemVer
-    title: Text
+    title: Title
     summary: Text
-    module3_layout: Text = Field(description="Section registry file of the Module 3 layout.")
+    module3_layout: Name = Field(description="Section registry file of the Module 3 layout.")
     sources: list[Source] = Field(min_length=1)
     gates: list[StageGate] = Field(min_length=4, max_length=4)
     method_statuses: list[MethodStatusEntry] = Field(min_length=3, max_length=3)
@@ -151,7 +161,7 @@ class CmcFramework(StrictModel):
 class Module3Section(StrictModel):
     key: SectionKey = Field(description="Concept key, e.g. 'drug_product.control.specification'.")
     number: Annotated[str, StringConstraints(pattern=r"^3(\.[0-9A-Z]+)*$")]
-    title: Text
+    title: Title
     level: int = Field(ge=1, le=6)
     evidence: Evidence = Evidence.VERIFIED
 
@@ -160,7 +170,7 @@ class Module3Registry(StrictModel):
     """A Module 3 layout: concept keys mapped to numbers and titles (M4Q(R1) today)."""
 
     layout: Identifier
-    title: Text
+    title: Title
     sources: list[Identifier] = Field(default_factory=list)
     sections: list[Module3Section] = Field(min_length=1)
 
@@ -174,14 +184,14 @@ class Module3Registry(StrictModel):
 
 
 class Manufacturer(StrictModel):
-    name: Text
-    role: Text
-    address: str | None = None
+    name: Name
+    role: Title
+    address: Title | None = None
 
 
 class ProcessStep(StrictModel):
     id: Identifier
-    name: Text
+    name: Name
     description: Text
     system: Literal["closed", "functionally closed", "open"] = "closed"
     in_process_controls: list[Text] = Field(default_factory=list)
@@ -195,23 +205,23 @@ class ProcessVersion(StrictModel):
 
 class Process(StrictModel):
     description: Text
-    versions: list[ProcessVersion] = Field(min_length=1)
+    versions: Annotated[list[ProcessVersion], unique("process version")] = Field(min_length=1)
     manufacturers: list[Manufacturer] = Field(min_length=1)
-    steps: list[ProcessStep] = Field(min_length=1)
-    batch_formula: str | None = None
+    steps: Annotated[list[ProcessStep], unique("process step")] = Field(min_length=1)
+    batch_formula: Text | None = None
 
 
 class Material(StrictModel):
-    name: Text
-    supplier: Text
-    grade: Text
+    name: Name
+    supplier: Name
+    grade: Name
     origin: Literal["human", "animal", "recombinant", "synthetic", "cell-derived", "other"]
     risk: Literal["low", "medium", "high"]
     used_in: Text
     risk_topic: Identifier | None = Field(
         default=None, description="Framework raw-material-risk entry that applies, by id."
     )
-    controls: str | None = None
+    controls: Text | None = None
 
 
 class MethodVersion(StrictModel):
@@ -221,19 +231,21 @@ class MethodVersion(StrictModel):
     technique: Text
     status: MethodStatus
     introduced: IsoDate
-    bridging_study: str | None = Field(
+    bridging_study: Title | None = Field(
         default=None,
         description="Study that bridges results of the previous version to this one "
         "(required for every version after the first).",
     )
-    bridging_summary: str | None = None
+    bridging_summary: Text | None = None
 
 
 class AnalyticalMethod(StrictModel):
     id: Identifier
-    title: Text
-    compendial: str | None = Field(default=None, description="e.g. 'USP <71>' when compendial.")
-    history: list[MethodVersion] = Field(min_length=1)
+    title: Title
+    compendial: Name | None = Field(default=None, description="e.g. 'USP <71>' when compendial.")
+    history: Annotated[list[MethodVersion], unique("method version", lambda v: v.version)] = Field(
+        min_length=1
+    )
 
     @property
     def current(self) -> MethodVersion:
@@ -244,11 +256,11 @@ class Criterion(StrictModel):
     """An acceptance criterion at one stage (PQ/CMC: Test -> Stage -> Acceptance criterion)."""
 
     comparator: Comparator
-    value: float | None = Field(default=None, description="The limit for NLT and NMT.")
-    lower: float | None = None
-    upper: float | None = None
-    text: str | None = Field(default=None, description="Text criterion, e.g. 'No growth'.")
-    justification: str | None = None
+    value: Quantity | None = Field(default=None, description="The limit for NLT and NMT.")
+    lower: Quantity | None = None
+    upper: Quantity | None = None
+    text: Title | None = Field(default=None, description="Text criterion, e.g. 'No growth'.")
+    justification: Text | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Criterion:
@@ -293,21 +305,21 @@ class Specification(StrictModel):
     """One test of the specification with its criterion at each stage gate."""
 
     id: Identifier = Field(description="Test id; also the lot CSV column of its results.")
-    title: Text
+    title: Title
     attribute: Identifier = Field(description="Attribute of the framework catalogue, by id.")
     method: Identifier = Field(description="Analytical method, by id.")
     material: Literal["drug_substance", "drug_product"] = "drug_product"
-    unit: str | None = None
+    unit: Name | None = None
     usage: list[Literal["release", "stability"]] = Field(default_factory=_release_only)
     stages: dict[Gate, Criterion] = Field(min_length=1)
 
 
 class LotData(StrictModel):
-    file: Text = Field(description="Lot CSV, relative to cmc.yaml.")
-    exclude: list[Text] = Field(
+    file: Name = Field(description="Lot CSV, relative to cmc.yaml.")
+    exclude: list[Name] = Field(
         default_factory=list, description="Lot ids left out of the statistics (with a reason)."
     )
-    exclude_reason: str | None = None
+    exclude_reason: Text | None = None
 
 
 class ComparabilityPlan(StrictModel):
@@ -317,13 +329,13 @@ class ComparabilityPlan(StrictModel):
     lots_post_change: int = Field(ge=0, le=1000)
     attributes: list[Identifier] = Field(min_length=1, description="Test ids compared.")
     status: Literal["planned", "ongoing", "complete"]
-    report: str | None = None
-    conclusion: str | None = None
+    report: Title | None = None
+    conclusion: Text | None = None
 
 
 class ProcessChange(StrictModel):
     id: Identifier
-    title: Text
+    title: Title
     description: Text
     from_version: Identifier
     to_version: Identifier
@@ -339,7 +351,7 @@ class StabilityStudy(StrictModel):
     condition: Text
     duration: Text
     status: Literal["planned", "ongoing", "complete"]
-    summary: str | None = None
+    summary: Text | None = None
 
 
 class ChainOfIdentity(StrictModel):
@@ -348,20 +360,20 @@ class ChainOfIdentity(StrictModel):
 
 
 class Substance(StrictModel):
-    name: Text
-    manufacturer: Text
+    name: Title
+    manufacturer: Title
     description: Text
 
 
 class Component(StrictModel):
-    component: Text
-    function: Text
+    component: Name
+    function: Name
     amount: Text
 
 
 class DrugProduct(StrictModel):
-    name: Text
-    dosage_form: Text
+    name: Title
+    dosage_form: Title
     composition: list[Component] = Field(min_length=1)
     container_closure: Text
 
@@ -383,7 +395,9 @@ class CmcProduct(StrictModel):
     )
     lots: LotData
     process_changes: list[ProcessChange] = Field(default_factory=list)
-    stability: list[StabilityStudy] = Field(default_factory=list)
+    stability: Annotated[list[StabilityStudy], unique("stability study")] = Field(
+        default_factory=list
+    )
     chain_of_identity: ChainOfIdentity | None = None
     sections: dict[SectionKey, Text] = Field(
         default_factory=dict,

@@ -7,16 +7,23 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from generator.models.common import (
+    MAX_TEXT_CHARS,
     Evidence,
     Identifier,
+    Name,
     ParameterValue,
+    Quantity,
     Source,
     SourceKind,
     StrictModel,
     Text,
+    Title,
+    unique,
 )
 
 SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+Cell = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
+"""A table cell: may be empty."""
 
 Component = Literal[
     "preclinical-evidence",
@@ -40,10 +47,12 @@ class Parameter(StrictModel):
     """A number or choice inside a starting point that a product may change within range."""
 
     value: ParameterValue = Field(description="The starting-point value.")
-    label: Text = Field(description="What the parameter is, in a medical writer's words.")
-    unit: str | None = Field(default=None, description="Unit shown after the value.")
-    minimum: float | None = Field(default=None, description="Lowest value the framework allows.")
-    maximum: float | None = Field(default=None, description="Highest value the framework allows.")
+    label: Title = Field(description="What the parameter is, in a medical writer's words.")
+    unit: Name | None = Field(default=None, description="Unit shown after the value.")
+    minimum: Quantity | None = Field(default=None, description="Lowest value the framework allows.")
+    maximum: Quantity | None = Field(
+        default=None, description="Highest value the framework allows."
+    )
     allowed: list[ParameterValue] | None = Field(
         default=None, description="The only values the framework allows (a pick list)."
     )
@@ -59,7 +68,7 @@ class Parameter(StrictModel):
     )
     evidence: Evidence = Evidence.VERIFIED
     sources: list[Identifier] = Field(default_factory=list)
-    note: str | None = Field(
+    note: Text | None = Field(
         default=None,
         description="Reviewer note: precedents behind the value and range. Never printed in "
         "protocol prose.",
@@ -67,6 +76,8 @@ class Parameter(StrictModel):
 
     @model_validator(mode="after")
     def _range_holds_value(self) -> Parameter:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum} is above maximum {self.maximum}")
         v = self.value
         if isinstance(v, int | float) and not isinstance(v, bool):
             if self.minimum is not None and v < self.minimum:
@@ -118,7 +129,7 @@ class Item(StrictModel):
         description="Reviewer note on the item (precedent, what is unverified); never printed "
         "in protocol prose.",
     )
-    kind: str | None = Field(
+    kind: Name | None = Field(
         default=None, description="e.g. inclusion / exclusion, pause / stop, blood / tissue."
     )
     gate: Gate | None = Field(
@@ -127,15 +138,21 @@ class Item(StrictModel):
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
     evidence: Evidence = Evidence.VERIFIED
     sources: list[Identifier] = Field(default_factory=list)
+    protected: bool = Field(
+        default=False,
+        description="A safety provision every protocol keeps (e.g. grade 5 events as DLTs): a "
+        "product may change its parameters within range but may not remove or replace it, "
+        "whatever the justification.",
+    )
 
 
 class GradingTable(StrictModel):
     """A table carried as data (grading scales, schedules), rendered as-is."""
 
     id: Identifier
-    title: Text
-    columns: list[Text]
-    rows: list[list[str]]
+    title: Title
+    columns: list[Title]
+    rows: list[list[Cell]]
     notes: list[Text] = Field(
         default_factory=list, description="Footnotes printed with the table in the protocol."
     )
@@ -168,19 +185,8 @@ class StartingPoint(StrictModel):
         "list of parts with optional 'when:' conditions."
     )
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
-    items: list[Item] = Field(default_factory=list)
-    tables: list[GradingTable] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> StartingPoint:
-        for what, ids in (
-            ("item", [i.id for i in self.items]),
-            ("table", [t.id for t in self.tables]),
-        ):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
-            if dupes:
-                raise ValueError(f"duplicate {what} id(s): {', '.join(dupes)}")
-        return self
+    items: Annotated[list[Item], unique("item")] = Field(default_factory=list)
+    tables: Annotated[list[GradingTable], unique("table")] = Field(default_factory=list)
 
 
 class TailoringTrigger(StrictModel):
@@ -194,19 +200,21 @@ class Element(StrictModel):
     """One framework element: a protocol component's starting point and how it may be tailored."""
 
     id: Identifier
-    title: Text
+    title: Title
     component: Component
     when: Condition | None = Field(
         default=None,
         description="The whole element applies only when this condition holds (product facts "
         "only), e.g. 'product.source == allogeneic'.",
     )
-    m11_sections: list[str] = Field(
+    m11_sections: list[Name] = Field(
         description="M11 section numbers where the element is rendered, primary first."
     )
     summary: Text = Field(description="One or two sentences for the site and the register.")
     starting_point: StartingPoint
-    tailoring_triggers: list[TailoringTrigger] = Field(min_length=1)
+    tailoring_triggers: Annotated[list[TailoringTrigger], unique("tailoring trigger")] = Field(
+        min_length=1
+    )
     rationale: ElementText = Field(
         description="Protocol-grade rationale, written against the resolved values: "
         "{param:NAME} for any number the engine knows; parts with 'when:' conditions where an "
@@ -227,10 +235,10 @@ class Framework(StrictModel):
 
     id: Identifier
     version: SemVer = Field(description='Semantic version in quotes, e.g. "1.0.0".')
-    title: Text
+    title: Title
     summary: Text
-    sources: list[Source]
-    elements: list[str] = Field(description="Element files, relative to framework.yaml, in order.")
+    sources: Annotated[list[Source], unique("source")]
+    elements: list[Name] = Field(description="Element files, relative to framework.yaml, in order.")
 
     @model_validator(mode="after")
     def _sources_are_citable(self) -> Framework:

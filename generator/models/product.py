@@ -6,8 +6,32 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
-from generator.models.common import Identifier, ParameterValue, StrictModel, Text
+from generator.models.common import (
+    MAX_MAGNITUDE,
+    Identifier,
+    Justification,
+    Name,
+    ParameterValue,
+    Probability,
+    StrictModel,
+    Text,
+    Title,
+    unique,
+)
+
+MAX_OBJECTIVES = 100
+"""Most objectives (with their endpoints) one protocol lists."""
+
+MAX_DOSE_LEVELS = 20
+"""Most dose levels of one escalation."""
+
+MAX_DLT_SCENARIOS = 10
+"""Most true-DLT-rate scenarios; each one is simulated 10,000 times for the drafts."""
+
+MAX_SHORT_LIST = 50
+"""Most entries of a short list on the title page or in the overall design."""
 
 FrameworkPin = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*@\d+(\.\d+){0,2}$")]
 
@@ -27,28 +51,28 @@ IsoDate = Annotated[
 
 class RegistryIdentifier(StrictModel):
     type: Literal["EU CT", "FDA IND", "IDE", "jRCT", "NCT", "NMPA IND", "WHO/UTN", "Other"]
-    value: Text
+    value: Name
 
 
 class TitlePage(StrictModel):
     """M11 title page: structured fields, in M11 order."""
 
-    full_title: Text
-    short_title: str | None = None
-    acronym: str | None = None
-    sponsor_protocol_id: Text
+    full_title: Title
+    short_title: Name | None = None
+    acronym: Name | None = None
+    sponsor_protocol_id: Name
     original_protocol: bool = True
     version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")] = Field(
         description='Protocol version in quotes, e.g. "1.0".'
     )
     version_date: IsoDate = Field(description="Version date as YYYY-MM-DD.")
     phase: Literal["Early Phase 1", "Phase 1", "Phase 1/2", "Phase 2"]
-    sponsor_name: Text
-    sponsor_address: Text
-    identifiers: list[RegistryIdentifier] = Field(default_factory=list)
-    investigational_products: list[Text] = Field(min_length=1)
-    sponsor_signatory: str | None = None
-    medical_expert: str | None = None
+    sponsor_name: Name
+    sponsor_address: Title
+    identifiers: list[RegistryIdentifier] = Field(default_factory=list, max_length=MAX_SHORT_LIST)
+    investigational_products: list[Title] = Field(min_length=1, max_length=MAX_SHORT_LIST)
+    sponsor_signatory: Name | None = None
+    medical_expert: Name | None = None
     status: Literal["DRAFT", "FINAL"] = "DRAFT"
 
 
@@ -60,7 +84,7 @@ class OverallDesign(StrictModel):
         "Single Group", "Parallel", "Sequential", "Crossover", "Factorial"
     ] = "Sequential"
     control_type: Literal["None", "Placebo", "Active", "Dose comparison", "Historical"] = "None"
-    age_range: Text
+    age_range: Name
     planned_sex: Literal["Both", "Female", "Male"] = Field(
         default="Both", description="Sex of the participants the trial plans to enrol."
     )
@@ -86,13 +110,13 @@ class OverallDesign(StrictModel):
     adaptive_design: bool = False
     number_of_arms: int = Field(ge=1, le=50)
     blind_schema: Literal["Open Label", "Single Blind", "Double Blind"] = "Open Label"
-    blinded_roles: list[Text] = Field(default_factory=list)
+    blinded_roles: list[Name] = Field(default_factory=list, max_length=MAX_SHORT_LIST)
     target_participants: int = Field(ge=1, le=10_000)
     maximum_participants: int = Field(ge=1, le=10_000)
     trial_duration: Text
     intervention_duration: Text
     participation_duration: Text
-    committees: list[Text] = Field(default_factory=list)
+    committees: list[Title] = Field(default_factory=list, max_length=MAX_SHORT_LIST)
 
     @model_validator(mode="after")
     def _target_within_maximum(self) -> OverallDesign:
@@ -123,7 +147,7 @@ class GeneEdit(StrictModel):
 
 
 class ProductDescription(StrictModel):
-    name: Text = Field(description="Name or code of the investigational product.")
+    name: Name = Field(description="Name or code of the investigational product.")
     modality: Literal["CAR-T", "CAR-NK", "TCR-T", "TIL", "Other"]
     source: Literal["autologous", "allogeneic"]
     donor_type: DonorType | None = Field(
@@ -131,10 +155,10 @@ class ProductDescription(StrictModel):
         description="Allogeneic products only: healthy-donor (peripheral blood), cord-blood, "
         "iPSC (induced pluripotent stem cell line) or other.",
     )
-    target_antigen: Text
-    vector: Text
+    target_antigen: Name
+    vector: Title
     description: Text
-    dose_unit: Text = Field(description="e.g. 'CAR+ viable T cells' or 'CAR+ viable T cells/kg'.")
+    dose_unit: Name = Field(description="e.g. 'CAR+ viable T cells' or 'CAR+ viable T cells/kg'.")
     gene_editing: list[GeneEdit] = Field(
         default_factory=list, description="Genome edits made during manufacture, if any."
     )
@@ -154,13 +178,13 @@ class LymphodepletionAgent(StrictModel):
     """An agent added to the framework's fludarabine and cyclophosphamide regimen."""
 
     id: Identifier
-    name: Text = Field(description="Agent, e.g. 'alemtuzumab'.")
+    name: Name = Field(description="Agent, e.g. 'alemtuzumab'.")
     agent_class: Literal["anti-CD52 antibody", "chemotherapy", "other"] = Field(
         description="What kind of agent it is (decides related text, e.g. CD52 washouts)."
     )
     dose: Text = Field(description="Dose as it reads in the protocol, e.g. '13 mg/day IV'.")
     schedule: Text = Field(description="Days relative to infusion, e.g. 'Days -5 to -3'.")
-    justification: str | None = Field(
+    justification: Justification | None = Field(
         default=None, description="Why the product needs the agent (enters the register)."
     )
     trigger: Identifier | None = Field(
@@ -180,8 +204,8 @@ DiseaseGroup = Literal[
 
 
 class Indication(StrictModel):
-    disease: Text
-    short_name: Text
+    disease: Title
+    short_name: Name
     disease_group: DiseaseGroup | None = Field(
         default=None,
         description="lymphoma, myeloma, leukaemia-ALL, leukaemia-AML, leukaemia-CLL, "
@@ -195,27 +219,46 @@ class Objective(StrictModel):
     level: Literal["primary", "secondary", "exploratory"]
     objective: Text
     endpoint: Text
-    population: str | None = None
-    population_summary: str | None = Field(
+    population: Text | None = None
+    population_summary: Text | None = Field(
         default=None, description="Population-level summary (estimand attribute)."
     )
-    intercurrent_events: str | None = None
+    intercurrent_events: Text | None = None
 
 
 class DoseLevel(StrictModel):
     id: Identifier
-    dose: float = Field(gt=0)
-    label: str | None = Field(default=None, description="How the dose reads, e.g. '50 × 10⁶'.")
+    dose: float = Field(gt=0, le=MAX_MAGNITUDE)
+    label: Name | None = Field(default=None, description="How the dose reads, e.g. '50 × 10⁶'.")
 
 
 class DoseEscalation(StrictModel):
-    dose_levels: list[DoseLevel] = Field(min_length=1)
+    dose_levels: list[DoseLevel] = Field(min_length=1, max_length=MAX_DOSE_LEVELS)
     starting_level: Identifier
     maximum_participants: int = Field(ge=1, le=500)
-    true_dlt_scenarios: dict[Identifier, list[float]] = Field(
+    true_dlt_scenarios: dict[Identifier, list[Probability]] = Field(
         default_factory=dict,
-        description="Assumed true DLT rates per dose level, for operating characteristics.",
+        max_length=MAX_DLT_SCENARIOS,
+        description="Assumed true DLT rates per dose level (one per level, each from 0 to 1), "
+        "for operating characteristics.",
     )
+
+    @model_validator(mode="after")
+    def _one_rate_per_dose_level(self) -> DoseEscalation:
+        levels = len(self.dose_levels)
+        for name, rates in self.true_dlt_scenarios.items():
+            if len(rates) != levels:
+                raise PydanticCustomError(
+                    "rates_per_level",
+                    "scenario '{name}' gives {n} rate(s) for {levels} dose level(s)",
+                    {
+                        "name": name,
+                        "n": len(rates),
+                        "levels": levels,
+                        "at": ("true_dlt_scenarios", name),
+                    },
+                )
+        return self
 
 
 class ItemOverride(StrictModel):
@@ -227,23 +270,24 @@ class ItemOverride(StrictModel):
         description="Add a new item shaped like this framework item (its text, parameters and "
         "ranges), with its own parameter values; e.g. a second monitoring rule.",
     )
-    text: str | None = None
-    kind: str | None = None
+    text: Text | None = None
+    kind: Name | None = None
     gate: Literal["screening", "apheresis", "lymphodepletion", "infusion"] | None = None
     parameters: dict[Identifier, ParameterValue] = Field(default_factory=dict)
     remove: bool = False
-    justification: str | None = None
+    justification: Justification | None = None
     trigger: Identifier | None = None
 
 
 class ElementOverride(StrictModel):
     """A product's departure from one framework element, with its justification."""
 
-    text: str | None = Field(default=None, description="Replaces the starting-point text.")
+    text: Text | None = Field(default=None, description="Replaces the starting-point text.")
     parameters: dict[Identifier, ParameterValue] = Field(default_factory=dict)
     items: list[ItemOverride] = Field(default_factory=list)
-    justification: str | None = Field(
-        default=None, description="Why the product departs from the starting point."
+    justification: Justification | None = Field(
+        default=None,
+        description="Why the product departs from the starting point: at least one sentence.",
     )
     trigger: Identifier | None = Field(
         default=None, description="The element's tailoring trigger that applies, by id."
@@ -260,7 +304,9 @@ class Product(StrictModel):
     overall_design: OverallDesign
     product: ProductDescription
     indication: Indication
-    objectives: list[Objective] = Field(min_length=1)
+    objectives: Annotated[
+        list[Objective], Field(min_length=1, max_length=MAX_OBJECTIVES), unique("objective")
+    ]
     dose_escalation: DoseEscalation
     lymphodepletion_agents: list[LymphodepletionAgent] = Field(
         default_factory=list,
@@ -272,11 +318,11 @@ class Product(StrictModel):
         default_factory=dict,
         description="Free text for M11 sections, keyed by the section's key (see the registry).",
     )
-    cmc: str | None = Field(
+    cmc: Name | None = Field(
         default=None,
         description="CMC inputs file for Module 3 (process, methods, specifications, lot data), "
         "relative to this file.",
     )
-    templates: str | None = Field(
+    templates: Name | None = Field(
         default=None, description="Folder of sponsor template overrides, relative to this file."
     )

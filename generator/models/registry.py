@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from generator.models.common import Evidence, Identifier, StrictModel, Text
+from generator.models.common import Evidence, Identifier, Name, StrictModel, Title, unique
 
 SectionNumber = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")]
 
@@ -14,7 +14,7 @@ SectionNumber = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")]
 class Section(StrictModel):
     number: SectionNumber
     key: Identifier
-    title: Text
+    title: Title
     optional: bool = False
     evidence: Evidence = Evidence.VERIFIED
 
@@ -28,9 +28,9 @@ class Section(StrictModel):
 
 
 class SectionRegistry(StrictModel):
-    template: Text
-    adopted: str
-    sections: list[Section] = Field(min_length=1)
+    template: Name
+    adopted: Name
+    sections: Annotated[list[Section], unique("section", lambda s: s.key)] = Field(min_length=1)
 
     def by_key(self) -> dict[str, Section]:
         return {s.key: s for s in self.sections}

@@ -81,6 +81,113 @@ def depth_41(folder: Path) -> None:
     (folder / "product.yaml").write_text("[" * 41 + "]" * 41 + "\n", "utf-8")
 
 
+def fifo_product(folder: Path) -> None:
+    (folder / "product.yaml").unlink(missing_ok=True)
+    os.mkfifo(folder / "product.yaml")
+
+
+def dev_zero_product(folder: Path) -> None:
+    (folder / "product.yaml").unlink(missing_ok=True)
+    (folder / "product.yaml").symlink_to("/dev/zero")
+
+
+def fifo_cmc(folder: Path) -> None:
+    (folder / "cmc.yaml").unlink(missing_ok=True)
+    os.mkfifo(folder / "cmc.yaml")
+
+
+def fifo_lots(folder: Path) -> None:
+    (folder / "lots.csv").unlink(missing_ok=True)
+    os.mkfifo(folder / "lots.csv")
+
+
+def dev_null_product(folder: Path) -> None:
+    (folder / "product.yaml").unlink(missing_ok=True)
+    (folder / "product.yaml").symlink_to("/dev/null")
+
+
+def _append(folder: Path, text: str) -> None:
+    path = folder / "product.yaml"
+    path.write_text(path.read_text("utf-8") + text, "utf-8")
+
+
+def unknown_keys_24k(folder: Path) -> None:
+    _append(folder, "".join(f"zz{i:05d}: 1\n" for i in range(24_000)))
+
+
+def unknown_keys_900(folder: Path) -> None:
+    _append(folder, "".join(f"zz{i:03d}: 1\n" for i in range(900)))
+
+
+def values_in_small_blocks(folder: Path) -> None:
+    """30 blocks of 900 keys: every block and list is within its limit, the file is not."""
+    blocks = "".join(
+        f"b{b:02d}:\n" + "".join(f"  k{i:03d}: 1\n" for i in range(900)) for b in range(30)
+    )
+    _append(folder, blocks)
+
+
+def unknown_keys_in_25_objectives(folder: Path) -> None:
+    """24,000 unknown keys, 960 in each of 25 objectives: every block within its limit."""
+    path = folder / "product.yaml"
+    objectives = "".join(
+        f"  - id: OBJ-{i}\n    level: primary\n    objective: O\n    endpoint: E\n"
+        + "".join(f"    zz{j:03d}: 1\n" for j in range(960))
+        for i in range(25)
+    )
+    text = path.read_text("utf-8").replace(
+        "  - id: OBJ-P1\n    level: primary\n    objective: To assess safety\n"
+        "    endpoint: DLT incidence\n",
+        objectives,
+    )
+    path.write_text(text, "utf-8")
+
+
+def sections_1001(folder: Path) -> None:
+    _append(folder, "sections:\n" + "".join(f"  s{i:04d}: Text.\n" for i in range(1001)))
+
+
+def products_2001(folder: Path) -> None:
+    path = folder / "product.yaml"
+    text = path.read_text("utf-8").replace(
+        "    - TEST-1\n", "".join(f"    - TEST-{i}\n" for i in range(2001))
+    )
+    path.write_text(text, "utf-8")
+
+
+def short_title_1_5_mb(folder: Path) -> None:
+    path = folder / "product.yaml"
+    text = path.read_text("utf-8").replace(
+        "  sponsor_protocol_id:", "  short_title: " + "x" * 1_500_000 + "\n  sponsor_protocol_id:"
+    )
+    path.write_text(text, "utf-8")
+
+
+def _lots(folder: Path, rows: list[str], header: str | None = None) -> None:
+    path = folder / "lots.csv"
+    lines = path.read_text("utf-8").splitlines()
+    path.write_text("\n".join([header or lines[0], *rows]) + "\n", "utf-8")
+
+
+def lots_10001(folder: Path) -> None:
+    """10,001 lots with the required columns and one unknown column: both are reported."""
+    header = "lot_id,date,process_version,site,donor_type,use,bogus"
+    _lots(folder, [f"L{i:05d},2025-01-01,P1,A,patient,clinical,x" for i in range(10_001)], header)
+
+
+def lots_6000_bad_rows(folder: Path) -> None:
+    """6,000 rows with a bad date each: the loader stops after 5,000 problems."""
+    header = "lot_id,date,process_version,site,donor_type,use"
+    _lots(folder, [f"L{i:05d},someday,P1,A,patient,clinical" for i in range(6_000)], header)
+
+
+def lots_201_columns(folder: Path) -> None:
+    path = folder / "lots.csv"
+    lines = path.read_text("utf-8").splitlines()
+    extra = "".join(f",x{i}" for i in range(201 - len(lines[0].split(","))))
+    path.write_text("\n".join([lines[0] + extra, *lines[1:]]) + "\n", "utf-8")
+
+
 def symlink_templates_outside(folder: Path) -> None:
     outside = folder.parent / "outside-templates"
     (outside / "protocol").mkdir(parents=True)
@@ -99,6 +206,21 @@ GENERATORS: dict[str, Callable[[Path], None]] = {
         flow_items,
         depth_41,
         symlink_templates_outside,
+        fifo_product,
+        dev_zero_product,
+        fifo_cmc,
+        fifo_lots,
+        dev_null_product,
+        unknown_keys_24k,
+        unknown_keys_900,
+        values_in_small_blocks,
+        unknown_keys_in_25_objectives,
+        sections_1001,
+        products_2001,
+        short_title_1_5_mb,
+        lots_10001,
+        lots_6000_bad_rows,
+        lots_201_columns,
     )
 }
 
@@ -117,6 +239,8 @@ class Expectation:
     xfail: str | None = None
     known_slow: str | None = None
     no_hint: str | None = None
+    message: str | None = None
+    also: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +255,7 @@ class Outcome:
 
 def read_expectation(case: Path) -> Expectation:
     data: dict[str, Any] = YAML(typ="safe").load((case / "expect.yaml").read_text("utf-8"))
+    data["also"] = tuple(data.get("also") or ())
     return Expectation(**data)
 
 
@@ -176,9 +301,10 @@ def _params() -> list[Any]:
 
 
 def test_corpus_is_large_and_covers_every_area() -> None:
-    assert len(CASES) >= 60
+    assert len(CASES) >= 150
     areas = {c.name.split("-", 2)[1] for c in CASES}
     assert {"yaml", "encoding", "schema", "sem", "tpl", "path", "bomb"} <= areas
+    assert {"file", "cap", "phys", "char", "just", "protected", "dup", "lot"} <= areas
 
 
 @dataclass(frozen=True)
@@ -222,11 +348,14 @@ def test_bad_input_fails_cleanly(case: Path, corpus_runs: dict[str, CaseRun]) ->
     assert "Traceback" not in both, both
     if expect.code:
         assert expect.code in result.stderr, result.stderr
-    if expect.location:
-        # printed as `LOCATION: CODE`, or `LOCATION:col: CODE` when the case names no column
-        prefix = f"{expect.location}:"
-        lines = [line for line in result.stderr.splitlines() if expect.code in line]
-        assert any(line.startswith(prefix) for line in lines), result.stderr
+    wanted = [(expect.code, expect.location), *((a["code"], a["location"]) for a in expect.also)]
+    for code, location in wanted:
+        if location:
+            # printed as `LOCATION: CODE`, or `LOCATION:col: CODE` when the case names no column
+            lines = [line for line in result.stderr.splitlines() if f" {code}:" in line]
+            assert any(line.startswith(f"{location}:") for line in lines), result.stderr
+    if expect.message:
+        assert expect.message in result.stderr, result.stderr
     if expect.exit == 1 and not expect.no_hint and not expect.code.startswith("PM"):
         assert "hint:" in result.stderr, result.stderr
     assert not out.exists() or not any(out.iterdir()), sorted(out.rglob("*"))

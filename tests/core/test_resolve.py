@@ -76,12 +76,12 @@ def test_items_added_replaced_and_removed_by_id(product_with: Callable[[str], Pa
             items:
               - id: DLT-ORGAN
                 text: Grade 3 or higher pneumonitis of any duration.
-                justification: Product-specific lung toxicity.
+                justification: Product-specific lung toxicity needs its own DLT criterion.
                 trigger: solid-tumour
               - id: DLT-EXCL-FEVER
                 remove: true
-              - id: DLT-G5
-                text: Any grade 5 adverse event.
+              - id: DLT-CRS-G4
+                text: Grade 4 CRS (ASTCT).
             justification: Tailored for this product's profile.
             trigger: novel-mechanism
         """
@@ -96,18 +96,18 @@ def test_items_added_replaced_and_removed_by_id(product_with: Callable[[str], Pa
     by_id = {i.id: i for i in dlt.items}
     assert by_id["DLT-ORGAN"].status == "added"
     assert (
-        by_id["DLT-G5"].status == "replaced"
-        and by_id["DLT-G5"].text == "Any grade 5 adverse event."
+        by_id["DLT-CRS-G4"].status == "replaced"
+        and by_id["DLT-CRS-G4"].text == "Grade 4 CRS (ASTCT)."
     )
-    assert by_id["DLT-CRS-G4"].status == "framework"
+    assert by_id["DLT-G5"].status == "framework"
     subjects = sorted(e.subject for e in resolved.tailoring_register)
     assert subjects == [
+        "item DLT-CRS-G4 (replaced)",
         "item DLT-EXCL-FEVER (removed)",
-        "item DLT-G5 (replaced)",
         "item DLT-ORGAN (added)",
     ]
     organ = next(e for e in resolved.tailoring_register if "ORGAN" in e.subject)
-    assert organ.justification == "Product-specific lung toxicity."
+    assert organ.justification == "Product-specific lung toxicity needs its own DLT criterion."
     assert organ.trigger_id == "solid-tumour"
     fever = next(e for e in resolved.tailoring_register if "FEVER" in e.subject)
     assert fever.justification == "Tailored for this product's profile."
@@ -164,9 +164,9 @@ def test_out_of_range_wrong_type_unknown_names_are_all_reported(
           staggering:
             parameters:
               concurrent_cohorts: 3
-            justification: y
+            justification: Cohorts overlap to shorten the trial.
           dlts:
-            justification: z
+            justification: A misspelt element name is reported.
         """
     )
     _, problems = resolve(path)
@@ -188,7 +188,7 @@ def test_removing_or_modifying_unknown_item_is_an_error(
             items:
               - {id: DLT-NOPE, remove: true}
               - {id: DLT-CRS-G5}
-            justification: x
+            justification: Items are tailored for this allogeneic product.
             trigger: allogeneic
         """
     )
@@ -220,7 +220,7 @@ def test_explain_reports_value_origin_and_starting_point(
         tailoring:
           dlt:
             parameters: {dlt_window_days: 35}
-            justification: Later onset expected.
+            justification: Later onset of toxicity is expected.
             trigger: delayed-toxicity
         """
     )
@@ -314,7 +314,7 @@ def test_override_of_an_item_that_does_not_apply_is_a_located_warning(
             items:
               - id: INC-ALC
                 remove: true
-            justification: Allogeneic product.
+            justification: The allogeneic product has no participant apheresis step.
         """
     )
     path.write_text(text, "utf-8")
@@ -457,7 +457,7 @@ def test_rationale_follows_the_tailored_value_and_flags_lost_arguments(
         tailoring:
           dlt:
             parameters: {dlt_window_days: 35}
-            justification: Later onset expected.
+            justification: Later onset of toxicity is expected with this construct.
             trigger: delayed-toxicity
           dose-escalation:
             parameters: {design: BOIN, max_participants_per_dose: 9}
@@ -528,7 +528,7 @@ def test_hard_limits_stay_hard_with_a_justification(product_with: Callable[[str]
         tailoring:
           dose-escalation:
             parameters: {design: BOIN, boin_phi1_ratio: 0.95}
-            justification: We want it.
+            justification: We want a narrower interval for this design.
         """
     )
     _, problems = resolve(path)
@@ -553,7 +553,7 @@ def test_replaced_text_must_keep_the_parameters_it_states(
     )
     _, problems = resolve(typed)
     (error,) = problems
-    assert "PR008" in error and "{param:crcl_min}" in error and "product.yaml:52:15:" in error
+    assert "PR042" in error and "{param:crcl_min}" in error and "product.yaml:52:15:" in error
     assert "set the value under 'parameters:'" in error
 
 
@@ -639,7 +639,7 @@ def test_removing_every_monitoring_rule_is_an_error(product_with: Callable[[str]
                 items:
                   - id: MON-G4-CRS-ICANS
                     remove: true
-                justification: Not wanted.
+                justification: The product does not need this monitoring rule.
             """
         )
     )
@@ -655,7 +655,7 @@ def test_like_must_name_a_framework_item(product_with: Callable[[str], Path]) ->
                 items:
                   - id: MON-X
                     like: MON-G4-CRS
-                    justification: x
+                    justification: A second rule shaped like the default one.
             """
         )
     )

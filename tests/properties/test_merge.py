@@ -48,8 +48,12 @@ def base_product() -> dict[str, Any]:
     return data
 
 
-def resolve(tailoring: dict[str, Any]) -> tuple[ResolvedProtocol, list[Problem]]:
-    data = {**base_product(), "tailoring": tailoring} if tailoring else base_product()
+def resolve(
+    tailoring: dict[str, Any], top: dict[str, Any] | None = None
+) -> tuple[ResolvedProtocol, list[Problem]]:
+    data = {**base_product(), **(top or {})}
+    if tailoring:
+        data["tailoring"] = tailoring
     buffer = io.StringIO()
     YAML(typ="safe").dump(data, buffer)
     doc = parse_yaml(buffer.getvalue(), display="product.yaml")
@@ -71,6 +75,8 @@ def numeric_parameters() -> list[tuple[str, str, Parameter]]:
         if not untailored().elements[element_id].applies:
             continue
         for name, spec in loaded.element.starting_point.parameters.items():
+            if (element_id, name) == ("dose-escalation", "cohort_size"):
+                continue  # tied to the design (3+3 needs 3: PR033), not a free range
             numeric = isinstance(spec.value, int | float) and not isinstance(spec.value, bool)
             if (
                 numeric
@@ -169,12 +175,69 @@ def elements_with_items() -> list[str]:
     return [e for e, element in untailored().elements.items() if element.items]
 
 
+def removable_items(element_id: str) -> list[str]:
+    protected = {
+        i.id for i in framework().elements[element_id].element.starting_point.items if i.protected
+    }
+    return [
+        i.id
+        for i in untailored().elements[element_id].items
+        if i.id not in protected and i.kind != "monitoring-rule"
+    ]
+
+
 @st.composite
 def removals(draw: st.DrawFn) -> tuple[str, list[str]]:
-    element_id = draw(st.sampled_from(elements_with_items()))
-    # the last continuous monitoring rule cannot go (PR041): leave those out
-    ids = [i.id for i in untailored().elements[element_id].items if i.kind != "monitoring-rule"]
+    element_id = draw(st.sampled_from([e for e in elements_with_items() if removable_items(e)]))
+    # the last continuous monitoring rule cannot go (PR041), nor a protected item (PR008)
+    ids = removable_items(element_id)
     return element_id, draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
+
+
+@cache
+def protected_items() -> list[tuple[str, str]]:
+    return [
+        (element_id, item.id)
+        for element_id, loaded in framework().elements.items()
+        for item in loaded.element.starting_point.items
+        if item.protected
+    ]
+
+
+justifications = st.lists(
+    st.sampled_from(["The", "product", "is", "allogeneic", "and", "different", "safer", "so"]),
+    min_size=4,
+    max_size=12,
+).map(lambda words: " ".join(words).capitalize() + ".")
+
+
+@SETTINGS
+@given(
+    st.sampled_from(protected_items()),
+    st.sampled_from(["remove", "replace", "kind"]),
+    justifications,
+)
+def test_a_protected_item_cannot_be_removed_or_replaced_whatever_the_justification(
+    target: tuple[str, str], how: str, justification: str
+) -> None:
+    element_id, item_id = target
+    change: dict[str, Any] = {
+        "remove": {"remove": True},
+        "replace": {"text": "A weaker rule."},
+        "kind": {"kind": "note"},
+    }[how]
+    tailoring = {element_id: {"items": [{"id": item_id, **change}], "justification": justification}}
+    _, problems = resolve(tailoring)
+    protected = [p for p in problems if p.code == "PR008"]
+    assert len(protected) == 1 and protected[0].is_error, problems
+    assert item_id in protected[0].message
+    assert protected[0].location is not None and protected[0].location.line > 1
+
+
+def test_the_framework_protects_grade_5_events() -> None:
+    assert ("dlt", "DLT-G5") in protected_items()
+    assert ("stopping-rules", "STOP-G5-RELATED") in protected_items()
+    assert len(protected_items()) <= 6  # a handful: protection is for safety provisions only
 
 
 @SETTINGS
