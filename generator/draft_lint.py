@@ -161,7 +161,7 @@ class Locator:
             # a citation moved before a full stop leaves " ." where the source has "."
             gap = r"\s*" if not word[0].isalnum() else r"\s+"
             pattern += gap + re.escape(word)
-        return re.compile(pattern, re.IGNORECASE)
+        return re.compile(pattern)
 
     def find(self, phrases: Iterable[str]) -> tuple[Location, str] | None:
         """(location, origin) of the first phrase found: origin is 'product', 'sponsor',
@@ -196,7 +196,7 @@ _MARKUP_TOKEN = re.compile(r"^(?:[-*+|]|\d+\.|#+|\*\*)$")
 
 
 def _phrases(finding: DraftFinding) -> list[str]:
-    """The finding's words with shrinking context (eight to one words each side); the
+    """The finding's words with shrinking context (eight to one words on either side); the
     bare match only for a single token (an id or abbreviation), since a common word alone
     would point anywhere."""
     if finding.start < 0:
@@ -208,12 +208,13 @@ def _phrases(finding: DraftFinding) -> list[str]:
     if not inside:
         return []
     phrases = []
-    for width in (8, 5, 3, 2, 1):
-        first = max(0, inside[0] - width)
-        last = min(len(tokens) - 1, inside[-1] + width)
+    # both sides first; then one side only, since the other may be a template's words
+    for left, right in ((8, 8), (5, 5), (0, 8), (8, 0), (3, 3), (0, 4), (4, 0), (2, 2), (1, 1)):
+        first = max(0, inside[0] - left)
+        last = min(len(tokens) - 1, inside[-1] + right)
         phrase = text[tokens[first].start() : tokens[last].end()]
         phrase = re.sub(r"\\(.)", r"\1", phrase).replace("**", "").strip(" \\")
-        if phrase:
+        if phrase and phrase not in phrases:
             phrases.append(phrase)
     return phrases
 

@@ -115,6 +115,8 @@ def _element_view(el: ResolvedElement, resolved: ResolvedProtocol, plain: Any) -
     view["where"] = md_escape(_where(text_provenance))
     # the writer's own text is theirs to verify, not the framework's evidence status
     view["needs_verification"] = el.needs_verification and text_provenance.origin != "product"
+    for name, param in el.parameters.items():
+        view["parameters"][name]["where"] = md_escape(_where(param.provenance))
     fw_items = {i.id: i for i in fw.starting_point.items} if fw else {}
     for item_view, item in zip(view["items"], el.items, strict=True):
         note = getattr(item, "note", None) or getattr(fw_items.get(item.id), "note", None)
@@ -226,11 +228,19 @@ def _protocol_context(
         objectives.append(view)
 
     register = []
-    for entry, view in zip(
-        resolved.tailoring_register, plain(resolved.tailoring_register), strict=True
+    first_justification: dict[str, int] = {}
+    first_trigger: dict[str, int] = {}
+    for n, (entry, view) in enumerate(
+        zip(resolved.tailoring_register, plain(resolved.tailoring_register), strict=True),
+        start=1,
     ):
-        view["outside_range"] = bool(
-            getattr(entry, "outside_range", False) or getattr(entry, "out_of_range", False)
+        view["outside_range"] = bool(getattr(entry, "outside_range", False))
+        framework_range = getattr(entry, "framework_range", None)
+        view["framework_range"] = md_escape(framework_range) if framework_range else None
+        # a justification or trigger given before is referred to, not repeated
+        view["justification_as_for"] = first_justification.setdefault(entry.justification, n)
+        view["trigger_as_for"] = (
+            first_trigger.setdefault(entry.trigger_text, n) if entry.trigger_text else n
         )
         register.append(view)
 
