@@ -396,7 +396,7 @@ def _spelling_re(locale: str) -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"), table
 
 
-_SENTENCE_START = re.compile(r"(?:^|[.!?:|]\s+|^\s*(?:[-*+]|\d+\.)\s+|\*\*|\()\s*$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|^\s*(?:[-*+]|\d+\.)\s+|\*\*|\()\s*$")
 
 
 def apply_spelling(markdown: str, locale: str) -> str:

@@ -215,3 +215,40 @@ def test_rescreening_wording_agrees_with_the_number(product_with: Callable[[str]
     markdown = api.check(product_with("")).documents["protocol"].markdown
     assert "may be rescreened once;" in markdown
     assert "time(s)" not in markdown.split("## 5.6")[1].split("# 6")[0]
+
+
+def test_register_says_when_a_value_is_outside_the_framework_range(
+    product_with: Callable[[str], Path],
+) -> None:
+    """The register shows the resolver's `outside_range` (a departure the framework content
+    engineer's resolver allows with a justification) and the range it leaves."""
+    import dataclasses
+
+    from generator.analysis.protocol_tables import protocol_analysis
+    from generator.protocol_documents import render_protocol
+    from generator.resolve import TailoringEntry
+
+    path = product_with(
+        """
+        tailoring:
+          dlt:
+            parameters:
+              dlt_window_days: 35
+            justification: Later-onset toxicity is expected with this test product.
+        """
+    )
+    resolved, _ = api.resolve(path)
+
+    @dataclasses.dataclass(frozen=True)
+    class Outside(TailoringEntry):
+        outside_range: bool = True
+        framework_range: str | None = "21 to 28 days"
+
+    resolved.tailoring_register = [
+        Outside(**{f.name: getattr(e, f.name) for f in dataclasses.fields(TailoringEntry)})
+        for e in resolved.tailoring_register
+    ]
+    markdown = render_protocol(resolved, protocol_analysis(resolved)).markdown
+    register = markdown.split("## 12.4 Tailoring Register")[1]
+    assert "(dlt_window_days) (outside the framework range) | 35 days |" in register
+    assert "(outside the framework range of 21 to 28 days)" in register
