@@ -112,7 +112,10 @@ def _element_view(el: ResolvedElement, resolved: ResolvedProtocol, plain: Any) -
     view["notes"] = [md_escape(n if isinstance(n, str) else str(n)) for n in notes]
     text_entry = resolved.explain_index.get(f"elements.{el.id}.text")
     text_provenance = text_entry.provenance if text_entry else el.provenance
-    view["where"] = md_escape(_where(text_provenance))
+    where = _where(text_provenance)
+    if text_provenance.origin == "product":
+        where += ", replacing the text of " + _where(el.provenance)
+    view["where"] = md_escape(where)
     # the writer's own text is theirs to verify, not the framework's evidence status
     view["needs_verification"] = el.needs_verification and text_provenance.origin != "product"
     for name, param in el.parameters.items():

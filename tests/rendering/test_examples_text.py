@@ -162,3 +162,22 @@ def test_the_rendered_body_names_no_framework_tool_key_or_evidence_status(
 ) -> None:
     prose = [p.format() for p in reports[example].problems if p.code == "PD001"]
     assert prose == []
+
+
+@pytest.mark.parametrize("example", IDS)
+def test_every_element_that_applies_is_printed_with_its_items(
+    reports: dict[str, api.CheckReport], example: str
+) -> None:
+    """A framework element (and each of its items) reaches the draft: its text carries a
+    review mark naming it, each item one naming the item."""
+    report = reports[example]
+    assert report.resolved is not None
+    markdown = report.documents["protocol"].markdown
+    marks = re.findall(r"\[((?:\\.|[^\[\]\\\n])*)\]\{\.review\}", markdown)
+    for element in report.resolved.elements.values():
+        if not getattr(element, "applies", True):
+            continue
+        if element.text.strip():
+            assert any(re.search(rf"› {re.escape(element.id)}(;|$)", m) for m in marks), element.id
+        for item in element.items:
+            assert any(m.startswith(item.id + ";") for m in marks), (element.id, item.id)
