@@ -79,13 +79,16 @@ def resolve(path: Path) -> tuple[ResolvedProtocol, list[Problem]]:
     return resolved, problems + found + lint_text_values(doc)
 
 
-def check(path: Path, *, release: bool = False, assets: bool = False) -> CheckReport:
+def check(
+    path: Path, *, release: bool = False, assets: bool = False, clean: bool = False
+) -> CheckReport:
     """Everything `protocmc check` reports; never writes.
 
     Runs every applicable document kind of the registry (generator/documents.py) through the
     same stages: its analysis rules, then — when no input has an error — its rendering and
     the checks of the rendered draft. `assets=True` also produces the files that go beside
-    the documents (figures), which only a build writes.
+    the documents (figures), which only a build writes. `clean=True` gives the documents
+    without their review marks (`[...]{.review}`: item ids, provenance, evidence status).
     """
     from generator import documents
 
@@ -107,6 +110,10 @@ def check(path: Path, *, release: bool = False, assets: bool = False) -> CheckRe
         if rendered.usdm is not None:
             report.usdm = rendered.usdm
         problems.extend(rendered.problems)
+    if clean:
+        from generator.protocol_documents import clean_document
+
+        report.documents = {name: clean_document(d) for name, d in report.documents.items()}
     protocol = report.documents.get("protocol")
     report.insertion_points = protocol.insertion_points if protocol else []
     report.problems = problems.items
@@ -124,7 +131,8 @@ def explain(path: Path, dotted: str) -> ExplainEntry:
 
         hint = did_you_mean(dotted, resolved.explain_index) or (
             "paths look like elements.dlt.parameters.dlt_window_days, "
-            "elements.eligibility.items.INC-ANC or title_page.full_title"
+            "elements.eligibility.items.INC-ANC, title_page.full_title, "
+            "dose_escalation.dose_levels.DL2 or objectives.OBJ-P1"
         )
         raise ProblemsError([Problem("PE001", f"no value at '{dotted}'", None, hint)])
     return entry

@@ -60,9 +60,10 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
     return files
 
 
-def fingerprint(files: Iterable[Path], formats: tuple[str, ...]) -> str:
+def fingerprint(files: Iterable[Path], formats: tuple[str, ...], *, clean: bool = False) -> str:
     digest = hashlib.sha256()
-    digest.update(f"protocmc {__version__} {','.join(formats)}\n".encode())
+    variant = " clean" if clean else ""
+    digest.update(f"protocmc {__version__} {','.join(formats)}{variant}\n".encode())
     for path in files:
         digest.update(str(path).encode())
         try:
@@ -73,7 +74,7 @@ def fingerprint(files: Iterable[Path], formats: tuple[str, ...]) -> str:
 
 
 def _unchanged_since_stamp(
-    outdir: Path, product_path: Path, formats: tuple[str, ...]
+    outdir: Path, product_path: Path, formats: tuple[str, ...], clean: bool = False
 ) -> list[Path] | None:
     """The outputs on disk, when the record says they come from exactly the current inputs."""
     record = outfolder.read_record(outdir)
@@ -82,7 +83,7 @@ def _unchanged_since_stamp(
     inputs = [Path(p) for p in record.inputs]
     if inputs[0] != product_path.resolve():
         return None
-    return outfolder.verified_outputs(outdir, record, fingerprint(inputs, formats))
+    return outfolder.verified_outputs(outdir, record, fingerprint(inputs, formats, clean=clean))
 
 
 def shipped_folders() -> dict[Path, str]:
@@ -100,8 +101,11 @@ def build_product(
     formats: tuple[str, ...] = ("md", "docx", "usdm"),
     force: bool = False,
     progress: Progress | None = None,
+    clean: bool = False,
 ) -> BuildResult:
     """Check, render everything in memory, then replace the outputs in `outdir` as one step.
+
+    `clean` writes the drafts without review marks (item ids, provenance, evidence status).
 
     Raises `ProblemsError` (inputs) or `UsageError` (an output folder it may not write into;
     see `generator.outfolder` for what it refuses and why).
@@ -111,12 +115,12 @@ def build_product(
         # The record lists every file the last build read; if none changed (the product file
         # among them) and every output still has the hash it was written with, nothing needs
         # parsing at all.
-        existing = _unchanged_since_stamp(outdir, product_path, formats)
+        existing = _unchanged_since_stamp(outdir, product_path, formats, clean)
         if existing is not None:
             return BuildResult(files=existing, skipped=True)
     from generator import api
 
-    report = api.check(product_path, assets=True)
+    report = api.check(product_path, assets=True, clean=clean)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved
@@ -127,7 +131,7 @@ def build_product(
         outfolder.check_folder(
             outdir, {**shipped_folders(), sponsor: "the product's templates folder"}
         )
-    stamp_value = fingerprint(read, formats)
+    stamp_value = fingerprint(read, formats, clean=clean)
 
     documents = dict(report.documents)
     assets = dict(report.assets)
@@ -168,6 +172,7 @@ def build_product(
                         version=tp.version,
                         status=tp.status,
                         date=tp.version_date,
+                        **_locale_field(resolved.product.locale),
                     ),
                     resource_path=Path(tmp),
                     source=f"{name}.md",
@@ -189,6 +194,17 @@ def build_product(
         on_wait=waiting,
     )
     return BuildResult(files=sorted(written), notes=notes)
+
+
+def _locale_field(locale: str) -> dict[str, str]:
+    """The product's locale for the Word export (paper size, proofing language), where the
+    export takes it (`DocxMetadata.locale`)."""
+    import dataclasses
+
+    from generator.export.docx import DocxMetadata
+
+    names = {f.name for f in dataclasses.fields(DocxMetadata)}
+    return {"locale": locale} if "locale" in names else {}
 
 
 def _planned_names(

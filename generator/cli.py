@@ -72,13 +72,17 @@ def check(
         bool, typer.Option("--release", help="Fail while insertion points <...> remain.")
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    clean: Annotated[
+        bool,
+        typer.Option("--clean", help="Check the clean draft (without review marks)."),
+    ] = False,
 ) -> None:
     """Validate a product file and everything it builds; write nothing."""
     from generator import api
 
     path = _product_path(product)
     try:
-        report = api.check(path, release=release)
+        report = api.check(path, release=release, clean=clean)
     except ProtocmcError as exc:
         _fail(exc)
     _print_problems(report.problems)
@@ -108,6 +112,14 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Rebuild even when the inputs are unchanged.")
     ] = False,
+    clean: Annotated[
+        bool,
+        typer.Option(
+            "--clean",
+            help="Leave out the review marks (item ids, where each clause comes from, "
+            "'needs verification'): a draft to hand on.",
+        ),
+    ] = False,
 ) -> None:
     """Build the protocol draft (Markdown, Word and USDM JSON) into OUTDIR."""
     from generator import build as build_mod
@@ -115,7 +127,7 @@ def build(
     path = _product_path(product)
     try:
         result = build_mod.build_product(
-            path, output, formats=_formats(format), force=force, progress=err
+            path, output, formats=_formats(format), force=force, progress=err, clean=clean
         )
     except ProtocmcError as exc:
         _fail(exc)
@@ -149,10 +161,15 @@ def explain(
     except ProtocmcError as exc:
         _fail(exc)
     out.print(f"{entry.path}", markup=False)
-    out.print(
-        f"  value:          {format_value(entry.value) if not isinstance(entry.value, str) else entry.value.strip()}",
-        markup=False,
-    )
+    if isinstance(entry.value, dict | list):
+        out.print("  value:", markup=False)
+        for line in _value_lines(entry.value):
+            out.print(f"    {line}", markup=False)
+    else:
+        out.print(
+            f"  value:          {format_value(entry.value) if not isinstance(entry.value, str) else entry.value.strip()}",
+            markup=False,
+        )
     out.print(f"  comes from:     {entry.provenance}", markup=False)
     if entry.starting_provenance is not None:
         start = entry.starting_value
@@ -165,6 +182,34 @@ def explain(
         out.print(f"  framework:      {entry.starting_provenance}", markup=False)
     if entry.note:
         out.print(f"  note:           {entry.note}", markup=False)
+
+
+def _value_lines(value: object, indent: str = "") -> list[str]:
+    """A mapping or list from the product file, one `key: value` (or `- value`) a line."""
+    from generator.resolve import format_value
+
+    def scalar(v: object) -> str:
+        return " ".join(v.split()) if isinstance(v, str) else format_value(v)
+
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if isinstance(v, list) and not any(isinstance(i, dict | list) for i in v):
+                lines.append(f"{indent}{key}: {', '.join(scalar(i) for i in v)}")
+            elif isinstance(v, dict | list) and v:
+                lines.append(f"{indent}{key}:")
+                lines += _value_lines(v, indent + "  ")
+            else:
+                lines.append(f"{indent}{key}: {scalar(v)}")
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, dict | list) and v:
+                sub = _value_lines(v, indent + "  ")
+                lines.append(f"{indent}- {sub[0].strip()}")
+                lines += sub[1:]
+            else:
+                lines.append(f"{indent}- {scalar(v)}")
+    return lines
 
 
 @app.command()

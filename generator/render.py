@@ -46,10 +46,25 @@ INSERTION_RE = re.compile(r"\[\\<(?P<text>.*?)\\>\]\{\.insertion\}")
 
 
 @dataclass(frozen=True)
+class OpenPoint:
+    """An open insertion point of a draft: its prompt, the section that holds it and what in
+    the product file fills it."""
+
+    text: str
+    section: str = ""
+    """"4.2.1 Estimand(s)", or "" before the first numbered heading."""
+    fill: str = ""
+    """The product-file key or field that fills it, e.g. 'sections.trial_schema'."""
+
+
+@dataclass(frozen=True)
 class RenderedDocument:
     name: str
     markdown: str
     insertion_points: list[str]
+    open_points: tuple[OpenPoint, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    """Checks of the draft's text made while rendering it (protocol_documents)."""
 
 
 def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:
@@ -74,6 +89,9 @@ def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:
     env.filters["yaml_string"] = yaml_string
     env.filters["where"] = where
     env.filters["values"] = dict_values
+    env.filters["plural"] = plural
+    env.filters["times"] = times
+    env.filters["sentence"] = sentence
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     env.tests["endingwith"] = lambda value, suffix: str(value).endswith(suffix)
     env.globals["insertion"] = insertion
@@ -84,6 +102,24 @@ def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:
 def insertion(text: str) -> str:
     """An M11-style insertion point `<...>`: visible, styled, and counted by `check --release`."""
     return f"[\\<{text}\\>]{{.insertion}}"
+
+
+def plural(count: Any, singular: str, many: str | None = None) -> str:
+    """`n | plural("participant")` → "1 participant", "3 participants"; the word agrees with
+    the number so templates never print "participant(s)"."""
+    word = singular if count == 1 else (many or singular + "s")
+    return f"{format_value(count)} {word}"
+
+
+def times(count: Any) -> str:
+    """`n | times` → "once", "twice", "3 times"."""
+    return {1: "once", 2: "twice"}.get(count, f"{format_value(count)} times")
+
+
+def sentence(text: str) -> str:
+    """Text ending in a full stop (a writer's value may or may not end with one)."""
+    text = text.strip()
+    return text if not text or text[-1] in ".?!" else text + "."
 
 
 def table_cell(value: Any) -> str:
@@ -276,8 +312,33 @@ def _separate_tables(markdown: str) -> str:
     return "\n".join(out)
 
 
+_ATX_HEADING = re.compile(r"^#{1,6}(?:\s|$)")
+
+
+def _separate_headings(markdown: str) -> str:
+    """A heading must start a block: add the blank line a template's tags may have eaten (a
+    heading line straight after a paragraph or list line would print as text)."""
+    out: list[str] = []
+    in_code = False
+    for line in markdown.split("\n"):
+        if line.startswith(("```", "~~~")):
+            in_code = not in_code
+        if not in_code and _ATX_HEADING.match(line) and out and out[-1].strip():
+            out.append("")
+        out.append(line)
+        if not in_code and _ATX_HEADING.match(line):
+            out.append("")
+    return "\n".join(out)
+
+
+def tidy(markdown: str) -> str:
+    """Collapse runs of blank lines the block structure leaves behind; one final newline."""
+    return _tidy(markdown)
+
+
 def _tidy(markdown: str) -> str:
     """Collapse runs of blank lines the block structure leaves behind; one final newline."""
+    markdown = _separate_headings(markdown)
     markdown = _separate_tables(markdown)
     markdown = re.sub(r"[ \t]+\n", "\n", markdown)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown)

@@ -310,17 +310,7 @@ def resolve_product(
     register: list[TailoringEntry] = []
     explain: dict[str, ExplainEntry] = {}
 
-    for path, (line, col) in document.value_positions.items():
-        if path and all(isinstance(p, str) for p in path) and path[0] != "tailoring":
-            value = _get(document.data, path)
-            if not isinstance(value, dict | list):
-                dotted = ".".join(str(p) for p in path)
-                explain[dotted] = ExplainEntry(
-                    dotted,
-                    value,
-                    Provenance("product", document.display, Location(document.display, line, col)),
-                    note="product-specific: the framework has no starting point for it",
-                )
+    explain.update(_product_explain_entries(document))
 
     for element_id in product.tailoring:
         if element_id not in framework.elements:
@@ -375,6 +365,45 @@ def resolve_product(
         facts=facts,
     )
     return protocol, problems.items
+
+
+def explain_path(data: Any, path: tuple[str | int, ...]) -> str:
+    """A product-file path as `explain` takes it: list entries that have an id by their id
+    (`dose_escalation.dose_levels.DL2`, `objectives.OBJ-P1.endpoint`), others by position."""
+    parts: list[str] = []
+    node = data
+    for part in path:
+        if isinstance(part, int) and isinstance(node, list):
+            entry = node[part]
+            has_id = isinstance(entry, dict) and isinstance(entry.get("id"), str | int)
+            parts.append(str(entry["id"]) if has_id else str(part))
+        else:
+            parts.append(str(part))
+        node = node[part]
+    return ".".join(parts)
+
+
+def _product_explain_entries(document: LoadedDocument) -> dict[str, ExplainEntry]:
+    """Every value of the product file outside `tailoring:`, lists and mappings included."""
+    entries: dict[str, ExplainEntry] = {}
+    for path, (line, col) in document.value_positions.items():
+        if not path or path[0] == "tailoring":
+            continue
+        try:
+            value = _get(document.data, path)
+        except (KeyError, IndexError, TypeError):
+            continue
+        dotted = explain_path(document.data, path)
+        entries.setdefault(
+            dotted,
+            ExplainEntry(
+                dotted,
+                value,
+                Provenance("product", document.display, Location(document.display, line, col)),
+                note="product-specific: the framework has no starting point for it",
+            ),
+        )
+    return entries
 
 
 def _get(data: Any, path: tuple[str | int, ...]) -> Any:

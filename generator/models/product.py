@@ -294,6 +294,22 @@ class ElementOverride(StrictModel):
     )
 
 
+class SectionText(StrictModel):
+    """Writer text for one M11 section, in the long form (the short form is the text alone)."""
+
+    text: Text = Field(description="The section text, in the writer's words (Markdown).")
+    replace: bool = Field(
+        default=False,
+        description="true: the text replaces what the template writes in the section; false "
+        "(default): it follows that text.",
+    )
+
+
+Abbreviation = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9αβγδκζ+/.\-]*$", max_length=40)
+]
+
+
 class Product(StrictModel):
     """A sponsor's product file."""
 
@@ -314,9 +330,22 @@ class Product(StrictModel):
         "framework, with a justification).",
     )
     tailoring: dict[Identifier, ElementOverride] = Field(default_factory=dict)
-    sections: dict[Identifier, Text] = Field(
+    sections: dict[Identifier, Text | SectionText] = Field(
         default_factory=dict,
-        description="Free text for M11 sections, keyed by the section's key (see the registry).",
+        description="Writer text for M11 sections, keyed by the section's key (see the "
+        "registry): the text alone (it follows the template's text of the section), or "
+        "{text: ..., replace: true} to replace the template's text.",
+    )
+    locale: Literal["en-GB", "en-US"] = Field(
+        default="en-GB",
+        description="Spelling of the drafts (and the paper size of the Word files): en-GB "
+        "(British, A4) or en-US (American, US Letter).",
+    )
+    abbreviations: dict[Abbreviation, Text] = Field(
+        default_factory=dict,
+        description="Abbreviations the product's text uses beyond the shipped list, with their "
+        "definitions, e.g. 'LBCL: large B-cell lymphoma'. Each is defined at first use and "
+        "listed in the glossary.",
     )
     cmc: Name | None = Field(
         default=None,

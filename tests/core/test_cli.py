@@ -184,7 +184,10 @@ def test_templates_folder_cannot_escape_product_folder(minimal_product: Path, cl
 def test_check_release_fails_on_insertion_points(minimal_product: Path, cli: Run) -> None:
     assert cli("check", minimal_product).exit_code == 0
     result = cli("check", minimal_product, "--release")
-    assert result.exit_code == 1 and "insertion point(s)" in result.stderr
+    assert result.exit_code == 1
+    # each open point: its section and what in the product file fills it
+    assert "Section 1.2 Trial Schema: open insertion point <Trial schema figure>" in result.stderr
+    assert "fill it with 'sections.trial_schema'" in result.stderr
 
 
 def test_explain_shows_value_origin_and_starting_point(cli: Run) -> None:

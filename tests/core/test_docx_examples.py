@@ -197,13 +197,17 @@ def test_tables_are_styled_with_repeating_header_rows_and_captions(
     for entry in resolved.tailoring_register:
         start = " ".join(re.findall(r"\w+", entry.justification)[:8])
         assert start in words, entry.element_id
+    # the register opens with a one-line-per-departure summary table
+    register_rows = len(resolved.tailoring_register)
+    header = ["#", "Element", "What changes", "This protocol"]
+    register = next(t for t in body_tables if [c.text for c in t.rows[0].cells] == header)
+    assert len(register.rows) == register_rows + 1
 
 
-def test_insertion_points_and_verification_marks_use_character_styles(
+def test_insertion_points_use_their_character_style(
     bcma: tuple[Path, api.ResolvedProtocol],
 ) -> None:
     document = docx.Document(str(bcma[0]))
     runs = [r for p in document.paragraphs for r in p.runs]
     styles = {r.style.name for r in runs if r.style is not None}
     assert "Insertion Point" in styles
-    assert "Needs Verification" in styles

@@ -109,7 +109,7 @@ def test_conditions_follow_a_tailored_parameter(product_with: Callable[[str], Pa
         """
     )
     markdown = protocol_of(path)
-    assert "Concurrent enrolment into more than one dose cohort is permitted." in markdown
+    assert "Concurrent enrolment into more than one dose cohort is permitted" in markdown
     assert "Participants will not be enrolled into more than one dose cohort" not in markdown
 
 

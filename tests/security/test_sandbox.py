@@ -106,7 +106,7 @@ def test_data_has_no_methods(tmp_path: Path, context: dict[str, Any], payload: s
 def test_context_is_plain_data(context: dict[str, Any]) -> None:
     """No Path, model or other object with methods reaches a template; only data and the
     registered helpers."""
-    helpers = {"heading", "prose"}
+    helpers = {"heading", "prose", "insertion", "cite", "background", "review", "item_mark"}
 
     def walk(value: Any, where: str) -> None:
         if isinstance(value, dict):
