@@ -64,10 +64,22 @@ class ProtocolKind:
 
     def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
         from generator.export.usdm_validate import check_usdm
-        from generator.protocol_documents import analyse, draft_problems, render_protocol
+        from generator.protocol_documents import (
+            analyse,
+            clean_document,
+            draft_problems,
+            render_protocol,
+        )
 
         document = render_protocol(resolved, analyse(resolved))
-        usdm, usdm_problems = check_usdm(resolved, document.markdown)
+        # the machine-readable protocol carries the protocol text only, never review marks
+        from generator.export.usdm import printed_criteria
+
+        usdm, usdm_problems = check_usdm(
+            resolved,
+            clean_document(document).markdown,
+            printed_criteria(document.markdown),
+        )
         return Rendered(
             documents={"protocol": document},
             problems=[*draft_problems(resolved, document, release=release), *usdm_problems],

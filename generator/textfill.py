@@ -12,8 +12,10 @@ placeholders, and framework text may carry parts that apply only under a conditi
       - text: The target DLT rate is {param:target_dlt_rate}.
         when: design != 3+3
 
-Placeholders are `{param:NAME}` (a parameter of the element or item). Anything else in braces,
-`{{ 7*7 }}` included, is printed as typed. Conditions (`when:`) are `NAME`, `not NAME`,
+Placeholders are `{param:NAME}` (a parameter of the element or item); `{param:NAME|times}`
+reads "once", "twice", "3 times" and `{param:NAME|plural:participant}` reads "1 participant",
+"3 participants" (`plural:criterion/criteria` for an irregular plural), so no text prints
+"time(s)". Anything else in braces, `{{ 7*7 }}` included, is printed as typed. Conditions (`when:`) are `NAME`, `not NAME`,
 `NAME OP VALUE` with OP one of == != < <= > >= (or `NAME in [A, B]`), joined by `and` / `or`
 (`and` binds tighter). NAME is a parameter or a product fact such as `product.source`.
 """
@@ -25,7 +27,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-PLACEHOLDER = re.compile(r"\{(?P<kind>[a-z]+):(?P<name>[A-Za-z_][A-Za-z0-9_.]*)\}")
+PLACEHOLDER = re.compile(
+    r"\{(?P<kind>[a-z]+):(?P<name>[A-Za-z_][A-Za-z0-9_.]*)"
+    r"(?:\|(?P<format>[a-z]+)(?::(?P<arg>[^{}|]+))?)?\}"
+)
 KINDS = ("param",)
 
 
@@ -68,9 +73,27 @@ def fill(text: str, values: Mapping[str, Any], fmt: Callable[[Any], str]) -> str
                 f"parameters here: {known}",
                 m.start(),
             )
-        return fmt(values[name])
+        return _formatted(values[name], m.group("format"), m.group("arg"), fmt, m)
 
     return PLACEHOLDER.sub(replace, text)
+
+
+def _formatted(
+    value: Any, how: str | None, arg: str | None, fmt: Callable[[Any], str], m: re.Match[str]
+) -> str:
+    if how is None:
+        return fmt(value)
+    if how == "times":
+        return {1: "once", 2: "twice"}.get(value, f"{fmt(value)} times")
+    if how == "plural" and arg:
+        singular, _, many = arg.partition("/")
+        word = singular if value == 1 else (many or singular + "s")
+        return f"{fmt(value)} {word}"
+    raise TextError(
+        f"unknown format in {m.group(0)}",
+        "formats are |times and |plural:WORD (or |plural:WORD/PLURAL)",
+        m.start(),
+    )
 
 
 # --------------------------------------------------------------------------- conditions

@@ -81,13 +81,43 @@ def criterion_items(resolved: ResolvedProtocol) -> list[ResolvedItem]:
     return [i for *_, i in sorted(found, key=lambda t: t[:3])]
 
 
-def export_usdm(resolved: ResolvedProtocol, markdown: str) -> UsdmExport:
-    """Build the USDM document for a rendered protocol (two pandoc runs for the XHTML)."""
+_NUMBERED = re.compile(r"^\s*\d+\.\s+(?P<rest>.*)$")
+_CITATION_NUMBERS = re.compile(r"\s*\\\[\d[\d,–\- ]*\\\]")
+
+
+def printed_criteria(marked_markdown: str) -> dict[str, str]:
+    """Each criterion's text as the draft prints it (abbreviations defined, numbers for ids),
+    found through the review mark that names its id; citation numbers left out."""
+    from generator.protocol_passes import REVIEW_RE
+
+    out: dict[str, str] = {}
+    for line in marked_markdown.splitlines():
+        m = _NUMBERED.match(line)
+        if m is None:
+            continue
+        marks = list(REVIEW_RE.finditer(m.group("rest")))
+        if not marks:
+            continue
+        first = marks[0].group(0).strip()[1:].split(";", 1)[0].split("]", 1)[0].strip()
+        text = REVIEW_RE.sub("", m.group("rest"))
+        out.setdefault(first, _CITATION_NUMBERS.sub("", text).strip())
+    return out
+
+
+def export_usdm(
+    resolved: ResolvedProtocol, markdown: str, printed: dict[str, str] | None = None
+) -> UsdmExport:
+    """Build the USDM document for a rendered protocol (two pandoc runs for the XHTML).
+
+    `markdown` is the clean draft; `printed` maps criterion ids to the text the draft prints
+    (`printed_criteria`), so USDM carries what the protocol says; without it, the resolved
+    item text."""
     from generator.render import md_escape
 
     sections = narrative_sections(markdown)
     criteria = criterion_items(resolved)
-    xhtml = markdown_fragments([md_escape(i.text) for i in criteria])
+    texts = [(printed or {}).get(i.id) or md_escape(i.text) for i in criteria]
+    xhtml = markdown_fragments(texts)
     return build_usdm(resolved, sections, dict(zip((i.id for i in criteria), xhtml, strict=True)))
 
 

@@ -270,11 +270,14 @@ def _lost_headings(markdown: str, export: UsdmExport, fallback: Location) -> lis
     return problems
 
 
-def check_usdm(resolved: ResolvedProtocol, markdown: str) -> tuple[bytes, list[Problem]]:
-    """Build protocol.usdm.json for a rendered protocol and check it: (bytes, problems)."""
+def check_usdm(
+    resolved: ResolvedProtocol, markdown: str, printed: dict[str, str] | None = None
+) -> tuple[bytes, list[Problem]]:
+    """Build protocol.usdm.json for a rendered protocol and check it: (bytes, problems).
+    `markdown` is the clean draft, `printed` the criteria as it prints them."""
     from generator.export.usdm import export_usdm
 
-    export = export_usdm(resolved, markdown)
+    export = export_usdm(resolved, markdown, printed)
     fallback = Location(resolved.product_document.display)
     problems = validate_usdm(export, fallback=fallback, markdown=markdown)
     return export.text, problems + usdm_notes(resolved)

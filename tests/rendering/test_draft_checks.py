@@ -220,35 +220,19 @@ def test_rescreening_wording_agrees_with_the_number(product_with: Callable[[str]
 def test_register_says_when_a_value_is_outside_the_framework_range(
     product_with: Callable[[str], Path],
 ) -> None:
-    """The register shows the resolver's `outside_range` (a departure the framework content
-    engineer's resolver allows with a justification) and the range it leaves."""
-    import dataclasses
-
-    from generator.analysis.protocol_tables import protocol_analysis
-    from generator.protocol_documents import render_protocol
-    from generator.resolve import TailoringEntry
-
+    """A justified value outside the framework range is allowed, and the register says so and
+    names the range it leaves (issue 11)."""
     path = product_with(
         """
         tailoring:
           dlt:
             parameters:
-              dlt_window_days: 35
+              dlt_window_days: 56
             justification: Later-onset toxicity is expected with this test product.
         """
     )
-    resolved, _ = api.resolve(path)
-
-    @dataclasses.dataclass(frozen=True)
-    class Outside(TailoringEntry):
-        outside_range: bool = True
-        framework_range: str | None = "21 to 28 days"
-
-    resolved.tailoring_register = [
-        Outside(**{f.name: getattr(e, f.name) for f in dataclasses.fields(TailoringEntry)})
-        for e in resolved.tailoring_register
-    ]
-    markdown = render_protocol(resolved, protocol_analysis(resolved)).markdown
-    register = markdown.split("## 12.4 Tailoring Register")[1]
-    assert "(dlt_window_days) (outside the framework range) | 35 days |" in register
-    assert "(outside the framework range of 21 to 28 days)" in register
+    report = api.check(path)
+    assert not report.errors, [p.format() for p in report.errors]
+    register = report.documents["protocol"].markdown.split("## 12.4 Tailoring Register")[1]
+    assert "(dlt_window_days) (outside the framework range) | 56 days |" in register
+    assert "(outside the framework range of 21 to 42 days)" in register
