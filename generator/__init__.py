@@ -1,3 +1,3 @@
 """protocmc: protocol (ICH M11) and Module 3 (ICH M4Q) drafts from framework and product YAML."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

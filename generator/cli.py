@@ -10,27 +10,96 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
-from generator import __version__
+from generator import __version__, cli_output
 from generator.cli_calc import calc_app
+from generator.cli_framework import framework_app
+from generator.cli_output import OutputFormat, Verbosity
 from generator.cli_portfolio import portfolio_command
 from generator.cli_site import serve_command, site_command
 from generator.console import make_console, print_problems
-from generator.problems import Problem, ProblemsError, ProtocmcError, Severity
+from generator.problems import Problem, ProblemsError, ProtocmcError, Severity, UsageError
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"protocmc {__version__}")
+        raise typer.Exit()
+
+
+def _share_option(option: Any, command: Any) -> None:
+    """Give `command` and every command below it the program's `option` (like `-h`)."""
+    if not any(option.name == p.name for p in command.params):
+        command.params.append(option)
+    for sub in getattr(command, "commands", {}).values():
+        _share_option(option, sub)
+
+
+class ProtocmcGroup(TyperGroup):
+    """The program: its `--version` option also works after any command name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        version = next(p for p in self.params if p.name == "version")
+        for sub in self.commands.values():
+            _share_option(version, sub)
+
 
 app = typer.Typer(
     name="protocmc",
     help="Generate early-phase cell-therapy protocol (ICH M11) and CMC Module 3 drafts from YAML.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ProtocmcGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = make_console(stderr=True)
-out = make_console()
+out = cli_output.status_console()
+
+# Commands whose stdout is a status (`wrote ...`, `OK`), silenced by -q; the others print data.
+STATUS_COMMANDS = frozenset({"check", "build", "new", "site", "serve", "portfolio", "schemas"})
+FORMAT_OPTION = cli_output.format_option(
+    "--format", "--output-format", help="text, or json: one JSON document on stdout."
+)
+REPORT_OPTION = cli_output.format_option(
+    "--output-format", help="text, or json: what was written, as one JSON document on stdout."
+)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    quiet: Annotated[
+        bool,
+        typer.Option("-q", "--quiet", help="Print only errors (give it before the command name)."),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "-v", "--verbose", help="Also print progress details and info-level problems."
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            expose_value=False,
+            help="Print the protocmc version and exit.",
+        ),
+    ] = False,
+) -> None:
+    if quiet and verbose:
+        raise typer.BadParameter("give -q or -v, not both", param_hint="-q/-v")
+    level = Verbosity.QUIET if quiet else Verbosity.VERBOSE if verbose else Verbosity.NORMAL
+    cli_output.start(level, status_command=ctx.invoked_subcommand in STATUS_COMMANDS)
 
 
 class Format(StrEnum):
@@ -40,11 +109,16 @@ class Format(StrEnum):
     all = "all"
 
 
-def _print_problems(problems: list[Problem]) -> None:
-    print_problems(err, problems)
+def _print_problems(problems: list[Problem], *, strict: bool = False) -> None:
+    """The problems this verbosity shows, on stderr (nothing in JSON mode: they are in it)."""
+    if not cli_output.json_requested():
+        print_problems(err, cli_output.visible(problems, strict=strict))
 
 
 def _fail(exc: ProtocmcError) -> NoReturn:
+    if cli_output.json_requested():
+        cli_output.emit(cli_output.error_data(exc))
+        raise typer.Exit(exc.exit_code)
     if isinstance(exc, ProblemsError):
         _print_problems(exc.problems)
         n = len([p for p in exc.problems if p.severity is Severity.ERROR]) or len(exc.problems)
@@ -60,14 +134,14 @@ def _product_path(path: Path) -> Path:
         if candidate.is_file():
             return candidate
     if not path.exists():
-        err.print(f"error: no such file: {path}", markup=False)
-        raise typer.Exit(2)
+        _fail(UsageError(f"no such file: {path}"))
     return path
 
 
 @app.command()
 def check(
     product: Annotated[Path, typer.Argument(help="The product file (or its folder).")],
+    output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
     release: Annotated[
         bool, typer.Option("--release", help="Fail while insertion points <...> remain.")
     ] = False,
@@ -85,12 +159,18 @@ def check(
         report = api.check(path, release=release, clean=clean)
     except ProtocmcError as exc:
         _fail(exc)
-    _print_problems(report.problems)
+    _print_problems(report.problems, strict=strict)
     failing = [
         p
         for p in report.problems
         if p.severity is Severity.ERROR or (strict and p.severity is Severity.WARNING)
     ]
+    if cli_output.json_requested():
+        code = 1 if failing else 0
+        cli_output.emit(
+            cli_output.check_data(path, report, release=release, strict=strict, exit_code=code)
+        )
+        raise typer.Exit(code)
     if failing:
         err.print(f"{len(failing)} problem(s) in {path}.", markup=False)
         raise typer.Exit(1)
@@ -106,6 +186,7 @@ def check(
 def build(
     product: Annotated[Path, typer.Argument(help="The product file (or its folder).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("build"),
+    output_format: Annotated[OutputFormat, REPORT_OPTION] = OutputFormat.text,
     format: Annotated[
         Format, typer.Option("--format", help="md, docx, usdm (protocol.usdm.json) or all.")
     ] = Format.all,
@@ -121,19 +202,26 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Build the protocol draft (Markdown, Word and USDM JSON) into OUTDIR."""
+    """Build the protocol draft (Markdown, Word and USDM JSON) into the output folder."""
     from generator import build as build_mod
 
     path = _product_path(product)
     try:
         result = build_mod.build_product(
-            path, output, formats=_formats(format), force=force, progress=err, clean=clean
+            path,
+            output,
+            formats=_formats(format),
+            force=force,
+            progress=cli_output.progress_console(err),
+            clean=clean,
         )
     except ProtocmcError as exc:
         _fail(exc)
     except OSError as exc:  # e.g. an unreadable output folder: one line, not a traceback
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        _fail(UsageError(str(exc)))
+    if cli_output.json_requested():
+        cli_output.emit(cli_output.build_data(path, output, result))
+        return
     for p in result.notes:
         _print_problems([p])
     verb = "up to date" if result.skipped else "wrote"
@@ -151,6 +239,7 @@ def explain(
     path: Annotated[
         str, typer.Argument(help="Dotted path, e.g. elements.dlt.parameters.dlt_window_days")
     ],
+    output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Show a value, where it came from, and the framework's starting point."""
     from generator import api
@@ -160,6 +249,9 @@ def explain(
         entry = api.explain(_product_path(product), path)
     except ProtocmcError as exc:
         _fail(exc)
+    if cli_output.json_requested():
+        cli_output.emit(cli_output.explain_data(entry))
+        return
     out.print(f"{entry.path}", markup=False)
     if isinstance(entry.value, dict | list):
         out.print("  value:", markup=False)
@@ -247,7 +339,22 @@ def version() -> None:
         err.print(f"pandoc: not available ({exc})", markup=False)
 
 
+@app.command()
+def schemas(
+    folder: Annotated[Path, typer.Option("--out", help="Folder to write the schemas into.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write the JSON Schemas (draft-07) of the product, CMC and framework YAML files, for
+    editor autocomplete and inline help (e.g. VS Code with the YAML extension)."""
+    from generator.schemas import write_schemas
+
+    for path in write_schemas(folder):
+        out.print(f"wrote {path}", markup=False)
+
+
 app.add_typer(calc_app, name="calc")
+app.add_typer(framework_app, name="framework")
 app.command("site")(site_command)
 app.command("serve")(serve_command)
 app.command("portfolio")(portfolio_command)
@@ -276,19 +383,6 @@ def main() -> None:
             markup=False,
         )
         sys.exit(3)
-
-
-@app.command(hidden=True)
-def schemas(
-    folder: Annotated[Path, typer.Option("--out", help="Where to write the schemas.")] = Path(
-        "schemas"
-    ),
-) -> None:
-    """Write the JSON Schemas (draft-07) of the YAML files, for editor autocomplete."""
-    from generator.schemas import write_schemas
-
-    for path in write_schemas(folder):
-        out.print(f"wrote {path}", markup=False)
 
 
 if __name__ == "__main__":

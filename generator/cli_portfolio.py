@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
+from generator import cli_output
+from generator.cli_output import OutputFormat, Verbosity
 from generator.console import make_console
 from generator.problems import ProtocmcError
 
 err = make_console(stderr=True)
-out = make_console()
+out = cli_output.status_console()
 
 
 class PortfolioFormat(StrEnum):
@@ -40,6 +42,13 @@ def portfolio_command(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
     ] = True,
+    output_format: Annotated[
+        OutputFormat,
+        cli_output.format_option(
+            "--output-format",
+            help="text, or json: every product's outcome, as one JSON document on stdout.",
+        ),
+    ] = OutputFormat.text,
 ) -> None:
     """Build every product into OUTPUT/<product folder>/, in parallel; unchanged ones are skipped."""
     from generator.portfolio import build_portfolio
@@ -51,24 +60,38 @@ def portfolio_command(
             output,
             jobs=jobs,
             formats=formats,
-            progress=progress,
+            progress=progress and cli_output.verbosity() is not Verbosity.QUIET,
             force=force,
             console=err,
         )
     except ProtocmcError as exc:
-        err.print(f"error: {exc}", markup=False)
+        if cli_output.json_requested():
+            cli_output.emit(cli_output.error_data(exc))
+        else:
+            err.print(f"error: {exc}", markup=False)
         raise typer.Exit(exc.exit_code) from None
-    for outcome in result.by_status("failed"):
+    failed = result.by_status("failed")
+    # 2 when a product was refused (e.g. its output would overwrite an input), else 1
+    code = max((o.exit_code for o in failed), default=0)
+    if cli_output.json_requested():
+        cli_output.emit(cli_output.portfolio_data(output, result, code))
+        raise typer.Exit(code)
+    if cli_output.verbosity() is Verbosity.VERBOSE:
+        for outcome in result.outcomes:
+            err.print(
+                f"{outcome.product}: {outcome.status} in {outcome.seconds:.1f} s "
+                f"({len(outcome.files)} file(s) in {outcome.outdir})",
+                markup=False,
+            )
+    for outcome in failed:
         err.print(f"{outcome.product}: failed", markup=False)
         for line in outcome.problems:
             err.print(f"  {line}", markup=False)
     built, skipped = result.by_status("built"), result.by_status("skipped")
-    failed = result.by_status("failed")
     out.print(
         f"{len(built)} built, {len(skipped)} up to date, {len(failed)} failed "
         f"in {result.seconds:.1f} s with {result.jobs} worker(s).",
         markup=False,
     )
     if failed:
-        # 2 when a product was refused (e.g. its output would overwrite an input), else 1
-        raise typer.Exit(max(o.exit_code for o in failed))
+        raise typer.Exit(code)

@@ -12,11 +12,13 @@ from typing import Annotated
 
 import typer
 
+from generator import cli_output
+from generator.cli_output import Verbosity
 from generator.console import make_console, print_problems
 from generator.problems import ProblemsError, ProtocmcError
 
 err = make_console(stderr=True)
-out = make_console()
+out = cli_output.status_console()
 
 
 def _fail(exc: ProtocmcError) -> None:
@@ -62,6 +64,7 @@ def site_command(
                 markup=False,
             )
             return
+        verbose = verbose or cli_output.verbosity() is Verbosity.VERBOSE
         built = build_site(target, output, strict=strict, verbose=verbose)
     except ProtocmcError as exc:
         _fail(exc)
@@ -77,7 +80,8 @@ def serve_command(
         str, typer.Option("-a", "--dev-addr", help="Address and port to serve on.")
     ] = "127.0.0.1:8000",
 ) -> None:
-    """Preview the site while writing; it rebuilds on every saved change."""
+    """Preview the site while writing; it rebuilds on every saved change. While the inputs
+    have problems, the browser shows them (file, line, hint) instead of the site."""
     from generator.site.commands import serve_site
 
     try:

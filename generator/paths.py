@@ -15,3 +15,4 @@ _ROOT = _DATA if _DATA.is_dir() else _PACKAGE.parent
 FRAMEWORKS_DIR = _ROOT / "frameworks"
 TEMPLATES_DIR = _ROOT / "templates"
 SCHEMAS_DIR = _ROOT / "schemas"
+CHANGELOG = _ROOT / "CHANGELOG.md"

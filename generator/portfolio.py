@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from generator.console import make_console
-from generator.problems import ProblemsError, ProtocmcError, UsageError
+from generator.problems import Problem, ProblemsError, ProtocmcError, UsageError
 
 Status = Literal["built", "skipped", "failed"]
 
@@ -40,6 +40,8 @@ class ProductOutcome:
     """Formatted problems (`file:line:col: CODE: message`) when the product failed."""
     exit_code: int = 0
     """What `protocmc build` would exit with for this product (1 inputs, 2 usage)."""
+    details: tuple[Problem, ...] = ()
+    """The same problems as data (and a built product's notes), for `--output-format json`."""
 
 
 @dataclass
@@ -78,7 +80,14 @@ def _build_one(
     except ProblemsError as exc:
         problems = tuple(p.format() for p in exc.problems)
         return ProductOutcome(
-            product, outdir, "failed", time.perf_counter() - start, (), problems, exc.exit_code
+            product,
+            outdir,
+            "failed",
+            time.perf_counter() - start,
+            (),
+            problems,
+            exc.exit_code,
+            tuple(exc.problems),
         )
     except ProtocmcError as exc:
         return ProductOutcome(
@@ -97,7 +106,13 @@ def _build_one(
         )
     status: Status = "skipped" if result.skipped else "built"
     return ProductOutcome(
-        product, outdir, status, time.perf_counter() - start, tuple(result.files), ()
+        product,
+        outdir,
+        status,
+        time.perf_counter() - start,
+        tuple(result.files),
+        (),
+        details=tuple(result.notes),
     )
 
 
