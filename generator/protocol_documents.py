@@ -368,9 +368,13 @@ def _abbreviation_names(resolved: ResolvedProtocol) -> set[str]:
     names = {p.product.name, p.title_page.sponsor_protocol_id, p.product.target_antigen}
     if p.title_page.acronym:
         names.add(p.title_page.acronym)
+    names.update(p.title_page.investigational_products)
+    names.add(p.title_page.sponsor_name)
     names.update(d.id for d in p.dose_escalation.dose_levels)
     names.update(o.id for o in p.objectives)
-    return {n for n in names if n}
+    # a name such as "PCT: 19/B" is also each of its words ("PCT", "19/B")
+    words = {w.strip(".,;:()") for n in names if n for w in re.split(r"[\s:;,()]+", n)}
+    return {n for n in names | words if n}
 
 
 def _finish(

@@ -692,7 +692,7 @@ def test_added_lymphodepletion_agent_is_a_justified_departure(minimal_product: P
     assert entry.element_id == "lymphodepletion" and "alemtuzumab" in entry.product_value
     assert entry.trigger_id == "allogeneic"
     ld = resolved.elements["lymphodepletion"]
-    assert "lymphodepleting agent(s) listed below" in ld.text
+    assert "each additional lymphodepleting agent listed below" in ld.text
     assert "LD-ANTI-CD52" in {i.id for i in ld.items}
     br = next(
         i for i in resolved.elements["bridging-therapy"].items if i.id == "BR-NO-TCELL-DEPLETION"

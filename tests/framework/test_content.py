@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from generator.models.common import SourceKind
 from generator.models.framework import Element, Framework, TextPart
 from generator.resolve import FACT_NAMES
-from generator.textfill import condition_names, placeholders
+from generator.textfill import PLACEHOLDER, condition_names, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 FW_DIR = ROOT / "frameworks" / "early-phase-cell-therapy"
@@ -514,7 +514,7 @@ def test_protocol_text_carries_no_framework_commentary(path: Path) -> None:
     """What a protocol prints reads as a sponsor would sign it; commentary lives in notes."""
     el = Element.model_validate(_load(path))
     for where, text in _protocol_texts(el):
-        bare = re.sub(r"\{param:[A-Za-z_][A-Za-z0-9_]*\}", "", text)
+        bare = PLACEHOLDER.sub("", text)
         found = FORBIDDEN_IN_PROTOCOL.search(bare)
         assert not found, f"{el.id} {where}: '{found.group(0)}' in protocol text: {text[:90]}"
 
