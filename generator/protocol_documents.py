@@ -254,6 +254,7 @@ def _protocol_context(
         "indication": plain(product.indication),
         "objectives": objectives,
         "dose": plain(product.dose_escalation),
+        "ld_agents": plain(product.lymphodepletion_agents),
         "e": {eid: _element_view(el, resolved, plain) for eid, el in resolved.elements.items()},
         "register": register,
         "sources": plain(resolved.sources),

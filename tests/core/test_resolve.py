@@ -698,6 +698,12 @@ def test_added_lymphodepletion_agent_is_a_justified_departure(minimal_product: P
         i for i in resolved.elements["bridging-therapy"].items if i.id == "BR-NO-TCELL-DEPLETION"
     )
     assert "alemtuzumab" not in br.text  # it is part of the regimen, not prohibited
+    # the protocol lists the agent where the text says "listed below"
+    from generator import api
+
+    markdown = api.check(path, clean=True).documents["protocol"].markdown
+    section = markdown.split("**Lymphodepletion.**", 1)[1].split("**Bridging", 1)[0]
+    assert "| alemtuzumab | 13 mg/day IV | Days -5 to -3 |" in section
 
 
 def test_gene_edited_product_carries_editing_content(minimal_product: Path) -> None:
