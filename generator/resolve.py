@@ -67,6 +67,9 @@ class ResolvedParameter:
         return self.evidence is Evidence.NEEDS_VERIFICATION and not self.tailored
 
 
+ItemStatus = Literal["framework", "modified", "replaced", "added"]
+
+
 @dataclass
 class ResolvedItem:
     id: str
@@ -77,7 +80,7 @@ class ResolvedItem:
     evidence: Evidence
     sources: list[str]
     provenance: Provenance
-    status: Literal["framework", "modified", "replaced", "added"] = "framework"
+    status: ItemStatus = "framework"
     note: str | None = None
     """Reviewer note (site and review marks only, never protocol prose)."""
     like: str | None = None
@@ -807,15 +810,17 @@ def _resolve_element(
     explain: dict[str, ExplainEntry],
     facts: dict[str, Any],
 ) -> tuple[ResolvedElement, list[TailoringEntry], list[Problem]]:
+    """One element: parameters, text, rationale, items and tables merged in that order, each
+    step reporting into the shared context; then the register entries the merge recorded."""
     ctx = _ElementContext(loaded, override, pin, document, facts)
-    element, ov, base, fw_doc = ctx.element, ctx.ov, ctx.base, loaded.document
+    element, ov, fw_doc = ctx.element, ctx.ov, loaded.document
 
     params = _resolve_params(
         element.starting_point.parameters,
         ov.parameters,
         ctx.fw_prov,
         document,
-        (*base, "parameters"),
+        (*ctx.base, "parameters"),
         ctx.problems,
         fw_doc,
         ("starting_point", "parameters"),
@@ -827,26 +832,73 @@ def _resolve_element(
 
     # the rationale: filled with the values the protocol uses; a part that argued for a
     # starting value and no longer applies means the argument must be rewritten
-    rationale_where = fw_doc.location(("rationale",))
-    rationale = ctx.fill(element.rationale, ctx.values, rationale_where, fw_doc, ("rationale",))
+    rationale = ctx.fill(
+        element.rationale, ctx.values, fw_doc.location(("rationale",)), fw_doc, ("rationale",)
+    )
     ctx.needs_rewrite = _withdrawn_arguments(ctx, params, starting_values)
 
-    element_where = fw_doc.location(("starting_point", "text"))
+    text, starting_text, text_prov = _element_text(ctx, starting_values)
+    _check_triggers(ctx)
+    _record_element_departures(ctx, params, text, starting_text, text_prov, explain)
+
+    items, removed, omitted = _ItemMerge(ctx).run()
+    tables = _applicable_tables(ctx, omitted)
+    _explain_items(explain, element.id, items, removed, omitted, ctx.fw_prov)
+    _check_idle_justification(ctx)
+    entries = ctx.entries
+    if not applies:
+        _check_not_applicable(ctx)
+        entries, items, removed, tables = [], [], [], []
+
+    resolved = ResolvedElement(
+        id=element.id,
+        title=element.title,
+        component=element.component,
+        m11_sections=list(element.m11_sections),
+        summary=element.summary,
+        text=text,
+        parameters=params,
+        items=items,
+        removed_items=removed,
+        tables=tables,
+        tailoring_triggers=list(element.tailoring_triggers),
+        rationale=rationale,
+        sources=list(element.sources),
+        evidence=element.evidence,
+        provenance=ctx.fw_prov,
+        tailored=bool(entries),
+        applies=applies,
+        notes=list(element.notes),
+        omitted=omitted,
+    )
+    return resolved, entries, ctx.problems
+
+
+def _element_text(
+    ctx: _ElementContext, starting_values: dict[str, ParameterValue]
+) -> tuple[str, str, Provenance]:
+    """The element's text as the protocol prints it, its starting-point text, and where the
+    printed text comes from (a product's replacement must keep the framework's parameters)."""
+    element, ov, document, fw_doc = ctx.element, ctx.ov, ctx.document, ctx.loaded.document
     text_path = ("starting_point", "text")
+    element_where = fw_doc.location(text_path)
     starting_text = ctx.fill(
         element.starting_point.text, starting_values, element_where, fw_doc, text_path
     )
-    text_prov = ctx.fw_prov
-    if ov.text is not None:
-        where = document.location((*base, "text"))
-        text = ctx.fill(ov.text, ctx.values, where)
-        text_prov = Provenance("product", document.display, where)
-        _require_references(
-            ctx, element.starting_point.text, ov.text, ctx.names(), where, "starting-point text"
-        )
-    else:
+    if ov.text is None:
         text = ctx.fill(element.starting_point.text, ctx.values, element_where, fw_doc, text_path)
+        return text, starting_text, ctx.fw_prov
+    where = document.location((*ctx.base, "text"))
+    text = ctx.fill(ov.text, ctx.values, where)
+    _require_references(
+        ctx, element.starting_point.text, ov.text, ctx.names(), where, "starting-point text"
+    )
+    return text, starting_text, Provenance("product", document.display, where)
 
+
+def _check_triggers(ctx: _ElementContext) -> None:
+    """Every trigger a tailoring names is one of the element's tailoring triggers."""
+    ov, base = ctx.ov, ctx.base
     for trig_path, tid in [((*base, "trigger"), ov.trigger)] + [
         ((*base, "items", i, "trigger"), io.trigger) for i, io in enumerate(ov.items)
     ]:
@@ -854,13 +906,24 @@ def _resolve_element(
             ctx.problems.append(
                 Problem(
                     "PR011",
-                    f"'{tid}' is not a tailoring trigger of element '{element.id}'",
-                    document.location(trig_path),
+                    f"'{tid}' is not a tailoring trigger of element '{ctx.element.id}'",
+                    ctx.document.location(trig_path),
                     did_you_mean(tid, ctx.triggers) or f"triggers: {', '.join(ctx.triggers)}",
                 )
             )
 
-    if ov.text is not None and text != starting_text:
+
+def _record_element_departures(
+    ctx: _ElementContext,
+    params: dict[str, ResolvedParameter],
+    text: str,
+    starting_text: str,
+    text_prov: Provenance,
+    explain: dict[str, ExplainEntry],
+) -> None:
+    """Register entries for a replaced text and each tailored parameter; explain entries."""
+    element, document = ctx.element, ctx.document
+    if ctx.ov.text is not None and text != starting_text:
         ctx.record(
             "starting-point text",
             starting_text,
@@ -890,18 +953,24 @@ def _resolve_element(
         f"elements.{element.id}.text", text, text_prov, starting_text, ctx.fw_prov
     )
 
-    items, removed, omitted = _resolve_items(ctx)
+
+def _applicable_tables(ctx: _ElementContext, omitted: list[str]) -> list[GradingTable]:
+    """The element's tables whose `when:` holds; the others are listed as omitted."""
     tables: list[GradingTable] = []
-    for n, table in enumerate(element.starting_point.tables):
-        where = fw_doc.location(("starting_point", "tables", n, "when"))
+    for n, table in enumerate(ctx.element.starting_point.tables):
+        where = ctx.loaded.document.location(("starting_point", "tables", n, "when"))
         if ctx.holds(table.when, ctx.names(), where):
             tables.append(table)
         else:
             omitted.append(table.id)
-    _explain_items(explain, element.id, items, removed, omitted, ctx.fw_prov)
+    return tables
 
+
+def _check_idle_justification(ctx: _ElementContext) -> None:
+    """A justification that changes nothing is a mistake (a typo in what it meant to change)."""
+    ov = ctx.ov
     if (
-        override is not None
+        ctx.override is not None
         and not ctx.entries
         and not ctx.problems
         and (ov.justification or ov.trigger)
@@ -909,48 +978,26 @@ def _resolve_element(
         ctx.problems.append(
             Problem(
                 "PR012",
-                f"tailoring.{element.id} has a justification but changes nothing",
-                document.location(base, key=True),
+                f"tailoring.{ctx.element.id} has a justification but changes nothing",
+                ctx.document.location(ctx.base, key=True),
                 "remove the entry, or add the parameters/items it is meant to change",
             )
         )
-    entries = ctx.entries
-    if not applies:
-        if override is not None:
-            ctx.problems.append(
-                Problem(
-                    "PR062",
-                    f"element '{element.id}' does not apply to this product "
-                    f"(when: {element.when}); its tailoring has no effect",
-                    document.location(base, key=True),
-                    "remove the tailoring entry, or check the product facts it depends on",
-                    Severity.WARNING,
-                )
-            )
-        entries, items, removed, tables = [], [], [], []
 
-    resolved = ResolvedElement(
-        id=element.id,
-        title=element.title,
-        component=element.component,
-        m11_sections=list(element.m11_sections),
-        summary=element.summary,
-        text=text,
-        parameters=params,
-        items=items,
-        removed_items=removed,
-        tables=tables,
-        tailoring_triggers=list(element.tailoring_triggers),
-        rationale=rationale,
-        sources=list(element.sources),
-        evidence=element.evidence,
-        provenance=ctx.fw_prov,
-        tailored=bool(entries),
-        applies=applies,
-        notes=list(element.notes),
-        omitted=omitted,
-    )
-    return resolved, entries, ctx.problems
+
+def _check_not_applicable(ctx: _ElementContext) -> None:
+    """Tailoring an element that does not apply to the product has no effect: say so."""
+    if ctx.override is not None:
+        ctx.problems.append(
+            Problem(
+                "PR062",
+                f"element '{ctx.element.id}' does not apply to this product "
+                f"(when: {ctx.element.when}); its tailoring has no effect",
+                ctx.document.location(ctx.base, key=True),
+                "remove the tailoring entry, or check the product facts it depends on",
+                Severity.WARNING,
+            )
+        )
 
 
 def _withdrawn_arguments(
@@ -1059,119 +1106,225 @@ def _explain_items(
         )
 
 
-def _resolve_items(
-    ctx: _ElementContext,
-) -> tuple[list[ResolvedItem], list[ResolvedItem], list[str]]:
-    element, ov, base, document = ctx.element, ctx.ov, ctx.base, ctx.document
-    fw_doc = ctx.loaded.document
-    by_id: dict[str, Item] = {i.id: i for i in element.starting_point.items}
-    index_of = {i.id: n for n, i in enumerate(element.starting_point.items)}
-    overrides: dict[str, tuple[int, ItemOverride]] = {}
-    for n, item_ov in enumerate(ov.items):
-        if item_ov.id in overrides:
+Span = tuple[str | int, ...]
+
+
+class _ItemMerge:
+    """The items of one element: framework items (kept, modified, replaced or removed by the
+    product, or omitted when their `when:` does not hold), then items the product adds — new
+    ones with their own text, or `like:` a framework item with its own parameter values."""
+
+    def __init__(self, ctx: _ElementContext) -> None:
+        self.ctx = ctx
+        self.fw_doc = ctx.loaded.document
+        items = ctx.element.starting_point.items
+        self.by_id: dict[str, Item] = {i.id: i for i in items}
+        self.index_of = {i.id: n for n, i in enumerate(items)}
+        self.overrides = self._collect_overrides()
+        self.resolved: list[ResolvedItem] = []
+        self.removed: list[ResolvedItem] = []
+        self.omitted: list[str] = []
+
+    def run(self) -> tuple[list[ResolvedItem], list[ResolvedItem], list[str]]:
+        for n_fw, item in enumerate(self.ctx.element.starting_point.items):
+            self._merge_framework_item(item, n_fw)
+        for item_id, (n, item_ov) in self.overrides.items():
+            if item_ov.like is not None:
+                self._add_like(item_id, n, item_ov)
+            elif item_id not in self.by_id:
+                self._add_new(item_id, n, item_ov)
+        return self.resolved, self.removed, self.omitted
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _collect_overrides(self) -> dict[str, tuple[int, ItemOverride]]:
+        ctx = self.ctx
+        overrides: dict[str, tuple[int, ItemOverride]] = {}
+        for n, item_ov in enumerate(ctx.ov.items):
+            if item_ov.id in overrides:
+                ctx.problems.append(
+                    Problem(
+                        "PR021",
+                        f"item '{item_ov.id}' is overridden twice in tailoring.{ctx.element.id}",
+                        ctx.document.location((*ctx.base, "items", n, "id")),
+                        "merge the two entries into one",
+                    )
+                )
+                continue
+            overrides[item_ov.id] = (n, item_ov)
+        return overrides
+
+    def _merge_framework_item(self, item: Item, n_fw: int) -> None:
+        ctx = self.ctx
+        pair = self.overrides.get(item.id)
+        fw_ov = pair[1] if pair else None
+        ipath: Span = (*ctx.base, "items", pair[0]) if pair else ctx.base
+        if not self._applies(item, n_fw):
+            self.omitted.append(item.id)
+            if pair:
+                self._warn_not_applicable(
+                    item,
+                    ipath,
+                    "the override has no effect",
+                    "remove the override; to state something else, add a new item",
+                )
+            return
+        built = self._build(item, n_fw, fw_ov if not (fw_ov and fw_ov.like) else None, ipath)
+        if fw_ov and fw_ov.remove and not fw_ov.like:
+            if item.protected:
+                ctx.problems.append(
+                    _protected_problem(ctx.element, item, "removed", ctx.document, ipath)
+                )
+            where = ctx.document.location(ipath)
+            ctx.record(f"item {item.id} (removed)", built.text, "removed", where, fw_ov)
+            self.removed.append(built)
+            return
+        self.resolved.append(built)
+
+    def _add_like(self, item_id: str, n: int, item_ov: ItemOverride) -> None:
+        ctx, document, base = self.ctx, self.ctx.document, self.ctx.base
+        problem: tuple[str, Span, str] | None = None
+        model = self.by_id.get(item_ov.like or "")
+        if item_id in self.by_id:
+            problem = (
+                f"item '{item_id}' already exists in '{ctx.element.id}'; 'like:' adds a new "
+                "item and needs a new id",
+                (*base, "items", n, "id"),
+                "give the new item its own id",
+            )
+        elif model is None:
+            problem = (
+                f"'like: {item_ov.like}' names no item of '{ctx.element.id}'",
+                (*base, "items", n, "like"),
+                did_you_mean(item_ov.like or "", self.by_id)
+                or f"item ids: {', '.join(self.by_id)}",
+            )
+        elif item_ov.remove:
+            problem = (
+                f"item '{item_id}' is added 'like:' another and removed at once",
+                (*base, "items", n, "remove"),
+                "drop 'remove: true' or 'like:'",
+            )
+        if problem is not None or model is None:
+            if problem is not None:
+                message, path, hint = problem
+                ctx.problems.append(Problem("PR009", message, document.location(path), hint))
+            return
+        if not self._applies(model, self.index_of[model.id]):
+            self._warn_not_applicable(
+                model,
+                (*base, "items", n),
+                "an item like it would not either",
+                "add a new item with its own 'text:' instead",
+            )
+            return
+        added = self._build(model, self.index_of[model.id], item_ov, (*base, "items", n), item_id)
+        _insert_by_kind(self.resolved, added)
+
+    def _add_new(self, item_id: str, n: int, item_ov: ItemOverride) -> None:
+        ctx, document, base = self.ctx, self.ctx.document, self.ctx.base
+        where = document.location((*base, "items", n))
+        element_id = ctx.element.id
+        if item_ov.remove:
             ctx.problems.append(
                 Problem(
-                    "PR021",
-                    f"item '{item_ov.id}' is overridden twice in tailoring.{element.id}",
-                    document.location((*base, "items", n, "id")),
-                    "merge the two entries into one",
+                    "PR006",
+                    f"cannot remove item '{item_id}': element '{element_id}' has no such item",
+                    where,
+                    did_you_mean(item_id, self.by_id)
+                    or f"item ids: {', '.join(self.by_id) or 'none'}",
                 )
             )
-            continue
-        overrides[item_ov.id] = (n, item_ov)
+            return
+        if item_ov.text is None:
+            ctx.problems.append(
+                Problem(
+                    "PR005",
+                    f"item '{item_id}' is not in element '{element_id}'; a new item needs 'text:'",
+                    where,
+                    did_you_mean(item_id, self.by_id)
+                    or "add 'text:' to add the item, or fix the id",
+                )
+            )
+            return
+        if item_ov.parameters:
+            ctx.problems.append(
+                Problem(
+                    "PR007",
+                    f"new item '{item_id}' cannot set parameters; write the value in its text",
+                    document.location((*base, "items", n, "parameters"), key=True),
+                    "parameters are the framework's tunable thresholds; added items carry plain "
+                    "text (or use 'like:' to add an item shaped like a framework item)",
+                )
+            )
+        text = ctx.fill(item_ov.text, ctx.values, document.location((*base, "items", n, "text")))
+        ctx.record(f"item {item_id} (added)", "—", text, where, item_ov)
+        _insert_by_kind(
+            self.resolved,
+            ResolvedItem(
+                id=item_id,
+                text=text,
+                kind=item_ov.kind,
+                gate=item_ov.gate,
+                parameters={},
+                evidence=Evidence.VERIFIED,
+                sources=[],
+                provenance=Provenance("product", document.display, where),
+                status="added",
+            ),
+        )
 
-    resolved: list[ResolvedItem] = []
-    removed: list[ResolvedItem] = []
-    omitted: list[str] = []
+    # -- one item --------------------------------------------------------------------------
 
-    def build(
+    def _applies(self, item: Item, n_fw: int) -> bool:
+        ctx = self.ctx
+        names = ctx.names({**ctx.values, **{k: p.value for k, p in item.parameters.items()}})
+        where = self.fw_doc.location(("starting_point", "items", n_fw, "when"))
+        return ctx.holds(item.when, names, where)
+
+    def _warn_not_applicable(self, item: Item, path: Span, effect: str, hint: str) -> None:
+        self.ctx.problems.append(
+            Problem(
+                "PR061",
+                f"item '{item.id}' of '{self.ctx.element.id}' does not apply to this product "
+                f"(when: {item.when}); {effect}",
+                self.ctx.document.location(path),
+                hint,
+                Severity.WARNING,
+            )
+        )
+
+    def _build(
+        self,
         item: Item,
         n_fw: int,
         item_ov: ItemOverride | None,
-        ipath: tuple[str | int, ...],
+        ipath: Span,
         new_id: str | None = None,
     ) -> ResolvedItem:
-        justified = bool(ctx.justification_of(item_ov))
+        """A framework item as the product has it (or a new item `like:` it, `new_id`)."""
+        ctx = self.ctx
         params = _resolve_params(
             item.parameters,
             item_ov.parameters if item_ov else {},
             ctx.fw_prov,
-            document,
+            ctx.document,
             (*ipath, "parameters"),
             ctx.problems,
-            fw_doc,
+            self.fw_doc,
             ("starting_point", "items", n_fw, "parameters"),
-            justified=justified,
+            justified=bool(ctx.justification_of(item_ov)),
         )
-        merged = {**ctx.values, **{k: p.value for k, p in params.items()}}
-        starting_merged = {**ctx.values, **{k: p.starting_value for k, p in params.items()}}
-        fw_path = ("starting_point", "items", n_fw, "text")
-        fw_where = fw_doc.location(fw_path)
-        start_text = ctx.fill(item.text, starting_merged, fw_where, fw_doc, fw_path)
-        status: Literal["framework", "modified", "replaced", "added"] = "framework"
-        prov = ctx.fw_prov
-        text = ctx.fill(item.text, merged, fw_where, fw_doc, fw_path)
-        known = set(params) | set(ctx.values)
         if (
             item.protected
             and item_ov
             and new_id is None
             and (item_ov.text is not None or item_ov.kind or item_ov.gate)
         ):
-            ctx.problems.append(_protected_problem(element, item, "replaced", document, ipath))
-        if new_id is not None:  # added like a framework item
-            status = "added"
-            where = document.location(ipath)
-            prov = Provenance("product", document.display, where)
-            if item_ov and item_ov.text is not None:
-                twhere = document.location((*ipath, "text"))
-                text = ctx.fill(item_ov.text, merged, twhere)
-                _require_references(
-                    ctx,
-                    item.text,
-                    item_ov.text,
-                    ctx.names(merged),
-                    twhere,
-                    f"text of item {new_id}",
-                    known,
-                )
-            ctx.record(f"item {new_id} (added, like {item.id})", "—", text, where, item_ov)
-        elif item_ov and item_ov.text is not None:
-            where = document.location((*ipath, "text"))
-            text = ctx.fill(item_ov.text, merged, where)
-            status, prov = "replaced", Provenance("product", document.display, where)
-            _require_references(
-                ctx,
-                item.text,
-                item_ov.text,
-                ctx.names(merged),
-                where,
-                f"text of item {item.id}",
-                known,
+            ctx.problems.append(
+                _protected_problem(ctx.element, item, "replaced", ctx.document, ipath)
             )
-            ctx.record(
-                f"item {item.id} (replaced)",
-                start_text,
-                text,
-                where,
-                item_ov,
-                outside_range=any(p.outside_range for p in params.values()),
-            )
-        elif any(p.tailored for p in params.values()):
-            status = "modified"
-            prov = Provenance("product", document.display, document.location(ipath))
-            for pname, p in params.items():
-                if p.tailored:
-                    unit = f" {p.unit}" if p.unit else ""
-                    ctx.record(
-                        f"item {item.id}: {p.label}",
-                        f"{format_value(p.starting_value)}{unit}",
-                        f"{format_value(p.value)}{unit}",
-                        p.provenance.location or document.location(ipath),
-                        item_ov,
-                        param=p,
-                        spec=item.parameters[pname],
-                    )
+        text, status, prov = self._text_and_status(item, n_fw, item_ov, ipath, new_id, params)
         kind = item_ov.kind if item_ov and item_ov.kind else item.kind
         gate = item_ov.gate if item_ov and item_ov.gate else item.gate
         if new_id is None and item_ov and (kind != item.kind or gate != item.gate):
@@ -1179,7 +1332,7 @@ def _resolve_items(
                 f"item {item.id} (kind/gate)",
                 f"{item.kind or '-'} / {item.gate or '-'}",
                 f"{kind or '-'} / {gate or '-'}",
-                document.location(ipath),
+                ctx.document.location(ipath),
                 item_ov,
             )
             status = "replaced" if status == "replaced" else "modified"
@@ -1197,139 +1350,77 @@ def _resolve_items(
             like=item.id if new_id else None,
         )
 
-    def applies(item: Item, n_fw: int) -> bool:
-        names = ctx.names({**ctx.values, **{k: p.value for k, p in item.parameters.items()}})
-        where = fw_doc.location(("starting_point", "items", n_fw, "when"))
-        return ctx.holds(item.when, names, where)
-
-    for n_fw, item in enumerate(element.starting_point.items):
-        pair = overrides.get(item.id)
-        fw_ov = pair[1] if pair else None
-        ipath = (*base, "items", pair[0]) if pair else base
-        if not applies(item, n_fw):
-            omitted.append(item.id)
-            if pair:
-                ctx.problems.append(
-                    Problem(
-                        "PR061",
-                        f"item '{item.id}' of '{element.id}' does not apply to this product "
-                        f"(when: {item.when}); the override has no effect",
-                        document.location(ipath),
-                        "remove the override; to state something else, add a new item",
-                        Severity.WARNING,
-                    )
-                )
-            continue
-        built = build(item, n_fw, fw_ov if not (fw_ov and fw_ov.like) else None, ipath)
-        if fw_ov and fw_ov.remove and not fw_ov.like:
+    def _text_and_status(
+        self,
+        item: Item,
+        n_fw: int,
+        item_ov: ItemOverride | None,
+        ipath: Span,
+        new_id: str | None,
+        params: dict[str, ResolvedParameter],
+    ) -> tuple[str, ItemStatus, Provenance]:
+        """The item's printed text, its status and provenance, recording each departure."""
+        ctx, document = self.ctx, self.ctx.document
+        merged = {**ctx.values, **{k: p.value for k, p in params.items()}}
+        starting = {**ctx.values, **{k: p.starting_value for k, p in params.items()}}
+        fw_path = ("starting_point", "items", n_fw, "text")
+        fw_where = self.fw_doc.location(fw_path)
+        start_text = ctx.fill(item.text, starting, fw_where, self.fw_doc, fw_path)
+        text = ctx.fill(item.text, merged, fw_where, self.fw_doc, fw_path)
+        known = set(params) | set(ctx.values)
+        replacement = item_ov.text if item_ov else None
+        if new_id is not None:  # added like a framework item
             where = document.location(ipath)
-            if item.protected:
-                ctx.problems.append(_protected_problem(element, item, "removed", document, ipath))
-            ctx.record(f"item {item.id} (removed)", built.text, "removed", where, fw_ov)
-            removed.append(built)
-            continue
-        resolved.append(built)
-
-    for item_id, (n, item_ov) in overrides.items():
-        where = document.location((*base, "items", n))
-        if item_ov.like is not None:
-            if item_id in by_id:
-                ctx.problems.append(
-                    Problem(
-                        "PR009",
-                        f"item '{item_id}' already exists in '{element.id}'; 'like:' adds a new "
-                        "item and needs a new id",
-                        document.location((*base, "items", n, "id")),
-                        "give the new item its own id",
-                    )
+            if replacement is not None:
+                twhere = document.location((*ipath, "text"))
+                text = ctx.fill(replacement, merged, twhere)
+                _require_references(
+                    ctx,
+                    item.text,
+                    replacement,
+                    ctx.names(merged),
+                    twhere,
+                    f"text of item {new_id}",
+                    known,
                 )
-                continue
-            model = by_id.get(item_ov.like)
-            if model is None:
-                ctx.problems.append(
-                    Problem(
-                        "PR009",
-                        f"'like: {item_ov.like}' names no item of '{element.id}'",
-                        document.location((*base, "items", n, "like")),
-                        did_you_mean(item_ov.like, by_id) or f"item ids: {', '.join(by_id)}",
-                    )
-                )
-                continue
-            if item_ov.remove:
-                ctx.problems.append(
-                    Problem(
-                        "PR009",
-                        f"item '{item_id}' is added 'like:' another and removed at once",
-                        document.location((*base, "items", n, "remove")),
-                        "drop 'remove: true' or 'like:'",
-                    )
-                )
-                continue
-            if not applies(model, index_of[model.id]):
-                ctx.problems.append(
-                    Problem(
-                        "PR061",
-                        f"item '{model.id}' of '{element.id}' does not apply to this product "
-                        f"(when: {model.when}); an item like it would not either",
-                        where,
-                        "add a new item with its own 'text:' instead",
-                        Severity.WARNING,
-                    )
-                )
-                continue
-            added = build(model, index_of[model.id], item_ov, (*base, "items", n), item_id)
-            _insert_by_kind(resolved, added)
-            continue
-        if item_id in by_id:
-            continue
-        if item_ov.remove:
-            ctx.problems.append(
-                Problem(
-                    "PR006",
-                    f"cannot remove item '{item_id}': element '{element.id}' has no such item",
-                    where,
-                    did_you_mean(item_id, by_id) or f"item ids: {', '.join(by_id) or 'none'}",
-                )
+            ctx.record(f"item {new_id} (added, like {item.id})", "—", text, where, item_ov)
+            return text, "added", Provenance("product", document.display, where)
+        if replacement is not None:
+            where = document.location((*ipath, "text"))
+            text = ctx.fill(replacement, merged, where)
+            _require_references(
+                ctx,
+                item.text,
+                replacement,
+                ctx.names(merged),
+                where,
+                f"text of item {item.id}",
+                known,
             )
-            continue
-        if item_ov.text is None:
-            ctx.problems.append(
-                Problem(
-                    "PR005",
-                    f"item '{item_id}' is not in element '{element.id}'; a new item needs 'text:'",
-                    where,
-                    did_you_mean(item_id, by_id) or "add 'text:' to add the item, or fix the id",
-                )
+            ctx.record(
+                f"item {item.id} (replaced)",
+                start_text,
+                text,
+                where,
+                item_ov,
+                outside_range=any(p.outside_range for p in params.values()),
             )
-            continue
-        if item_ov.parameters:
-            ctx.problems.append(
-                Problem(
-                    "PR007",
-                    f"new item '{item_id}' cannot set parameters; write the value in its text",
-                    document.location((*base, "items", n, "parameters"), key=True),
-                    "parameters are the framework's tunable thresholds; added items carry plain "
-                    "text (or use 'like:' to add an item shaped like a framework item)",
+            return text, "replaced", Provenance("product", document.display, where)
+        if not any(p.tailored for p in params.values()):
+            return text, "framework", ctx.fw_prov
+        for pname, p in params.items():
+            if p.tailored:
+                unit = f" {p.unit}" if p.unit else ""
+                ctx.record(
+                    f"item {item.id}: {p.label}",
+                    f"{format_value(p.starting_value)}{unit}",
+                    f"{format_value(p.value)}{unit}",
+                    p.provenance.location or document.location(ipath),
+                    item_ov,
+                    param=p,
+                    spec=item.parameters[pname],
                 )
-            )
-        text = ctx.fill(item_ov.text, ctx.values, document.location((*base, "items", n, "text")))
-        prov = Provenance("product", document.display, where)
-        ctx.record(f"item {item_id} (added)", "—", text, where, item_ov)
-        _insert_by_kind(
-            resolved,
-            ResolvedItem(
-                id=item_id,
-                text=text,
-                kind=item_ov.kind,
-                gate=item_ov.gate,
-                parameters={},
-                evidence=Evidence.VERIFIED,
-                sources=[],
-                provenance=prov,
-                status="added",
-            ),
-        )
-    return resolved, removed, omitted
+        return text, "modified", Provenance("product", document.display, document.location(ipath))
 
 
 def _insert_by_kind(items: list[ResolvedItem], new: ResolvedItem) -> None:
