@@ -14,11 +14,13 @@ from generator.models.cmc import (
     METHOD_STATUS_ORDER,
     AnalyticalMethod,
     Attribute,
+    BridgingStudy,
     CmcFramework,
     CmcProduct,
     Criterion,
     Gate,
     GateExpectation,
+    PhysicalRange,
     Specification,
 )
 
@@ -34,6 +36,32 @@ def gates_through(gate: Gate) -> tuple[Gate, ...]:
     return GATES[: GATES.index(gate) + 1]
 
 
+def target_gate(stage: Gate) -> Gate:
+    """The gate proposals are made for: the next one while developing (IND -> pivotal ->
+    BLA), the gate itself from BLA on (`stage: bla` means the commercial specification)."""
+    return stage if GATES.index(stage) >= GATES.index("bla") else next_gate(stage)
+
+
+def criterion_in_force(
+    spec: Specification, stage: Gate, date: str
+) -> tuple[Criterion | None, Gate | None]:
+    """The criterion a lot released on `date` was tested against.
+
+    A criterion with an `effective` date applies from that date; one without applies to every
+    lot once its gate has been passed (the gates before `stage`; IND while preparing it)."""
+    passed = GATES[: max(1, GATES.index(stage))]
+    found: tuple[Criterion | None, Gate | None] = (None, None)
+    for gate in GATES:
+        crit = spec.stages.get(gate)
+        if crit is None:
+            continue
+        if (crit.effective is not None and crit.effective <= date) or (
+            crit.effective is None and gate in passed
+        ):
+            found = (crit, gate)
+    return found
+
+
 def effective_criterion(spec: Specification, gate: Gate) -> tuple[Criterion | None, Gate | None]:
     """The criterion in force at `gate`: its own, else carried forward from the latest earlier gate."""
     for g in reversed(gates_through(gate)):
@@ -46,6 +74,18 @@ def method_rank(status: str) -> int:
     return METHOD_STATUS_ORDER.index(status)
 
 
+# Why a lot's result is not used for limit-setting ("" = used).
+USED = ""
+NOT_USED = (
+    "non-clinical",  # engineering or other non-clinical lot: shown, not used
+    "earlier-process",  # a process version not joined to the current one by comparability
+    "method-version",  # a method version not bridged as equivalent to the current one
+    "other-unit",  # a method version reporting in another unit: never pooled, not plotted
+    "out-of-specification",  # failed the criterion in force at release, no investigation
+    "investigation",  # failed it, with a documented investigation
+)
+
+
 @dataclass(frozen=True)
 class LotPoint:
     lot_id: str
@@ -55,6 +95,26 @@ class LotPoint:
     clinical: bool
     process_version: str
     site: str
+    method_version: str = ""
+    use: str = USED
+
+    @property
+    def used(self) -> bool:
+        return self.use == USED
+
+
+@dataclass(frozen=True)
+class OutOfSpecification:
+    """A lot result outside the criterion in force when the lot was released."""
+
+    lot_id: str
+    line: int
+    test: str
+    result: str
+    criterion: Criterion
+    gate: str
+    clinical: bool
+    investigation: str | None
 
 
 @dataclass(frozen=True)
@@ -81,14 +141,24 @@ class TestAnalysis:
     attribute: Attribute | None
     numeric: bool
     side: str
-    planning_gate: str
+    planning_gate: Gate
     min_lots: int
     points: tuple[LotPoint, ...]
     excluded: tuple[str, ...]
     proposal: LimitsProposal | None
     coverage: Coverage | None
     coverage_relevant: bool = False
-    """True when the planning gate expects a data-derived limit, so narrow coverage matters."""
+    """True when the planning gate expects a data-derived limit of a quality or process
+    attribute (never an impurity or safety limit), so narrow coverage matters."""
+    basis: str = "lot-data"
+    verdict: str = "no-data"
+    """'numeric-limits', 'report-results', 'not-enough-data' (the interval leaves the physical
+    range), 'insufficient-uncensored-data', 'no-data', 'qualitative', or the basis of a limit
+    not proposed from lots ('compendial', 'safety', 'protocol')."""
+    limits: tuple[float | None, float | None] = (None, None)
+    """The usable proposed limits: the tolerance interval clipped to the physical range."""
+    safety_limit: float | None = None
+    """K/M endotoxin limit (EU/mL) where cmc.yaml gives its inputs."""
 
     @property
     def flag_coverage(self) -> bool:
@@ -107,22 +177,28 @@ class TestAnalysis:
         return sum(1 for p in self.points if p.clinical)
 
     @property
+    def n_used(self) -> int:
+        """Results behind the proposal: uncensored, clinical, current process and method."""
+        return sum(1 for p in self.points if p.used and not p.censored)
+
+    @property
+    def n_used_censored(self) -> int:
+        return sum(1 for p in self.points if p.used and p.censored)
+
+    @property
+    def not_used(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(reason, lot ids) left out of limit-setting, in the order of `NOT_USED`."""
+        by_reason = ((r, tuple(p.lot_id for p in self.points if p.use == r)) for r in NOT_USED)
+        return tuple((r, ids) for r, ids in by_reason if ids)
+
+    @property
     def outcome(self) -> str:
-        if not self.numeric:
-            return "qualitative"
-        if self.proposal is None:
-            return "no-data"
-        return self.proposal.outcome
+        return "qualitative" if not self.numeric else self.verdict
 
     @property
     def interval(self) -> tuple[float | None, float | None]:
-        """The proposed tolerance-interval limits (computed for n >= 2), else (None, None)."""
-        if self.proposal is None:
-            return None, None
-        for lim in self.proposal.limits:
-            if lim.method == "tolerance-interval":
-                return lim.lower, lim.upper
-        return None, None
+        """The usable proposed limits, else (None, None): never an impossible number."""
+        return self.limits
 
 
 def _side(spec: Specification, attribute: Attribute | None, gate: Gate) -> str:
@@ -174,47 +250,263 @@ def coverage_of(
     )
 
 
+def version_on(method: AnalyticalMethod, lot: Lot, test: str) -> str:
+    """The method version of a lot's result: the CSV's, else the one in force on its date."""
+    given = lot.method_versions.get(test)
+    if given:
+        return given
+    in_force = [v.version for v in method.history if v.introduced <= lot.date]
+    return in_force[-1] if in_force else method.history[0].version
+
+
+def poolable_versions(
+    method: AnalyticalMethod, studies: list[BridgingStudy], unit: str | None
+) -> dict[str, float | None]:
+    """Versions whose results pool with the current one, with the shift that brings each onto
+    the current scale; None marks a version in another unit (never pooled, never plotted).
+
+    Walking back from the current version, each step needs a bridging study of this method
+    concluding 'equivalent' between two versions that report in the same unit."""
+    equivalent = {
+        (b.from_version, b.to_version): b
+        for b in studies
+        if b.method == method.id and b.conclusion == "equivalent"
+    }
+    history = method.history
+    pool: dict[str, float | None] = {history[-1].version: 0.0}
+    shift = 0.0
+    for i in range(len(history) - 1, 0, -1):
+        newer, older = history[i], history[i - 1]
+        study = equivalent.get((older.version, newer.version))
+        if study is None or (older.unit or unit) != (newer.unit or unit):
+            break
+        if study.correction == "add-mean-difference" and study.mean_difference is not None:
+            shift += study.mean_difference  # mean difference is new - old
+        pool[older.version] = shift
+    current_unit = method.current.unit or unit
+    for v in history:
+        if (v.unit or unit) != current_unit:
+            pool[v.version] = None
+    return pool
+
+
+def commercial_versions(product: CmcProduct) -> set[str]:
+    """The current process version and earlier ones joined to it by completed comparability."""
+    current = product.process.versions[-1].id
+    joined = {current}
+    changed = True
+    while changed:
+        changed = False
+        for c in product.process_changes:
+            if (
+                c.to_version in joined
+                and c.from_version not in joined
+                and c.comparability.status == "complete"
+            ):
+                joined.add(c.from_version)
+                changed = True
+    return joined
+
+
+def _conforms(result: str, expected: str) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(text.lower().rstrip(".").split())
+
+    r, e = norm(result), norm(expected)
+    return r == e or e.split(" (")[0] == r
+
+
+def _outside(value: float, censored: bool, crit: Criterion) -> bool:
+    lo, hi = crit.limits
+    if censored:  # '<x': only a lower limit at or above x is certainly failed
+        return lo is not None and value <= lo
+    return (lo is not None and value < lo) or (hi is not None and value > hi)
+
+
+def out_of_specification(product: CmcProduct, lots: LotTable) -> tuple[OutOfSpecification, ...]:
+    """Every lot result outside the criterion in force when the lot was released."""
+    records = {(i.lot, i.test): i.id for i in product.investigations}
+    excluded = set(product.lots.exclude)
+    found: list[OutOfSpecification] = []
+    for lot in sorted(lots.lots, key=lambda lt: (lt.date, lt.lot_id)):
+        if lot.lot_id in excluded:
+            continue
+        for spec in product.specifications:
+            crit, gate = criterion_in_force(spec, product.stage, lot.date)
+            if crit is None or gate is None or crit.reports_only:
+                continue
+            if spec.id in lot.results and crit.is_numeric:
+                r = lot.results[spec.id]
+                bad, shown = _outside(r.value, r.censored, crit), r.display.replace("&lt;", "<")
+            elif spec.id in lot.texts and crit.comparator == "text" and crit.text:
+                shown = lot.texts[spec.id]
+                bad = not _conforms(shown, crit.text)
+            else:
+                continue
+            if bad:
+                found.append(
+                    OutOfSpecification(
+                        lot.lot_id,
+                        lot.line,
+                        spec.id,
+                        shown,
+                        crit,
+                        gate,
+                        lot.clinical,
+                        records.get((lot.lot_id, spec.id)),
+                    )
+                )
+    return tuple(found)
+
+
+def limit_basis(spec: Specification, attribute: Attribute | None) -> str:
+    if spec.basis is not None:
+        return spec.basis
+    return attribute.limit_basis if attribute is not None else "lot-data"
+
+
+def physical_range(spec: Specification, attribute: Attribute | None) -> PhysicalRange:
+    if spec.physical_range is not None:
+        return spec.physical_range
+    return attribute.physical_range if attribute is not None else PhysicalRange()
+
+
+def _lot_points(
+    spec: Specification,
+    product: CmcProduct,
+    lots: LotTable,
+    oos: tuple[OutOfSpecification, ...],
+) -> tuple[tuple[LotPoint, ...], tuple[str, ...]]:
+    """Every result of the test as a point marked used or why not, and the excluded lot ids."""
+    excluded = set(product.lots.exclude)
+    method = next((m for m in product.methods if m.id == spec.method), None)
+    pool = poolable_versions(method, product.bridging_studies, spec.unit) if method else {"": 0.0}
+    processes = commercial_versions(product)
+    failed = {o.lot_id: o for o in oos if o.test == spec.id}
+    points: list[LotPoint] = []
+    for lot in sorted(lots.lots, key=lambda lt: (lt.date, lt.lot_id)):
+        if spec.id not in lot.results or lot.lot_id in excluded:
+            continue
+        r = lot.results[spec.id]
+        version = version_on(method, lot, spec.id) if method else ""
+        shift = pool.get(version, 0.0) if version in pool else None
+        use = USED
+        if version in pool and pool[version] is None:
+            use = "other-unit"
+        elif lot.lot_id in failed:
+            use = "investigation" if failed[lot.lot_id].investigation else "out-of-specification"
+        elif version not in pool:
+            use = "method-version"
+        elif not lot.clinical:
+            use = "non-clinical"
+        elif lot.process_version not in processes:
+            use = "earlier-process"
+        value = r.value + (shift or 0.0)
+        points.append(
+            LotPoint(
+                lot.lot_id,
+                lot.date,
+                value,
+                r.censored,
+                lot.clinical,
+                lot.process_version,
+                lot.site,
+                version,
+                use,
+            )
+        )
+    skipped = tuple(
+        sorted(lt.lot_id for lt in lots.lots if lt.lot_id in excluded and spec.id in lt.results)
+    )
+    return tuple(points), skipped
+
+
+def _verdict(
+    proposal: LimitsProposal | None,
+    side: str,
+    bounds: PhysicalRange,
+    n_censored: int,
+    min_lots: int,
+) -> tuple[str, tuple[float | None, float | None]]:
+    """The proposal's outcome and its usable limits, clipped to the physical range."""
+    if proposal is None:
+        return ("insufficient-uncensored-data" if n_censored else "no-data"), (None, None)
+    if n_censored and proposal.n < min_lots:
+        return "insufficient-uncensored-data", (None, None)
+    if proposal.outcome != "numeric-limits":
+        return proposal.outcome, (None, None)
+    ti = next(lim for lim in proposal.limits if lim.method == "tolerance-interval")
+    lo, hi = ti.lower, ti.upper
+
+    def outside(x: float | None) -> bool:
+        return x is not None and (
+            (bounds.lower is not None and x < bounds.lower)
+            or (bounds.upper is not None and x > bounds.upper)
+        )
+
+    # a one-sided limit outside what a result can be, or both sides of a range: too few data
+    if (side == "lower" and outside(lo)) or (side == "upper" and outside(hi)):
+        return "not-enough-data", (None, None)
+    if side == "two-sided" and outside(lo) and outside(hi):
+        return "not-enough-data", (None, None)
+    if lo is not None and bounds.lower is not None:
+        lo = max(lo, bounds.lower)
+    if hi is not None and bounds.upper is not None:
+        hi = min(hi, bounds.upper)
+    return "numeric-limits", (lo, hi)
+
+
 def analyse_test(
     spec: Specification,
     attribute: Attribute | None,
     lots: LotTable,
     product: CmcProduct,
     framework: CmcFramework,
+    oos: tuple[OutOfSpecification, ...] = (),
 ) -> TestAnalysis:
     numeric = attribute is not None and attribute.result_type == "numeric"
-    planning = next_gate(product.stage)
+    planning = target_gate(product.stage)
     expectation = attribute.expectations.get(planning) if attribute else None
     min_lots = (expectation.min_lots_for_limit if expectation else None) or DEFAULT_MIN_LOTS
     side = _side(spec, attribute, planning)
-    excluded = set(product.lots.exclude)
-    points = tuple(
-        _point(lot, spec.id)
-        for lot in sorted(lots.lots, key=lambda lt: (lt.date, lt.lot_id))
-        if spec.id in lot.results and lot.lot_id not in excluded
-    )
-    skipped = tuple(
-        sorted(lt.lot_id for lt in lots.lots if lt.lot_id in excluded and spec.id in lt.results)
-    )
+    basis = limit_basis(spec, attribute)
+    points, skipped = _lot_points(spec, product, lots, oos)
+    used = [p.value for p in points if p.used and not p.censored]
+    n_censored = sum(1 for p in points if p.used and p.censored)
     proposal: LimitsProposal | None = None
     coverage: Coverage | None = None
-    if numeric and points:
+    verdict = "no-data"
+    limits: tuple[float | None, float | None] = (None, None)
+    if numeric and used:
         proposal = propose_limits(
-            [p.value for p in points],
+            used,
             side=side,
             coverage=framework.analysis.coverage,
             confidence=framework.analysis.confidence,
             min_lots_for_numeric_limit=min_lots,
         )
+    if numeric and basis == "lot-data":
+        bounds = physical_range(spec, attribute)
+        verdict, limits = _verdict(proposal, side, bounds, n_censored, min_lots)
+    elif numeric:
+        verdict = basis
+    if numeric and points:
         threshold = framework.analysis.clinical_coverage_threshold
-        ti = next((lim for lim in proposal.limits if lim.method == "tolerance-interval"), None)
+        pooled = tuple(p for p in points if p.use in (USED, "non-clinical"))
         crit, _ = effective_criterion(spec, planning)
         if crit is not None and crit.is_numeric:
             lo, hi = crit.limits
-            coverage = coverage_of(points, lo, hi, basis="specification", threshold=threshold)
-        elif proposal.outcome == "numeric-limits" and ti is not None:
+            coverage = coverage_of(pooled, lo, hi, basis="specification", threshold=threshold)
+        elif verdict == "numeric-limits":
             coverage = coverage_of(
-                points, ti.lower, ti.upper, basis="proposed", threshold=threshold
+                pooled, limits[0], limits[1], basis="proposed", threshold=threshold
             )
+    explore = (
+        basis == "lot-data"
+        and attribute is not None
+        and not attribute.safety_limit
+        and attribute.category != "impurity"
+    )
     return TestAnalysis(
         spec=spec,
         attribute=attribute,
@@ -226,16 +518,14 @@ def analyse_test(
         excluded=skipped,
         proposal=proposal,
         coverage=coverage,
-        coverage_relevant=expectation is not None
+        coverage_relevant=explore
+        and expectation is not None
         and expectation.criterion == "limit-required"
         and expectation.min_lots_for_limit is not None,
-    )
-
-
-def _point(lot: Lot, test: str) -> LotPoint:
-    r = lot.results[test]
-    return LotPoint(
-        lot.lot_id, lot.date, r.value, r.censored, lot.clinical, lot.process_version, lot.site
+        basis=basis,
+        verdict=verdict,
+        limits=limits,
+        safety_limit=spec.k_over_m.limit if spec.k_over_m is not None else None,
     )
 
 
@@ -261,6 +551,9 @@ class ReadinessItem:
     criterion_gate: str | None = None
     method_status: str | None = None
     n_lots: int = 0
+    needs_verification: bool = False
+    """The framework expectation is not yet checked against its source: a note for the
+    reviewer, kept apart from the product's own gaps (it never changes the status)."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +571,10 @@ class GateReadiness:
             return AT_RISK
         return MET
 
+    @property
+    def n_needs_verification(self) -> int:
+        return sum(1 for i in self.items if i.needs_verification)
+
     def count(self, status: str) -> int:
         return sum(1 for i in self.items if i.status == status)
 
@@ -287,8 +584,21 @@ class GateReadiness:
         return {state: self.count(state) for state in (MET, MISSING, AT_RISK)}
 
 
-def _method_ok_through(method: AnalyticalMethod | None) -> bool:
-    return method is None or all(v.bridging_study for v in method.history[1:])
+def bridged(method: AnalyticalMethod, j: int, studies: list[BridgingStudy]) -> bool:
+    """Whether version `j` (> 0) names a bridging study of this method between version j-1
+    and j; a name that is no study ('none', 'TBD') bridges nothing."""
+    name = method.history[j].bridging_study
+    return any(
+        b.id == name
+        and b.method == method.id
+        and b.from_version == method.history[j - 1].version
+        and b.to_version == method.history[j].version
+        for b in studies
+    )
+
+
+def _method_ok_through(method: AnalyticalMethod | None, studies: list[BridgingStudy]) -> bool:
+    return method is None or all(bridged(method, j, studies) for j in range(1, len(method.history)))
 
 
 def readiness(
@@ -320,7 +630,7 @@ def readiness(
                 missing.append("criterion-missing")
             if status_now is None or method_rank(status_now) < method_rank(exp.method_status):
                 missing.append("method-below-expected")
-            if not _method_ok_through(method):
+            if not _method_ok_through(method, product.bridging_studies):
                 missing.append("method-transition-unbridged")
             if (
                 crit is not None
@@ -339,8 +649,6 @@ def readiness(
                 and exp.min_lots_for_limit is not None
             ):
                 risk.append("narrow-clinical-coverage")
-            if attr.evidence.value == "needs-verification":
-                risk.append("expectation-needs-verification")
             status = MISSING if missing else AT_RISK if risk else MET
             items.append(
                 ReadinessItem(
@@ -355,6 +663,7 @@ def readiness(
                     criterion_gate=crit_gate,
                     method_status=status_now,
                     n_lots=n,
+                    needs_verification=attr.evidence.value == "needs-verification",
                 )
             )
         for attr in framework.attributes:
@@ -414,6 +723,8 @@ class LifecycleCell:
     proposed_lower: float | None = None
     proposed_upper: float | None = None
     proposal_outcome: str | None = None
+    proposal_carried: bool = False
+    """A later gate with no criterion of its own carries the target gate's proposal."""
 
 
 @dataclass(frozen=True)
@@ -444,16 +755,24 @@ def lifecycle(
             lo: float | None = None
             hi: float | None = None
             outcome: str | None = None
+            carried = False
+            target = analysis.planning_gate if analysis is not None else None
             if (
                 analysis is not None
-                and analysis.proposal is not None
-                and gate == analysis.planning_gate
-                and gate not in spec.stages
-                and exp.criterion == "limit-required"
-                and exp.min_lots_for_limit is not None
+                and target is not None
+                and analysis.numeric
+                and analysis.basis == "lot-data"
+                and target not in spec.stages
+                and GATES.index(gate) >= GATES.index(target)
+                and not any(
+                    g in spec.stages for g in GATES[GATES.index(target) : GATES.index(gate) + 1]
+                )
+                and attr.expectations[target].criterion == "limit-required"
+                and attr.expectations[target].min_lots_for_limit is not None
             ):
                 lo, hi = analysis.interval
-                outcome = analysis.proposal.outcome
+                outcome = analysis.outcome
+                carried = gate != target
             cells.append(
                 LifecycleCell(
                     gate=gate,
@@ -465,6 +784,7 @@ def lifecycle(
                     proposed_lower=lo,
                     proposed_upper=hi,
                     proposal_outcome=outcome,
+                    proposal_carried=carried,
                 )
             )
         rows.append(LifecycleRow(spec, attr, methods.get(spec.method), tuple(cells)))
@@ -476,14 +796,16 @@ class CmcAnalysis:
     tests: dict[str, TestAnalysis]
     readiness: tuple[GateReadiness, ...]
     lifecycle: tuple[LifecycleRow, ...]
+    out_of_specification: tuple[OutOfSpecification, ...] = ()
 
 
 def analyse_cmc(framework: CmcFramework, product: CmcProduct, lots: LotTable) -> CmcAnalysis:
     attributes = {a.id: a for a in framework.attributes}
+    oos = out_of_specification(product, lots)
     tests = {
-        spec.id: analyse_test(spec, attributes.get(spec.attribute), lots, product, framework)
+        spec.id: analyse_test(spec, attributes.get(spec.attribute), lots, product, framework, oos)
         for spec in product.specifications
     }
     return CmcAnalysis(
-        tests, readiness(framework, product, tests), lifecycle(framework, product, tests)
+        tests, readiness(framework, product, tests), lifecycle(framework, product, tests), oos
     )

@@ -27,6 +27,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "donor_type",
     "use",
 )
+METHOD_VERSION_SUFFIX = ".method_version"
+"""Optional column `<test>.method_version`: the method version that produced the lot's result
+(default: the version in force on the lot date)."""
 DONOR_TYPES: tuple[str, ...] = ("patient", "healthy-donor", "allogeneic-donor")
 USES: tuple[str, ...] = ("clinical", "non-clinical")
 
@@ -84,6 +87,8 @@ class Lot:
     line: int
     results: dict[str, Result] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    method_versions: dict[str, str] = field(default_factory=dict)
+    """Method version by test id, where the CSV gives one (`<test>.method_version`)."""
 
     @property
     def clinical(self) -> bool:
@@ -241,7 +246,8 @@ def _check_header(
     problems: list[Problem],
 ) -> dict[str, int]:
     """Header problems into `problems`; returns the first column number of each known name."""
-    known = set(REQUIRED_COLUMNS) | numeric_tests | qualitative_tests
+    tests = numeric_tests | qualitative_tests
+    known = set(REQUIRED_COLUMNS) | tests | {t + METHOD_VERSION_SUFFIX for t in tests}
     index: dict[str, int] = {}
     for col, name in enumerate(columns, start=1):
         if name in index:
@@ -351,13 +357,16 @@ def _parse_row(
             )
     results: dict[str, Result] = {}
     texts: dict[str, str] = {}
+    versions: dict[str, str] = {}
     for name in index:
         if name in REQUIRED_COLUMNS:
             continue
         raw = cell(name)
         if not raw:
             continue  # not tested on this lot
-        if name in numeric_tests:
+        if name.endswith(METHOD_VERSION_SUFFIX):
+            versions[name.removesuffix(METHOD_VERSION_SUFFIX)] = raw
+        elif name in numeric_tests:
             parsed = _number(raw)
             if isinstance(parsed, str):
                 problems.append(
@@ -379,6 +388,7 @@ def _parse_row(
         line=line,
         results=results,
         texts=texts,
+        method_versions=versions,
     )
 
 

@@ -41,6 +41,38 @@ METHOD_STATUS_ORDER: tuple[str, ...] = ("fit-for-purpose", "qualified", "validat
 
 CriterionExpectation = Literal["limit-required", "report-results-acceptable"]
 Comparator = Literal["NLT", "NMT", "range", "text", "report-results"]
+LimitBasis = Literal["lot-data", "compendial", "safety", "protocol"]
+"""Where a limit comes from: 'lot-data' (a tolerance interval on clinical lots of the current
+process), 'compendial' (the pharmacopoeia), 'safety' (a fixed limit; K/M for endotoxin),
+'protocol' (the dose the clinical protocol gives). Only 'lot-data' limits are proposed from lots."""
+
+REPORT_RESULTS_WORDS: frozenset[str] = frozenset(
+    {
+        "report results",
+        "report result",
+        "report",
+        "results reported",
+        "report values",
+        "record results",
+        "for information",
+        "for information only",
+        "information only",
+        "rr",
+    }
+)
+"""Free-text criteria that mean 'report results' (compared lower-cased, punctuation dropped)."""
+
+
+def means_report_results(text: str | None) -> bool:
+    words = " ".join("".join(ch if ch.isalnum() else " " for ch in (text or "")).lower().split())
+    return words in REPORT_RESULTS_WORDS
+
+
+class PhysicalRange(StrictModel):
+    """The values a result can take at all, e.g. 0 to 100 for a percentage of cells."""
+
+    lower: float | None = 0.0
+    upper: float | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,10 +118,23 @@ class Attribute(StrictModel):
     )
     typical_methods: list[Text] = Field(default_factory=list)
     example_criteria: list[Text] = Field(default_factory=list)
+    limit_basis: LimitBasis = Field(
+        default="lot-data",
+        description="Usual basis of the limit; a specification may declare its own 'basis'.",
+    )
+    physical_range: PhysicalRange = Field(
+        default_factory=PhysicalRange,
+        description="Values a result can take (proposals are clipped to it); default: >= 0.",
+    )
     expectations: dict[Gate, GateExpectation]
     rationale: Text
     sources: list[Identifier] = Field(min_length=1)
     evidence: Evidence = Evidence.VERIFIED
+
+    @property
+    def safety_limit(self) -> bool:
+        """A limit set for patient safety: never 'report results', never explored by lots."""
+        return self.safety_critical or self.category == "safety"
 
     @model_validator(mode="after")
     def _every_gate(self) -> Attribute:
@@ -225,18 +270,76 @@ class Material(StrictModel):
 
 
 class MethodVersion(StrictModel):
-    """One version of an analytical method; every version after the first is a transition."""
+    """One version of an analytical method; every version after the first is a transition.
+
+    A lot result carries the method version that produced it: the lot CSV column
+    `<test>.method_version` when given, else the version in force on the lot date (the latest
+    version introduced on or before it). Results of different versions pool into one set of
+    statistics only when a bridging study concluded 'equivalent' joins them, and never when
+    their units differ."""
 
     version: Identifier
     technique: Text
     status: MethodStatus
     introduced: IsoDate
-    bridging_study: Title | None = Field(
+    unit: Name | None = Field(
         default=None,
-        description="Study that bridges results of the previous version to this one "
-        "(required for every version after the first).",
+        description="Reporting unit of this version when it differs from the test's unit "
+        "(e.g. '% lysis' before 'pg/mL'); results in different units never pool.",
+    )
+    bridging_study: Identifier | None = Field(
+        default=None,
+        description="Id of the study under 'bridging_studies:' that bridges the previous "
+        "version to this one (required for every version after the first).",
     )
     bridging_summary: Text | None = None
+
+
+class BridgingStudy(StrictModel):
+    """A study that tested the same samples by two versions of a method (structured data)."""
+
+    id: Identifier
+    method: Identifier = Field(description="Analytical method, by id.")
+    from_version: Identifier
+    to_version: Identifier
+    design: Text = Field(description="Samples, lots and replicates tested by both versions.")
+    samples: int = Field(ge=1, le=100_000, description="Samples tested by both versions.")
+    acceptance_criterion: Text = Field(description="Equivalence criterion set before the study.")
+    margin: float | None = Field(
+        default=None,
+        gt=0,
+        description="Equivalence margin in the test unit: the confidence interval of the mean "
+        "difference must lie within plus or minus this.",
+    )
+    mean_difference: float | None = Field(
+        default=None, description="Mean of (new version - old version), in the test unit."
+    )
+    ci_lower: float | None = Field(default=None, description="Lower 95 % confidence bound.")
+    ci_upper: float | None = Field(default=None, description="Upper 95 % confidence bound.")
+    results: Text | None = Field(
+        default=None, description="The results in words, e.g. for a method with several tests."
+    )
+    conclusion: Literal["equivalent", "not-equivalent"] = Field(
+        description="'equivalent' lets results of both versions pool; 'not-equivalent' keeps "
+        "them apart (older results are shown, not used for limits)."
+    )
+    correction: Literal["none", "add-mean-difference"] = Field(
+        default="none",
+        description="'add-mean-difference': results of the old version are shifted by the "
+        "mean difference before pooling (a documented bias; for a method with one test).",
+    )
+    report: Title | None = None
+
+
+class Investigation(StrictModel):
+    """A documented investigation of an out-of-specification result of one lot and test."""
+
+    id: Identifier
+    lot: Name = Field(description="Lot id as in the lot CSV.")
+    test: Identifier = Field(description="Test id of the specification.")
+    root_cause: Text
+    disposition: Text = Field(description="What was done with the lot, e.g. 'Not released'.")
+    capa: Text | None = None
 
 
 class AnalyticalMethod(StrictModel):
@@ -261,6 +364,11 @@ class Criterion(StrictModel):
     upper: Quantity | None = None
     text: Title | None = Field(default=None, description="Text criterion, e.g. 'No growth'.")
     justification: Text | None = None
+    effective: IsoDate | None = Field(
+        default=None,
+        description="Date lots were first released against this criterion. Without it, the "
+        "criteria of the gates already passed apply to every lot.",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Criterion:
@@ -287,6 +395,13 @@ class Criterion(StrictModel):
         return self.comparator in ("NLT", "NMT", "range")
 
     @property
+    def reports_only(self) -> bool:
+        """'report results', however written (also as free text)."""
+        return self.comparator == "report-results" or (
+            self.comparator == "text" and means_report_results(self.text)
+        )
+
+    @property
     def limits(self) -> tuple[float | None, float | None]:
         if self.comparator == "NLT":
             return self.value, None
@@ -301,6 +416,18 @@ def _release_only() -> list[Literal["release", "stability"]]:
     return ["release"]
 
 
+class EndotoxinDose(StrictModel):
+    """K/M endotoxin limit per mL of product: K x body weight / maximum dose volume."""
+
+    k_eu_per_kg: float = Field(gt=0, le=1000, description="K, e.g. 5 EU/kg (intravenous).")
+    body_weight_kg: float = Field(gt=0, le=500)
+    dose_volume_ml: float = Field(gt=0, le=10_000, description="Largest volume given per hour.")
+
+    @property
+    def limit(self) -> float:
+        return self.k_eu_per_kg * self.body_weight_kg / self.dose_volume_ml
+
+
 class Specification(StrictModel):
     """One test of the specification with its criterion at each stage gate."""
 
@@ -311,6 +438,16 @@ class Specification(StrictModel):
     material: Literal["drug_substance", "drug_product"] = "drug_product"
     unit: Name | None = None
     usage: list[Literal["release", "stability"]] = Field(default_factory=_release_only)
+    basis: LimitBasis | None = Field(
+        default=None,
+        description="Where the limit comes from; default: the framework attribute's limit_basis.",
+    )
+    physical_range: PhysicalRange | None = Field(
+        default=None, description="Values a result can take; default: the attribute's."
+    )
+    k_over_m: EndotoxinDose | None = Field(
+        default=None, description="For endotoxin: the inputs of the K/M limit."
+    )
     stages: dict[Gate, Criterion] = Field(min_length=1)
 
 
@@ -394,6 +531,14 @@ class CmcProduct(StrictModel):
         description="Catalogue attributes that do not apply to this product, with the reason.",
     )
     lots: LotData
+    bridging_studies: Annotated[list[BridgingStudy], unique("bridging study")] = Field(
+        default_factory=list
+    )
+    investigations: Annotated[list[Investigation], unique("investigation")] = Field(
+        default_factory=list,
+        description="Out-of-specification investigations: the lot's result is then a warning, "
+        "and the lot is left out of limit-setting for that test.",
+    )
     process_changes: list[ProcessChange] = Field(default_factory=list)
     stability: Annotated[list[StabilityStudy], unique("stability study")] = Field(
         default_factory=list
