@@ -151,7 +151,13 @@ def criteria_by_gate(r: Rules) -> None:
             where = r.doc.location(("specifications", i, "stages", gate, "comparator"))
             required = attr.expectations[gate].criterion == "limit-required"
             if crit.reports_only and (required or attr.safety_limit):
-                critical = " (a safety limit)" if attr.safety_limit else ""
+                critical = (
+                    " (safety-critical)"
+                    if attr.safety_critical
+                    else " (a safety limit)"
+                    if attr.safety_limit
+                    else ""
+                )
                 r.add(
                     "CM010",
                     f"'{spec.id}' is 'report results' at {GATE_LABEL[gate]}, but "
