@@ -159,6 +159,10 @@ class TestAnalysis:
     """The usable proposed limits: the tolerance interval clipped to the physical range."""
     safety_limit: float | None = None
     """K/M endotoxin limit (EU/mL) where cmc.yaml gives its inputs."""
+    from_lots: tuple[float | None, float | None] = (None, None)
+    """The clipped tolerance interval before it is held at the criterion in force."""
+    held: bool = False
+    """True when the interval would loosen the criterion in force, which the proposal keeps."""
 
     @property
     def flag_coverage(self) -> bool:
@@ -485,9 +489,12 @@ def analyse_test(
             confidence=framework.analysis.confidence,
             min_lots_for_numeric_limit=min_lots,
         )
+    from_lots: tuple[float | None, float | None] = (None, None)
+    held = False
     if numeric and basis == "lot-data":
         bounds = physical_range(spec, attribute)
-        verdict, limits = _verdict(proposal, side, bounds, n_censored, min_lots)
+        verdict, from_lots = _verdict(proposal, side, bounds, n_censored, min_lots)
+        limits, held = _never_looser(from_lots, effective_criterion(spec, product.stage)[0])
     elif numeric:
         verdict = basis
     if numeric and points:
@@ -526,7 +533,25 @@ def analyse_test(
         verdict=verdict,
         limits=limits,
         safety_limit=spec.k_over_m.limit if spec.k_over_m is not None else None,
+        from_lots=from_lots,
+        held=held,
     )
+
+
+def _never_looser(
+    limits: tuple[float | None, float | None], crit: Criterion | None
+) -> tuple[tuple[float | None, float | None], bool]:
+    """The proposal held at the criterion in force where the lots alone would loosen it."""
+    if crit is None or not crit.is_numeric:
+        return limits, False
+    lo, hi = limits
+    c_lo, c_hi = crit.limits
+    held = False
+    if lo is not None and c_lo is not None and lo < c_lo:
+        lo, held = c_lo, True
+    if hi is not None and c_hi is not None and hi > c_hi:
+        hi, held = c_hi, True
+    return (lo, hi), held
 
 
 # --------------------------------------------------------------------------------------------

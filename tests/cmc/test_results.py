@@ -328,3 +328,12 @@ def test_missing_dose_test_at_ind_fails(bcma: Path) -> None:
     lots.write_text("\n".join(",".join(r[:i] + r[i + 1 :]) for r in rows) + "\n", "utf-8")
     found = problems(bcma, "CM080")
     assert len(found) == 1 and "'dose_cell_count'" in found[0].message and found[0].is_error
+
+
+def test_proposal_never_loosens_the_criterion_in_force(cd19: Path) -> None:
+    result = analyse(resolved(cd19))
+    assert result is not None
+    t = result[1].tests["potency_ifng"]
+    # 12 clinical lots give NLT 246 pg/mL; the pivotal criterion NLT 250 stays
+    assert t.from_lots[0] is not None and t.from_lots[0] < 250
+    assert t.held and t.interval == (250, None)
