@@ -649,9 +649,9 @@ def readiness(
             n = analysis.n if analysis else 0
             missing: list[str] = []
             risk: list[str] = []
-            if exp.criterion == "limit-required" and (
-                crit is None or crit.comparator == "report-results"
-            ):
+            # a safety limit is never 'report results', whatever the gate allows
+            needs_limit = exp.criterion == "limit-required" or attr.safety_limit
+            if needs_limit and (crit is None or crit.reports_only):
                 missing.append("criterion-missing")
             if status_now is None or method_rank(status_now) < method_rank(exp.method_status):
                 missing.append("method-below-expected")

@@ -118,7 +118,7 @@ def _figures(
     figures: dict[str, str] = {}
     for spec in cmc.product.specifications:
         t = analysis.tests[spec.id]
-        if not t.numeric or not t.points:
+        if not t.numeric or all(p.use == "other-unit" for p in t.points):
             continue
         crit, _ = effective_criterion(spec, cmc.product.stage)
         limits = crit.limits if crit is not None else (None, None)

@@ -54,7 +54,8 @@ def lot_plot(
         fig = Figure(figsize=(6.5, 4.2), dpi=150)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
-        points = analysis.points
+        # results in another unit (an earlier method version) do not belong on this axis
+        points = tuple(p for p in analysis.points if p.use != "other-unit")
         xs = list(range(1, len(points) + 1))
         clin = [(x, p.value) for x, p in zip(xs, points, strict=True) if p.clinical]
         non = [(x, p.value) for x, p in zip(xs, points, strict=True) if not p.clinical]

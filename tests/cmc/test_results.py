@@ -337,3 +337,16 @@ def test_proposal_never_loosens_the_criterion_in_force(cd19: Path) -> None:
     # 12 clinical lots give NLT 246 pg/mL; the pivotal criterion NLT 250 stays
     assert t.from_lots[0] is not None and t.from_lots[0] < 250
     assert t.held and t.interval == (250, None)
+
+
+def test_readiness_agrees_that_a_safety_limit_needs_a_criterion(cd19: Path) -> None:
+    edit(
+        cd19 / "cmc.yaml",
+        "      ind: {comparator: text, text: No growth}",
+        "      ind: {comparator: text, text: report results}",
+    )
+    result = analyse(resolved(cd19))
+    assert result is not None
+    ind = next(g for g in result[1].readiness if g.gate == "ind")
+    sterility = next(i for i in ind.items if i.subject == "sterility")
+    assert sterility.status == "missing" and sterility.reasons == ("criterion-missing",)
