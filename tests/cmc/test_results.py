@@ -350,3 +350,11 @@ def test_readiness_agrees_that_a_safety_limit_needs_a_criterion(cd19: Path) -> N
     ind = next(g for g in result[1].readiness if g.gate == "ind")
     sterility = next(i for i in ind.items if i.subject == "sterility")
     assert sterility.status == "missing" and sterility.reasons == ("criterion-missing",)
+
+
+def test_two_lots_print_no_mean_3sd_either(bcma: Path) -> None:
+    # 12 % and 61 %: mean - 3 SD would be NLT -67 %
+    _clinical_lots(bcma, ["12.0", "61.0"], "car_expression")
+    lifecycle = cmc_outputs(resolved(bcma)).documents["specification-lifecycle"].markdown
+    row = next(x for x in lifecycle.splitlines() if x.startswith("| CAR expression | lot-data"))
+    assert row.split("|")[7].strip() == "—" and "-67" not in lifecycle
