@@ -358,3 +358,24 @@ def test_two_lots_print_no_mean_3sd_either(bcma: Path) -> None:
     lifecycle = cmc_outputs(resolved(bcma)).documents["specification-lifecycle"].markdown
     row = next(x for x in lifecycle.splitlines() if x.startswith("| CAR expression | lot-data"))
     assert row.split("|")[7].strip() == "—" and "-67" not in lifecycle
+
+
+def test_criterion_in_force_follows_its_effective_date(cd19: Path) -> None:
+    edit(
+        cd19 / "cmc.yaml",
+        "      pivotal: {comparator: NLT, value: 250}",
+        '      pivotal: {comparator: NLT, value: 250, effective: "2025-11-01"}',
+    )
+    lots = cd19 / "lots.csv"
+    set_cells(lots, "PCT19-008", potency_ifng="200")  # 2025-10-07: IND 'report results'
+    set_cells(lots, "PCT19-010", potency_ifng="200")  # 2025-11-25: pivotal NLT 250
+    found = problems(cd19, "CM063")
+    assert len(found) == 1 and "lot 'PCT19-010'" in found[0].message
+    assert "against NLT 250 (pivotal start criterion in force at release)" in found[0].message
+
+
+def test_non_clinical_oos_is_a_warning(cd19: Path) -> None:
+    set_cells(cd19 / "lots.csv", "ENG-03", viability="61")
+    assert problems(cd19, "CM063") == []
+    found = problems(cd19, "CM065")
+    assert len(found) == 1 and found[0].severity is Severity.WARNING
