@@ -626,6 +626,79 @@ def _method_ok_through(method: AnalyticalMethod | None, studies: list[BridgingSt
     return method is None or all(bridged(method, j, studies) for j in range(1, len(method.history)))
 
 
+def _test_item(
+    gate: Gate,
+    spec: Specification,
+    attr: Attribute,
+    method: AnalyticalMethod | None,
+    analysis: TestAnalysis | None,
+    studies: list[BridgingStudy],
+) -> ReadinessItem:
+    """One test at one gate: a gap is Missing, a risk At risk."""
+    exp = attr.expectations[gate]
+    crit, crit_gate = effective_criterion(spec, gate)
+    status_now = method.current.status if method else None
+    n = analysis.n if analysis else 0
+    missing: list[str] = []
+    risk: list[str] = []
+    # a safety limit is never 'report results', whatever the gate allows
+    needs_limit = exp.criterion == "limit-required" or attr.safety_limit
+    if needs_limit and (crit is None or crit.reports_only):
+        missing.append("criterion-missing")
+    if status_now is None or method_rank(status_now) < method_rank(exp.method_status):
+        missing.append("method-below-expected")
+    if not _method_ok_through(method, studies):
+        missing.append("method-transition-unbridged")
+    numeric_limit = crit is not None and crit.is_numeric
+    if numeric_limit and exp.min_lots_for_limit and n < exp.min_lots_for_limit:
+        risk.append("few-lots-for-limit")
+    if (
+        numeric_limit
+        and analysis is not None
+        and analysis.coverage is not None
+        and analysis.coverage.narrow
+        and exp.criterion == "limit-required"
+        and exp.min_lots_for_limit is not None
+    ):
+        risk.append("narrow-clinical-coverage")
+    return ReadinessItem(
+        gate=gate,
+        subject=spec.id,
+        title=spec.title,
+        kind="test",
+        status=MISSING if missing else AT_RISK if risk else MET,
+        reasons=tuple(missing + risk),
+        expectation=exp,
+        criterion=crit,
+        criterion_gate=crit_gate,
+        method_status=status_now,
+        n_lots=n,
+        needs_verification=attr.evidence.value == "needs-verification",
+    )
+
+
+def _change_items(product: CmcProduct, gate: Gate) -> list[ReadinessItem]:
+    """Process changes made before `gate` or earlier: comparability complete?"""
+    items: list[ReadinessItem] = []
+    for change in product.process_changes:
+        if GATES.index(change.before_gate) > GATES.index(gate):
+            continue
+        plan = change.comparability
+        reasons: list[str] = []
+        if plan.status != "complete":
+            reasons.append("comparability-not-complete")
+        if GATES.index(change.before_gate) >= GATES.index("bla"):
+            reasons.append("change-after-pivotal-start")
+        state = MET
+        if reasons:
+            planned_now = change.before_gate == gate and plan.status == "planned"
+            state = MISSING if planned_now else AT_RISK
+        items.append(
+            ReadinessItem(gate, change.id, change.title, "process-change", state, tuple(reasons))
+        )
+    return items
+
+
 def readiness(
     framework: CmcFramework,
     product: CmcProduct,
@@ -636,98 +709,34 @@ def readiness(
     specified = {s.attribute for s in product.specifications}
     result: list[GateReadiness] = []
     for gate in framework.gates:
-        items: list[ReadinessItem] = []
-        for spec in product.specifications:
-            attr = attributes.get(spec.attribute)
-            if attr is None:
-                continue
-            exp = attr.expectations[gate.id]
-            crit, crit_gate = effective_criterion(spec, gate.id)
-            method = methods.get(spec.method)
-            status_now = method.current.status if method else None
-            analysis = tests.get(spec.id)
-            n = analysis.n if analysis else 0
-            missing: list[str] = []
-            risk: list[str] = []
-            # a safety limit is never 'report results', whatever the gate allows
-            needs_limit = exp.criterion == "limit-required" or attr.safety_limit
-            if needs_limit and (crit is None or crit.reports_only):
-                missing.append("criterion-missing")
-            if status_now is None or method_rank(status_now) < method_rank(exp.method_status):
-                missing.append("method-below-expected")
-            if not _method_ok_through(method, product.bridging_studies):
-                missing.append("method-transition-unbridged")
-            if (
-                crit is not None
-                and crit.is_numeric
-                and exp.min_lots_for_limit
-                and n < exp.min_lots_for_limit
-            ):
-                risk.append("few-lots-for-limit")
-            if (
-                crit is not None
-                and crit.is_numeric
-                and analysis is not None
-                and analysis.coverage is not None
-                and analysis.coverage.narrow
-                and exp.criterion == "limit-required"
-                and exp.min_lots_for_limit is not None
-            ):
-                risk.append("narrow-clinical-coverage")
-            status = MISSING if missing else AT_RISK if risk else MET
-            items.append(
-                ReadinessItem(
-                    gate=gate.id,
-                    subject=spec.id,
-                    title=spec.title,
-                    kind="test",
-                    status=status,
-                    reasons=tuple(missing + risk),
-                    expectation=exp,
-                    criterion=crit,
-                    criterion_gate=crit_gate,
-                    method_status=status_now,
-                    n_lots=n,
-                    needs_verification=attr.evidence.value == "needs-verification",
-                )
+        items = [
+            _test_item(
+                gate.id,
+                spec,
+                attributes[spec.attribute],
+                methods.get(spec.method),
+                tests.get(spec.id),
+                product.bridging_studies,
             )
-        for attr in framework.attributes:
-            if attr.id in specified or attr.id in product.not_applicable:
-                continue
-            exp = attr.expectations[gate.id]
-            if exp.criterion == "limit-required":
-                items.append(
-                    ReadinessItem(
-                        gate.id,
-                        attr.id,
-                        attr.title,
-                        "attribute",
-                        MISSING,
-                        ("attribute-not-in-specification",),
-                        exp,
-                    )
-                )
-        for change in product.process_changes:
-            if GATES.index(change.before_gate) > GATES.index(gate.id):
-                continue
-            plan = change.comparability
-            reasons: list[str] = []
-            if plan.status != "complete":
-                reasons.append("comparability-not-complete")
-            if GATES.index(change.before_gate) >= GATES.index("bla"):
-                reasons.append("change-after-pivotal-start")
-            state = MET
-            if reasons:
-                state = (
-                    MISSING
-                    if change.before_gate == gate.id and plan.status == "planned"
-                    else AT_RISK
-                )
-            items.append(
-                ReadinessItem(
-                    gate.id, change.id, change.title, "process-change", state, tuple(reasons)
-                )
+            for spec in product.specifications
+            if spec.attribute in attributes
+        ]
+        items += [
+            ReadinessItem(
+                gate.id,
+                attr.id,
+                attr.title,
+                "attribute",
+                MISSING,
+                ("attribute-not-in-specification",),
+                attr.expectations[gate.id],
             )
+            for attr in framework.attributes
+            if attr.id not in specified
+            and attr.id not in product.not_applicable
+            and attr.expectations[gate.id].criterion == "limit-required"
+        ]
+        items += _change_items(product, gate.id)
         result.append(GateReadiness(gate.id, gate.title, tuple(items)))
     return tuple(result)
 
