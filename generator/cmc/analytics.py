@@ -97,6 +97,8 @@ class LotPoint:
     site: str
     method_version: str = ""
     use: str = USED
+    shift: float = 0.0
+    """Added to the reported result to put it on the current method version's scale."""
 
     @property
     def used(self) -> bool:
@@ -184,6 +186,11 @@ class TestAnalysis:
     def n_used(self) -> int:
         """Results behind the proposal: uncensored, clinical, current process and method."""
         return sum(1 for p in self.points if p.used and not p.censored)
+
+    @property
+    def n_shifted(self) -> int:
+        """Results moved onto the current method's scale by a bridging correction."""
+        return sum(1 for p in self.points if p.shift)
 
     @property
     def n_used_censored(self) -> int:
@@ -417,6 +424,7 @@ def _lot_points(
                 lot.site,
                 version,
                 use,
+                shift or 0.0,
             )
         )
     skipped = tuple(

@@ -379,3 +379,16 @@ def test_non_clinical_oos_is_a_warning(cd19: Path) -> None:
     assert problems(cd19, "CM063") == []
     found = problems(cd19, "CM065")
     assert len(found) == 1 and found[0].severity is Severity.WARNING
+
+
+def test_bridged_results_are_shown_on_the_current_scale(cd19: Path) -> None:
+    result = analyse(resolved(cd19))
+    assert result is not None
+    t = result[1].tests["viability"]
+    eng1 = next(p for p in t.points if p.lot_id == "ENG-01")
+    assert eng1.method_version == "1" and eng1.shift == pytest.approx(-2.1)
+    assert eng1.value == pytest.approx(72.4 - 2.1) and t.n_shifted == 4
+    module3 = cmc_outputs(resolved(cd19)).documents["module3"].markdown
+    assert "4 result(s) by an earlier method version are shown on the current version's scale" in (
+        module3
+    )
