@@ -329,8 +329,8 @@ def _conforms(result: str, expected: str) -> bool:
 
 def _outside(value: float, censored: bool, crit: Criterion) -> bool:
     lo, hi = crit.limits
-    if censored:  # '<x': only a lower limit at or above x is certainly failed
-        return lo is not None and value <= lo
+    if censored:  # '<x' fails NLT L when x <= L, and cannot show NMT U when x > U
+        return (lo is not None and value <= lo) or (hi is not None and value > hi)
     return (lo is not None and value < lo) or (hi is not None and value > hi)
 
 

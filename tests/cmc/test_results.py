@@ -392,3 +392,10 @@ def test_bridged_results_are_shown_on_the_current_scale(cd19: Path) -> None:
     assert "4 result(s) by an earlier method version are shown on the current version's scale" in (
         module3
     )
+
+
+def test_censored_result_above_an_upper_limit_is_not_a_pass(cd19: Path) -> None:
+    # '<8' cannot show NMT 5 EU/mL; '<0.50' does
+    set_cells(cd19 / "lots.csv", "PCT19-007", endotoxin="<8")
+    found = problems(cd19, "CM063")
+    assert len(found) == 1 and "'< 8' against NMT 5" in found[0].message
