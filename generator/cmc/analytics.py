@@ -4,6 +4,7 @@ specification lifecycle plan. Pure functions of the loaded inputs; no prose (tem
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from generator.analysis.defaults import DEFAULT_MIN_LOTS
@@ -584,6 +585,7 @@ class ReadinessItem:
     criterion_gate: str | None = None
     method_status: str | None = None
     n_lots: int = 0
+    n_out_of_specification: int = 0
     needs_verification: bool = False
     """The framework expectation is not yet checked against its source: a note for the
     reviewer, kept apart from the product's own gaps (it never changes the status)."""
@@ -636,11 +638,13 @@ def _method_ok_through(method: AnalyticalMethod | None, studies: list[BridgingSt
 
 def _test_item(
     gate: Gate,
+    stage: Gate,
     spec: Specification,
     attr: Attribute,
     method: AnalyticalMethod | None,
     analysis: TestAnalysis | None,
     studies: list[BridgingStudy],
+    failed: int = 0,
 ) -> ReadinessItem:
     """One test at one gate: a gap is Missing, a risk At risk."""
     exp = attr.expectations[gate]
@@ -657,6 +661,8 @@ def _test_item(
         missing.append("method-below-expected")
     if not _method_ok_through(method, studies):
         missing.append("method-transition-unbridged")
+    if failed and GATES.index(gate) >= GATES.index(stage):
+        missing.append("results-out-of-specification")
     numeric_limit = crit is not None and crit.is_numeric
     if numeric_limit and exp.min_lots_for_limit and n < exp.min_lots_for_limit:
         risk.append("few-lots-for-limit")
@@ -681,6 +687,7 @@ def _test_item(
         criterion_gate=crit_gate,
         method_status=status_now,
         n_lots=n,
+        n_out_of_specification=failed,
         needs_verification=attr.evidence.value == "needs-verification",
     )
 
@@ -711,20 +718,26 @@ def readiness(
     framework: CmcFramework,
     product: CmcProduct,
     tests: dict[str, TestAnalysis],
+    oos: tuple[OutOfSpecification, ...] = (),
 ) -> tuple[GateReadiness, ...]:
+    """Each gate's items; `oos` counts against the gates from the current one on (clinical
+    results out of specification with no documented investigation)."""
     attributes = {a.id: a for a in framework.attributes}
     methods = {m.id: m for m in product.methods}
     specified = {s.attribute for s in product.specifications}
+    failed = Counter(o.test for o in oos if o.clinical and not o.investigation)
     result: list[GateReadiness] = []
     for gate in framework.gates:
         items = [
             _test_item(
                 gate.id,
+                product.stage,
                 spec,
                 attributes[spec.attribute],
                 methods.get(spec.method),
                 tests.get(spec.id),
                 product.bridging_studies,
+                failed[spec.id],
             )
             for spec in product.specifications
             if spec.attribute in attributes
@@ -849,5 +862,8 @@ def analyse_cmc(framework: CmcFramework, product: CmcProduct, lots: LotTable) ->
         for spec in product.specifications
     }
     return CmcAnalysis(
-        tests, readiness(framework, product, tests), lifecycle(framework, product, tests), oos
+        tests,
+        readiness(framework, product, tests, oos),
+        lifecycle(framework, product, tests),
+        oos,
     )

@@ -399,3 +399,19 @@ def test_censored_result_above_an_upper_limit_is_not_a_pass(cd19: Path) -> None:
     set_cells(cd19 / "lots.csv", "PCT19-007", endotoxin="<8")
     found = problems(cd19, "CM063")
     assert len(found) == 1 and "'< 8' against NMT 5" in found[0].message
+
+
+def test_readiness_is_not_met_with_an_uninvestigated_oos_result(cd19: Path) -> None:
+    set_cells(cd19 / "lots.csv", "PCT19-006", sterility="Growth (S. epidermidis)")
+    result = analyse(resolved(cd19))
+    assert result is not None
+    gates = {g.gate: g for g in result[1].readiness}
+    pivotal = next(i for i in gates["pivotal"].items if i.subject == "sterility")
+    assert pivotal.status == "missing" and pivotal.reasons == ("results-out-of-specification",)
+    assert pivotal.n_out_of_specification == 1
+    # reported once, by the row and column of the result (CM063), not again as CM080
+    assert problems(cd19, "CM080") == []
+    readiness = render_cmc(resolved(cd19), assets=False).documents["cmc-readiness"].markdown
+    assert "1 clinical result(s) out of specification without a documented investigation" in (
+        readiness
+    )
