@@ -415,3 +415,13 @@ def test_readiness_is_not_met_with_an_uninvestigated_oos_result(cd19: Path) -> N
     assert "1 clinical result(s) out of specification without a documented investigation" in (
         readiness
     )
+
+
+def test_bridging_study_without_a_conclusion_fails(cd19: Path) -> None:
+    cmc = cd19 / "cmc.yaml"
+    line = line_of(cmc, "    correction: add-mean-difference")
+    edit(cmc, "    conclusion: equivalent\n", "")
+    found = [p for p in cmc_problems(resolved(cd19)) if p.is_error]
+    assert len(found) == 1 and "conclusion" in found[0].message, found
+    assert found[0].location is not None and found[0].location.file.endswith("cmc.yaml")
+    assert abs(found[0].location.line - line) <= 20
