@@ -360,6 +360,8 @@ def readiness(
         for attr in framework.attributes:
             if attr.id in specified or attr.id in product.not_applicable:
                 continue
+            if not attr.applies_to(product.process.uses):
+                continue
             exp = attr.expectations[gate.id]
             if exp.criterion == "limit-required":
                 items.append(

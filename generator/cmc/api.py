@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +25,12 @@ from generator.cmc.analytics import (
     effective_criterion,
 )
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
+from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
 from generator.cmc.rules import check_cmc
 from generator.load import load_yaml
-from generator.models.cmc import GATES, METHOD_STATUS_ORDER
+from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
 from generator.paths import TEMPLATES_DIR
 from generator.plain import to_plain
 from generator.problems import Problem, ProblemsError, sorted_problems
@@ -67,7 +70,9 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
     if cmc is None:
         return []
     analysis = _analysis(resolved, cmc)
-    return sorted_problems([*check_cmc(cmc, analysis), *lint_text_values(cmc.document)])
+    return sorted_problems(
+        [*check_cmc(cmc, analysis), *check_content(cmc), *lint_text_values(cmc.document)]
+    )
 
 
 def cmc_input_files(resolved: ResolvedProtocol) -> list[Path]:
@@ -96,8 +101,31 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
     env = make_environment(sponsor)
     context = cmc_context(resolved, cmc, analysis, figures)
     for name, template in TEMPLATES.items():
-        outputs.documents[name] = render_template(env, template, context, sponsor_dir=sponsor)
+        document = render_template(env, template, context, sponsor_dir=sponsor)
+        outputs.documents[name] = dataclasses.replace(
+            document, header=_header(document.markdown, cmc.product)
+        )
     return outputs
+
+
+def _header(markdown: str, product: CmcProduct) -> tuple[tuple[str, str], ...]:
+    """Word header fields of a CMC document: its own title (the template's front matter) and
+    the version of cmc.yaml, never the protocol's id and version."""
+    front = markdown.split("\n---\n", 1)[0] if markdown.startswith("---\n") else ""
+    title = next(
+        (
+            json.loads(line[len("title: ") :])
+            for line in front.splitlines()
+            if line.startswith("title: ")
+        ),
+        product.drug_product.name,
+    )
+    return (
+        ("title", title),
+        ("document_id", title),
+        ("version", product.version or "—"),
+        ("date", product.version_date or "—"),
+    )
 
 
 def analyse(resolved: ResolvedProtocol) -> tuple[LoadedCmc, CmcAnalysis] | None:
