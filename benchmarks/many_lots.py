@@ -28,9 +28,16 @@ EXAMPLE = ROOT / "examples" / "cd19-cart-lbcl"
 PROTOCMC = str(Path(sys.executable).with_name("protocmc"))
 
 
+DROP_COLUMNS = ("particulates",)
+"""Left out of the generated lots: with its long text result, 9,999 lots would pass the 2 MB
+input-file cap (the column was added to the example after the first measurement)."""
+
+
 def write_lots(source: Path, target: Path, n: int) -> None:
     """N lots made from the example's rows: new ids, one date per day, same results."""
     rows = list(csv.reader(io.StringIO(source.read_text("utf-8"))))
+    keep = [i for i, name in enumerate(rows[0]) if name not in DROP_COLUMNS]
+    rows = [[row[i] for i in keep] for row in rows]
     header, body = rows[0], rows[1:]
     start = dt.date(2020, 1, 1)
     out = io.StringIO()

@@ -71,3 +71,26 @@ def test_a_framework_attribute_the_product_lacks_is_not_a_typo(tmp_path: Path) -
     (near,) = _load(_write(tmp_path, rows, extra_column="residual_vectors"), catalogue)
     assert "did you mean" not in near
     assert "the CMC framework has the attribute 'residual_vector'" in near
+
+
+def test_empty_cells_are_untested_and_censored_results_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "lots.csv"
+    path.write_text(
+        "\n".join(
+            [
+                ",".join(HEADER),
+                "L01,2026-01-05,P1,Site A,patient,clinical,,No growth",
+                "L02,2026-01-06,P1,Site A,healthy-donor,non-clinical,<0.5,",
+            ]
+        )
+        + "\n",
+        "utf-8",
+    )
+    table = load_lots(
+        path, display="lots.csv", numeric_tests={"viability"}, qualitative_tests={"sterility"}
+    )
+    first, second = table.lots
+    assert "viability" not in first.results and first.texts == {"sterility": "No growth"}
+    assert first.clinical and not second.clinical
+    assert second.results["viability"].censored and second.results["viability"].value == 0.5
+    assert "sterility" not in second.texts
