@@ -118,7 +118,10 @@ def _summary(
             row = _group_row(groups[(process_version, use)], spec.id, lower, upper, fmt)
             if row is not None:
                 rows.append({"process_version": md_literal(process_version), "use": use, **row})
-        out.append({"spec": plain(spec), "numeric": any(r["numeric"] for r in rows), "rows": rows})
+        if rows:
+            out.append(
+                {"spec": plain(spec), "numeric": any(r["numeric"] for r in rows), "rows": rows}
+            )
     return out
 
 
@@ -139,7 +142,10 @@ def _group_row(
             "n_censored": 0,
             "results": [{"text": md_literal(t), "n": c} for t, c in sorted(counts.items())],
         }
-    values = sorted(r.value for r in results)
+    # a '<x' result sorts before an uncensored x, and an order statistic that is one prints '< x'
+    ordered = sorted(results, key=lambda r: (r.value, not r.censored))
+    middle = ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1]
+    median = statistics.median(r.value for r in middle)
     outside = sum(
         1
         for r in results
@@ -151,9 +157,15 @@ def _group_row(
         "numeric": True,
         "n": len(results),
         "n_censored": sum(1 for r in results if r.censored),
-        "minimum": fmt(values[0]),
-        "median": fmt(statistics.median(values)),
-        "maximum": fmt(values[-1]),
+        "minimum": _bound(ordered[0].value, ordered[0].censored, fmt),
+        "median": _bound(median, any(r.censored for r in middle), fmt),
+        "maximum": _bound(ordered[-1].value, ordered[-1].censored, fmt),
         "outside": outside,
         "has_limit": lower is not None or upper is not None,
     }
+
+
+def _bound(value: float, censored: bool, fmt: Callable[..., str]) -> str:
+    """An order statistic as a table cell: '&lt; 0.5' when it is a censored result (see
+    `Result.display` for why the entity)."""
+    return f"&lt; {fmt(value)}" if censored else fmt(value)

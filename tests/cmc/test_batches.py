@@ -47,7 +47,7 @@ def test_up_to_the_threshold_every_lot_is_listed(cd19: Path) -> None:
     markdown = _module3(cd19)
     assert f"Results of all {BATCH_TABLE_MAX_LOTS} lots" in markdown
     assert all(f"| LOT-{i:04d} |" in markdown for i in range(1, BATCH_TABLE_MAX_LOTS + 1))
-    assert "summary per process version and use" not in markdown
+    assert "Batch analyses: summary" not in markdown
 
 
 def test_past_the_threshold_a_summary_and_the_current_clinical_lots(cd19: Path) -> None:
@@ -73,11 +73,34 @@ def test_past_the_threshold_a_summary_and_the_current_clinical_lots(cd19: Path) 
         if r[col["process_version"]] == "P1" and r[col["use"]] == "clinical"
     )
     median = statistics.median(values)
-    row = f"| Viability (%) | P1 | clinical | {len(values)} | {values[0]:g} | {median:g} | {values[-1]:g} | 0 |"
+    row = (
+        f"| Viability (%) | P1 | clinical | {len(values)} | 0 | {values[0]:g} | {median:g} | "
+        f"{values[-1]:g} | 0 |"
+    )
     assert row in markdown, [
         line for line in markdown.splitlines() if "| Viability (%) | P1" in line
     ]
     assert f"holds {n} lots" in markdown
+
+    # censored endotoxin results: the count, and '<' on the order statistics that are censored
+    endotoxin = [
+        r[col["endotoxin"]]
+        for r in body
+        if r[col["process_version"]] == "P2" and r[col["use"]] == "clinical"
+    ]
+    censored = sum(1 for v in endotoxin if v.startswith("<"))
+    assert len(endotoxin) / 2 < censored < len(endotoxin)  # most are '<0.50'
+    top = max(float(v) for v in endotoxin if not v.startswith("<"))
+    line = next(
+        ln for ln in markdown.splitlines() if ln.startswith("| Endotoxin (EU/mL) | P2 | clinical |")
+    )
+    # the minimum and the median are '<0.50' results, the maximum is measured
+    assert line.endswith(f"| {len(endotoxin)} | {censored} | &lt; 0.5 | &lt; 0.5 | {top:g} | 0 |")
+    # qualitative results: each distinct result with its count
+    assert (
+        f"| Sterility | P2 | clinical | {len(endotoxin)} | No growth ({len(endotoxin)}) |"
+        in markdown
+    )
 
 
 def test_summary_counts_results_outside_the_criterion(cd19: Path) -> None:
