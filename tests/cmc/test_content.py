@@ -163,3 +163,13 @@ def test_unknown_process_use_has_a_hint(allo: Path) -> None:
     )
     found = _problems(allo, "CM080")
     assert len(found) == 1 and "did you mean 'feeder-cells'?" in found[0]
+
+
+def test_site_word_download_of_module3_names_module3(cd19: Path) -> None:
+    from generator.site.products import load_product
+
+    product = load_product(cd19 / "product.yaml", "product")
+    header = dict(product.drafts["module3"].header)
+    assert header["document_id"].startswith("Module 3 — Quality:")
+    assert header["version"] == "0.4"
+    assert product.drafts["protocol"].header == ()  # the protocol keeps its own title page
