@@ -55,7 +55,10 @@ def batch_analyses(
         and any(s.id in lt.results or s.id in lt.texts for lt in table.lots)
     ]
     lots = sorted(table.lots, key=lambda lt: (lt.date, lt.lot_id))
-    current = product.process.versions[-1].id
+    # the newest declared process that has clinical lots (a planned version has none yet)
+    clinical_versions = {lt.process_version for lt in lots if lt.clinical}
+    versions = [v.id for v in product.process.versions]
+    current = next((v for v in reversed(versions) if v in clinical_versions), versions[-1])
     summarised = len(lots) > BATCH_TABLE_MAX_LOTS
     if summarised:
         lots = [lt for lt in lots if lt.clinical and lt.process_version == current]

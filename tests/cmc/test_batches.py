@@ -123,3 +123,22 @@ def test_summary_counts_results_outside_the_criterion(cd19: Path) -> None:
         ln for ln in markdown.splitlines() if ln.startswith("| Viability (%) | P1 | clinical |")
     )
     assert line.endswith("| 1 |") and "| 61 |" in line
+
+
+def test_a_planned_process_without_lots_is_not_the_one_listed(cd19: Path) -> None:
+    # a P3 declared for later: the listed clinical lots stay those of P2, the newest with lots
+    cmc = cd19 / "cmc.yaml"
+    text = cmc.read_text("utf-8")
+    cmc.write_text(
+        text.replace(
+            '    - {id: P2, description: Closed gas-permeable rapid-expansion vessels with a scheduled feed, introduced: "2025-06-01"}\n',
+            '    - {id: P2, description: Closed gas-permeable rapid-expansion vessels with a scheduled feed, introduced: "2025-06-01"}\n'
+            '    - {id: P3, description: Automated closed system, introduced: "2027-01-01"}\n',
+        ),
+        "utf-8",
+    )
+    assert "id: P3" in cmc.read_text("utf-8")
+    _write_lots(cd19, BATCH_TABLE_MAX_LOTS + 1)
+    markdown = _module3(cd19)
+    assert "clinical lots of the current process (P2)" in markdown
+    assert "Batch analyses, clinical lots of process P2" in markdown
