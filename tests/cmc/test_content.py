@@ -173,3 +173,25 @@ def test_site_word_download_of_module3_names_module3(cd19: Path) -> None:
     assert header["document_id"].startswith("Module 3 — Quality:")
     assert header["version"] == "0.4"
     assert product.drafts["protocol"].header == ()  # the protocol keeps its own title page
+
+
+def test_catalogue_has_feeder_cell_and_gene_editing_attributes_marked_unverified() -> None:
+    from generator.cmc.loader import available_cmc_frameworks, load_cmc_framework
+
+    framework = load_cmc_framework(available_cmc_frameworks()["cmc-staged"]).framework
+    attributes = {a.id: a for a in framework.attributes}
+    sources = {s.id: s for s in framework.sources}
+    expected = {
+        "residual_feeder_cells": "feeder-cells",
+        "on_target_editing": "gene-editing",
+        "off_target_editing": "gene-editing",
+        "translocations": "gene-editing",
+    }
+    for attribute_id, use in expected.items():
+        attribute = attributes[attribute_id]
+        assert attribute.applies_if_process_uses == [use]
+        assert attribute.evidence.value == "needs-verification"
+        assert attribute.sources and all(s in sources for s in attribute.sources)
+    assert attributes["residual_beads"].applies_if_process_uses == ["activation-beads"]
+    flagged = {a.id for a in framework.attributes if a.adventitious_agent}
+    assert flagged == {"sterility", "gram_stain", "mycoplasma", "rcl_rcr", "adventitious_viruses"}
