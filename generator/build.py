@@ -164,16 +164,17 @@ def build_product(
             for name, doc in documents.items():
                 if progress is not None:
                     progress.print(f"converting {name} to Word…", markup=False)
+                header = {
+                    "title": tp.full_title,
+                    "document_id": tp.sponsor_protocol_id,
+                    "version": tp.version,
+                    "status": tp.status,
+                    "date": tp.version_date,
+                    **dict(doc.header),  # a CMC document names itself
+                }
                 data, warnings = convert_docx(
                     doc.markdown,
-                    metadata=DocxMetadata(
-                        title=tp.full_title,
-                        document_id=tp.sponsor_protocol_id,
-                        version=tp.version,
-                        status=tp.status,
-                        date=tp.version_date,
-                        **_locale_field(resolved.product.locale),
-                    ),
+                    metadata=DocxMetadata(**header, **_locale_field(resolved.product.locale)),
                     resource_path=Path(tmp),
                     source=f"{name}.md",
                 )

@@ -307,12 +307,16 @@ def _value_lines(value: object, indent: str = "") -> list[str]:
 @app.command()
 def new(
     name: Annotated[str, typer.Argument(help="Folder to create, holding product.yaml.")],
+    cmc: Annotated[
+        bool,
+        typer.Option("--cmc", help="Also write a starter cmc.yaml and lots.csv (Module 3)."),
+    ] = False,
 ) -> None:
-    """Create a commented starter product file in NAME/product.yaml."""
+    """Create a commented starter product file in NAME/product.yaml (and CMC inputs)."""
     from generator import starter
 
     try:
-        created = starter.new_product(Path(name))
+        created = starter.new_product(Path(name), cmc=cmc)
     except ProtocmcError as exc:
         _fail(exc)
     out.print(f"created {created}", markup=False)

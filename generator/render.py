@@ -65,6 +65,9 @@ class RenderedDocument:
     open_points: tuple[OpenPoint, ...] = ()
     problems: tuple[Problem, ...] = ()
     """Checks of the draft's text made while rendering it (protocol_documents)."""
+    header: tuple[tuple[str, str], ...] = ()
+    """Word header fields of this document that differ from the protocol's (DocxMetadata field
+    name -> value): Module 3 names itself, not the protocol id and version."""
 
 
 def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:

@@ -755,6 +755,7 @@ def readiness(
             for attr in framework.attributes
             if attr.id not in specified
             and attr.id not in product.not_applicable
+            and attr.applies_to(product.process.uses)
             and attr.expectations[gate.id].criterion == "limit-required"
         ]
         items += _change_items(product, gate.id)

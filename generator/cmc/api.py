@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +24,13 @@ from generator.cmc.analytics import (
     analyse_cmc,
     effective_criterion,
 )
+from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
+from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
 from generator.cmc.rules import check_cmc
 from generator.load import load_yaml
-from generator.models.cmc import GATES, METHOD_STATUS_ORDER
+from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
 from generator.paths import TEMPLATES_DIR
 from generator.plain import to_plain
 from generator.problems import Problem, ProblemsError, sorted_problems
@@ -49,7 +53,6 @@ TEMPLATES = {
     "specification-lifecycle": "cmc/specification-lifecycle.md.j2",
 }
 PLOT_LABELS_FILE = TEMPLATES_DIR / "cmc" / "plot-labels.yaml"
-BATCH_COLUMNS = 4
 
 
 @dataclass
@@ -67,7 +70,9 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
     if cmc is None:
         return []
     analysis = _analysis(resolved, cmc)
-    return sorted_problems([*check_cmc(cmc, analysis), *lint_text_values(cmc.document)])
+    return sorted_problems(
+        [*check_cmc(cmc, analysis), *check_content(cmc), *lint_text_values(cmc.document)]
+    )
 
 
 def cmc_input_files(resolved: ResolvedProtocol) -> list[Path]:
@@ -96,8 +101,31 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
     env = make_environment(sponsor)
     context = cmc_context(resolved, cmc, analysis, figures)
     for name, template in TEMPLATES.items():
-        outputs.documents[name] = render_template(env, template, context, sponsor_dir=sponsor)
+        document = render_template(env, template, context, sponsor_dir=sponsor)
+        outputs.documents[name] = dataclasses.replace(
+            document, header=_header(document.markdown, cmc.product)
+        )
     return outputs
+
+
+def _header(markdown: str, product: CmcProduct) -> tuple[tuple[str, str], ...]:
+    """Word header fields of a CMC document: its own title (the template's front matter) and
+    the version of cmc.yaml, never the protocol's id and version."""
+    front = markdown.split("\n---\n", 1)[0] if markdown.startswith("---\n") else ""
+    title = next(
+        (
+            json.loads(line[len("title: ") :])
+            for line in front.splitlines()
+            if line.startswith("title: ")
+        ),
+        product.drug_product.name,
+    )
+    return (
+        ("title", title),
+        ("document_id", title),
+        ("version", product.version or "—"),
+        ("date", product.version_date or "—"),
+    )
 
 
 def analyse(resolved: ResolvedProtocol) -> tuple[LoadedCmc, CmcAnalysis] | None:
@@ -180,106 +208,16 @@ def cmc_context(
 
     Every text value is escaped for pandoc Markdown (`md_escape`), once, here."""
     plain = functools.partial(to_plain, text=md_escape)
-    # lot data is data, not prose: nothing in a CSV cell may become Markdown markup
-    lot_data = functools.partial(to_plain, text=md_literal)
     product = cmc.product
     framework = cmc.framework
-    registry = cmc.registry
-    keys = [s.key for s in registry.sections]
-    children = {k: any(o.startswith(k + ".") for o in keys) for k in keys}
-    by_key = registry.by_key()
-    attributes = {a.id: plain(a) for a in framework.attributes}
-    methods = {m.id: plain(m) for m in product.methods}
     tests = plain(analysis.tests)
-    lots = sorted(cmc.lots.lots, key=lambda lt: (lt.date, lt.lot_id))
-
-    @template_helper
-    def heading(key: str, suffix: str = "") -> str:
-        s = by_key[key]
-        title = s.title.upper() if s.level == 1 else s.title
-        anchor = "m3-" + s.number.replace(".", "-").lower()
-        extra = f" {suffix}" if suffix else ""
-        return f"{'#' * s.level} {s.number} {title}{extra} {{#{anchor} .unnumbered}}"
-
-    def specs_of(material: str) -> list[dict[str, Any]]:
-        out = []
-        for spec in product.specifications:
-            if spec.material != material:
-                continue
-            crit, crit_gate = effective_criterion(spec, product.stage)
-            out.append(
-                {
-                    "spec": plain(spec),
-                    "attribute": attributes.get(spec.attribute),
-                    "method": methods.get(spec.method),
-                    "criterion": plain(crit),
-                    "criterion_gate": crit_gate,
-                    "analysis": tests[spec.id],
-                    "figure": figures.get(spec.id),
-                    "n_text": sum(1 for lt in cmc.lots.lots if spec.id in lt.texts),
-                    "text_results": sorted(
-                        {
-                            md_literal(lt.texts[spec.id])
-                            for lt in cmc.lots.lots
-                            if spec.id in lt.texts
-                        }
-                    ),
-                }
-            )
-        return out
-
-    def batch_tables_of(material: str) -> list[dict[str, Any]]:
-        tested = [
-            s
-            for s in product.specifications
-            if s.material == material
-            and any(s.id in lt.results or s.id in lt.texts for lt in cmc.lots.lots)
-        ]
-        tables = []
-        for start in range(0, len(tested), BATCH_COLUMNS):
-            chunk = tested[start : start + BATCH_COLUMNS]
-            rows = []
-            for lot in lots:
-                cells = [
-                    md_literal(
-                        lot.results[s.id].display
-                        if s.id in lot.results
-                        else lot.texts.get(s.id, "—")
-                    )
-                    for s in chunk
-                ]
-                rows.append({"lot": lot_data(lot), "cells": cells})
-            tables.append({"tests": plain(chunk), "rows": rows})
-        return tables
-
-    materials = ("drug_substance", "drug_product")
-    spec_rows = {m: specs_of(m) for m in materials}
-    batch_rows = {m: batch_tables_of(m) for m in materials}
-
-    @template_helper
-    def specs_for(material: str) -> list[dict[str, Any]]:
-        return spec_rows[material]
-
-    @template_helper
-    def batch_tables(material: str) -> list[dict[str, Any]]:
-        return batch_rows[material]
-
     product_dir = resolved.product_dir
     return {
         "cmc": plain(product),
         "framework": plain(framework),
-        "registry": plain(registry),
-        "m3": [
-            {
-                "key": s.key,
-                "number": s.number,
-                "title": s.title,
-                "level": s.level,
-                "has_children": children[s.key],
-            }
-            for s in registry.sections
-        ],
-        "heading": heading,
+        "registry": plain(cmc.registry),
+        "m3": _module3_sections(cmc),
+        "heading": _heading_helper(cmc),
         "section_text": {k: md_escape(v) for k, v in product.sections.items()},
         "insertion": insertion,
         "gates": plain(framework.gates),
@@ -288,22 +226,13 @@ def cmc_context(
         "method_rank": {status: n for n, status in enumerate(METHOD_STATUS_ORDER)},
         "gate_title": {g.id: md_escape(g.title) for g in framework.gates},
         "stage": product.stage,
-        "attributes": attributes,
-        "methods": methods,
+        "attributes": {a.id: plain(a) for a in framework.attributes},
+        "methods": {m.id: plain(m) for m in product.methods},
         "method_statuses": {m.id: plain(m) for m in framework.method_statuses},
         "sources": {s.id: plain(s) for s in framework.sources},
-        "topics": {
-            "comparability": {t.id: plain(t) for t in framework.comparability_approaches},
-            "stability": {t.id: plain(t) for t in framework.stability_study_types},
-            "raw_material": {t.id: plain(t) for t in framework.raw_material_risk},
-            "chain_of_identity": {t.id: plain(t) for t in framework.chain_of_identity},
-        },
-        "specs_for": specs_for,
-        "batch_tables": batch_tables,
-        "lots": {
-            "columns": list(cmc.lots.columns),
-            "lots": [lot_data(lot) for lot in cmc.lots.lots],
-        },
+        "topics": _topics(cmc),
+        **_material_helpers(cmc, tests, figures),
+        "lots": _lot_counts(cmc),
         "analysis": plain(analysis),
         "tests": tests,
         "readiness": plain(analysis.readiness),
@@ -316,7 +245,115 @@ def cmc_context(
         "cmc_file": _product_relative(cmc.document.path, product_dir),
         "lots_file": _product_relative(cmc.lots.path, product_dir),
         "analysis_settings": plain(framework.analysis),
+        "batch_table_max_lots": BATCH_TABLE_MAX_LOTS,
     }
+
+
+def _module3_sections(cmc: LoadedCmc) -> list[dict[str, Any]]:
+    keys = [s.key for s in cmc.registry.sections]
+    return [
+        {
+            "key": s.key,
+            "number": s.number,
+            "title": s.title,
+            "level": s.level,
+            "has_children": any(o.startswith(s.key + ".") for o in keys),
+        }
+        for s in cmc.registry.sections
+    ]
+
+
+def _heading_helper(cmc: LoadedCmc) -> Any:
+    by_key = cmc.registry.by_key()
+
+    @template_helper
+    def heading(key: str, suffix: str = "") -> str:
+        s = by_key[key]
+        title = s.title.upper() if s.level == 1 else s.title
+        anchor = "m3-" + s.number.replace(".", "-").lower()
+        extra = f" {suffix}" if suffix else ""
+        return f"{'#' * s.level} {s.number} {title}{extra} {{#{anchor} .unnumbered}}"
+
+    return heading
+
+
+def _topics(cmc: LoadedCmc) -> dict[str, dict[str, Any]]:
+    plain = functools.partial(to_plain, text=md_escape)
+    framework = cmc.framework
+    return {
+        "comparability": {t.id: plain(t) for t in framework.comparability_approaches},
+        "stability": {t.id: plain(t) for t in framework.stability_study_types},
+        "raw_material": {t.id: plain(t) for t in framework.raw_material_risk},
+        "chain_of_identity": {t.id: plain(t) for t in framework.chain_of_identity},
+    }
+
+
+def _lot_counts(cmc: LoadedCmc) -> dict[str, Any]:
+    """How many lots the file holds: the templates count, the batch tables list."""
+    lots = cmc.lots.lots
+    return {
+        "columns": list(cmc.lots.columns),
+        "n": len(lots),
+        "n_clinical": sum(1 for lot in lots if lot.clinical),
+    }
+
+
+def _spec_rows(
+    cmc: LoadedCmc, material: str, tests: dict[str, Any], figures: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One row per test of `material`: the test, its attribute, method, criterion in force,
+    analysis, figure and qualitative results."""
+    plain = functools.partial(to_plain, text=md_escape)
+    product = cmc.product
+    attributes = {a.id: a for a in cmc.framework.attributes}
+    methods = {m.id: m for m in product.methods}
+    out = []
+    for spec in product.specifications:
+        if spec.material != material:
+            continue
+        crit, crit_gate = effective_criterion(spec, product.stage)
+        texts = [lt.texts[spec.id] for lt in cmc.lots.lots if spec.id in lt.texts]
+        attribute = attributes.get(spec.attribute)
+        method = methods.get(spec.method)
+        out.append(
+            {
+                "spec": plain(spec),
+                "attribute": plain(attribute) if attribute is not None else None,
+                "method": plain(method) if method is not None else None,
+                "criterion": plain(crit),
+                "criterion_gate": crit_gate,
+                "analysis": tests[spec.id],
+                "figure": figures.get(spec.id),
+                "n_text": len(texts),
+                "text_results": sorted({md_literal(t) for t in texts}),
+            }
+        )
+    return out
+
+
+def _material_helpers(
+    cmc: LoadedCmc, tests: dict[str, Any], figures: dict[str, str]
+) -> dict[str, Any]:
+    """`specs_for(material)` and `batch_analyses(material)` for the templates, computed once."""
+    plain = functools.partial(to_plain, text=md_escape)
+    # lot data is data, not prose: nothing in a CSV cell may become Markdown markup
+    lot_data = functools.partial(to_plain, text=md_literal)
+    materials = ("drug_substance", "drug_product")
+    spec_rows = {m: _spec_rows(cmc, m, tests, figures) for m in materials}
+    batches: dict[str, dict[str, Any]] = {
+        m: to_plain(batch_analyses(cmc.product, cmc.lots, m, plain, lot_data, fmt))
+        for m in materials
+    }
+
+    @template_helper
+    def specs_for(material: str) -> list[dict[str, Any]]:
+        return spec_rows[material]
+
+    @template_helper
+    def batch_analyses_of(material: str) -> dict[str, Any]:
+        return batches[material]
+
+    return {"specs_for": specs_for, "batch_analyses": batch_analyses_of}
 
 
 def _analysis(resolved: ResolvedProtocol, cmc: LoadedCmc) -> CmcAnalysis:

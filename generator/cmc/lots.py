@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import math
 import re
@@ -207,7 +208,8 @@ def load_lots(
                     problems.append(
                         Problem(
                             "CL005",
-                            f"duplicate lot id '{lot.lot_id}' (first in row {first_row[lot.lot_id]})",
+                            f"duplicate lot id '{lot.lot_id}' in column 'lot_id' (first in row "
+                            f"{first_row[lot.lot_id]})",
                             Location(display, start, index["lot_id"] + 1),
                             "each lot appears once; correct the id or remove the repeated row",
                         )
@@ -297,9 +299,18 @@ def _unknown_column_hint(name: str, known: set[str], catalogue: Mapping[str, str
             f"that tests it: add one under 'specifications:' (with attribute: {name}), or "
             "delete the column"
         )
-    return did_you_mean(name, sorted(known)) or (
-        "columns are the required lot columns plus the test ids of cmc.yaml 'specifications'"
-    )
+    close = did_you_mean(name, sorted(known))
+    if close:
+        return close
+    untested = sorted(a for a, test in catalogue.items() if test is None)
+    near = difflib.get_close_matches(name.casefold(), untested, n=1, cutoff=0.6)
+    if near:
+        attribute = near[0]
+        return (
+            f"the CMC framework has the attribute '{attribute}', which cmc.yaml does not test: "
+            f"add a specification with attribute: {attribute} and name the column by its id"
+        )
+    return "columns are the required lot columns plus the test ids of cmc.yaml 'specifications'"
 
 
 def _parse_row(
@@ -333,7 +344,7 @@ def _parse_row(
     lot_id = cell("lot_id")
     if "lot_id" in index and not lot_id:
         problems.append(
-            Problem("CL009", "lot id is empty", where("lot_id"), "give every lot an id")
+            Problem("CL009", "column 'lot_id' is empty", where("lot_id"), "give every lot an id")
         )
     date = cell("date")
     if "date" in index and not _real_date(date):
@@ -349,11 +360,13 @@ def _parse_row(
         value = cell(name)
         if name in index and value not in allowed:
             hint = did_you_mean(value, allowed) or f"use one of: {', '.join(allowed)}"
-            problems.append(Problem("CL008", f"{name} '{value}' is not allowed", where(name), hint))
+            problems.append(
+                Problem("CL008", f"'{value}' in column '{name}' is not allowed", where(name), hint)
+            )
     for name in ("process_version", "site"):
         if name in index and not cell(name):
             problems.append(
-                Problem("CL009", f"{name} is empty", where(name), f"fill in the {name}")
+                Problem("CL009", f"column '{name}' is empty", where(name), f"fill in the {name}")
             )
     results: dict[str, Result] = {}
     texts: dict[str, str] = {}

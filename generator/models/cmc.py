@@ -130,6 +130,22 @@ class Attribute(StrictModel):
     rationale: Text
     sources: list[Identifier] = Field(min_length=1)
     evidence: Evidence = Evidence.VERIFIED
+    adventitious_agent: bool = Field(
+        default=False,
+        description="A test for adventitious agents or replication-competent virus: listed in "
+        "Module 3's adventitious-agents appendix (3.2.A.2).",
+    )
+    applies_if_process_uses: list[Identifier] = Field(
+        default_factory=list,
+        description="The attribute applies only to a process that uses one of these (framework "
+        "'process_uses' ids, e.g. activation-beads); empty: it applies to every product.",
+    )
+
+    def applies_to(self, uses: list[str]) -> bool:
+        """Whether the attribute applies to a process that uses `uses` (process.uses)."""
+        return not self.applies_if_process_uses or any(
+            u in uses for u in self.applies_if_process_uses
+        )
 
     @property
     def safety_limit(self) -> bool:
@@ -154,6 +170,14 @@ class Topic(StrictModel):
     gates: list[Gate] = Field(default_factory=list)
     sources: list[Identifier] = Field(min_length=1)
     evidence: Evidence = Evidence.VERIFIED
+
+
+class ProcessUse(StrictModel):
+    """Something a process may use (activation beads, feeder cells, gene editing) that makes
+    attributes of the catalogue apply."""
+
+    id: Identifier
+    title: Title
 
 
 class MethodStatusEntry(StrictModel):
@@ -195,6 +219,7 @@ class CmcFramework(StrictModel):
     stability_study_types: list[Topic] = Field(min_length=1)
     raw_material_risk: list[Topic] = Field(min_length=1)
     chain_of_identity: list[Topic] = Field(min_length=1)
+    process_uses: list[ProcessUse] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _gates_in_order(self) -> CmcFramework:
@@ -240,6 +265,11 @@ class ProcessStep(StrictModel):
     description: Text
     system: Literal["closed", "functionally closed", "open"] = "closed"
     in_process_controls: list[Text] = Field(default_factory=list)
+    material: Literal["drug_substance", "drug_product"] = Field(
+        default="drug_substance",
+        description="Whether the step makes the drug substance (3.2.S.2.2) or the drug product "
+        "from it (3.2.P.3.3: formulation, fill, freezing).",
+    )
 
 
 class ProcessVersion(StrictModel):
@@ -254,6 +284,12 @@ class Process(StrictModel):
     manufacturers: list[Manufacturer] = Field(min_length=1)
     steps: Annotated[list[ProcessStep], unique("process step")] = Field(min_length=1)
     batch_formula: Text | None = None
+    uses: list[Identifier] = Field(
+        default_factory=list,
+        description="What the process uses, by the framework's 'process_uses' ids (e.g. "
+        "activation-beads, feeder-cells, gene-editing): attributes that only apply to such a "
+        "process follow from it.",
+    )
 
 
 class Material(StrictModel):
@@ -346,6 +382,16 @@ class AnalyticalMethod(StrictModel):
     id: Identifier
     title: Title
     compendial: Name | None = Field(default=None, description="e.g. 'USP <71>' when compendial.")
+    alternative_to: Name | None = Field(
+        default=None,
+        description="The compendial method this alternative (rapid or automated) method replaces, "
+        "e.g. 'USP <71>'; it is validated in its place, not compendial itself.",
+    )
+    alternative_basis: Name | None = Field(
+        default=None,
+        description="The provision the alternative method is validated under, e.g. "
+        "'21 CFR 610.12(b)(2)'.",
+    )
     history: Annotated[list[MethodVersion], unique("method version", lambda v: v.version)] = Field(
         min_length=1
     )
@@ -489,6 +535,11 @@ class StabilityStudy(StrictModel):
     duration: Text
     status: Literal["planned", "ongoing", "complete"]
     summary: Text | None = None
+    process_version: Identifier | None = Field(
+        default=None,
+        description="Process version of the lots on study (process.versions id); shelf-life "
+        "data from an earlier process must be bridged to the current one.",
+    )
 
 
 class ChainOfIdentity(StrictModel):
@@ -520,6 +571,12 @@ class CmcProduct(StrictModel):
 
     framework: CmcFrameworkPin = Field(description="CMC framework and major, e.g. 'cmc-staged@1'.")
     stage: Gate = Field(description="The gate the program is preparing for now.")
+    version: Name | None = Field(
+        default=None, description="Version of the CMC documents (Word page header)."
+    )
+    version_date: IsoDate | None = Field(
+        default=None, description="Date of that version (Word page header)."
+    )
     drug_substance: Substance
     drug_product: DrugProduct
     process: Process

@@ -37,6 +37,8 @@ class Draft:
     markdown: str
     html: SiteDraft | None = None
     docx: bytes | None = None
+    header: tuple[tuple[str, str], ...] = ()
+    """Word header fields that differ from the protocol's (a CMC document names itself)."""
 
 
 @dataclass
@@ -68,17 +70,23 @@ def _optional(module: str) -> Any | None:
         return None
 
 
-def _cmc_documents(resolved: ResolvedProtocol) -> tuple[dict[str, str], dict[str, bytes]]:
-    """The product's CMC drafts (Markdown) and every figure they may use."""
+def _cmc_documents(
+    resolved: ResolvedProtocol,
+) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]], dict[str, bytes]]:
+    """The product's CMC drafts (Markdown), their Word header fields and every figure they
+    may use."""
     cmc = _optional("generator.cmc.api")
     if cmc is None or resolved.product.cmc is None:
-        return {}, {}
+        return {}, {}, {}
     outputs = cmc.cmc_outputs(resolved)
     documents = {
         str(name): doc if isinstance(doc, str) else str(doc.markdown)
         for name, doc in outputs.documents.items()
     }
-    return documents, dict(getattr(outputs, "assets", {}) or {})
+    headers = {
+        str(name): tuple(getattr(doc, "header", ())) for name, doc in outputs.documents.items()
+    }
+    return documents, headers, dict(getattr(outputs, "assets", {}) or {})
 
 
 def _slug(path: Path) -> str:
@@ -95,11 +103,11 @@ def load_product(path: Path, role: Role) -> SiteProduct:
         raise ProblemsError(errors or report.problems)
     resolved = report.resolved
     markdown = {"protocol": report.documents["protocol"].markdown}
-    cmc_docs, assets = _cmc_documents(resolved)
+    cmc_docs, headers, assets = _cmc_documents(resolved)
     markdown.update(cmc_docs)
     order = {k: i for i, k in enumerate(DRAFT_ORDER)}
     kinds = sorted(markdown, key=lambda k: (order.get(k, len(order)), k))
-    drafts = {k: Draft(k, markdown[k]) for k in kinds}
+    drafts = {k: Draft(k, markdown[k], header=headers.get(k, ())) for k in kinds}
     return SiteProduct(role, _slug(path), path, resolved, drafts, assets, report.problems)
 
 
@@ -164,13 +172,15 @@ def _docx(product: SiteProduct, draft: Draft, code_key: str) -> bytes:
     from generator.export.docx import DocxMetadata, convert_docx
 
     tp = product.resolved.product.title_page
-    metadata = DocxMetadata(
-        title=tp.full_title,
-        document_id=tp.sponsor_protocol_id,
-        version=tp.version,
-        status=tp.status,
-        date=tp.version_date,
-    )
+    fields = {
+        "title": tp.full_title,
+        "document_id": tp.sponsor_protocol_id,
+        "version": tp.version,
+        "status": tp.status,
+        "date": tp.version_date,
+        **dict(draft.header),
+    }
+    metadata = DocxMetadata(**fields)
     digest = hashlib.sha256()
     digest.update(code_key.encode())
     digest.update(repr(metadata).encode())
