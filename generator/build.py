@@ -52,6 +52,9 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
 
         for kind in documents.applicable(resolved):
             files += kind.input_files(resolved)
+        previous = resolved.previous
+        if previous is not None and previous.product_document.path.resolve() not in files:
+            files.append(previous.product_document.path.resolve())
     files += sorted(
         p
         for p in TEMPLATES_DIR.rglob("*")
@@ -102,6 +105,7 @@ def build_product(
     force: bool = False,
     progress: Progress | None = None,
     clean: bool = False,
+    since: str | None = None,
 ) -> BuildResult:
     """Check, render everything in memory, then replace the outputs in `outdir` as one step.
 
@@ -111,7 +115,7 @@ def build_product(
     see `generator.outfolder` for what it refuses and why).
     """
     outfolder.check_folder(outdir, shipped_folders())
-    if not force:
+    if not force and since is None:
         # The record lists every file the last build read; if none changed (the product file
         # among them) and every output still has the hash it was written with, nothing needs
         # parsing at all.
@@ -120,7 +124,7 @@ def build_product(
             return BuildResult(files=existing, skipped=True)
     from generator import api
 
-    report = api.check(product_path, assets=True, clean=clean)
+    report = api.check(product_path, assets=True, clean=clean, since=since)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved
