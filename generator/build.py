@@ -21,7 +21,12 @@ from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
 
 if TYPE_CHECKING:
+    from generator.export.docx import DocxMetadata
+    from generator.render import RenderedDocument
     from generator.resolve import ResolvedProtocol
+
+REDLINE_FILE = "protocol-redline.docx"
+"""The protocol with tracked changes against the previous version (amendments only)."""
 
 __all__ = ["STAMP", "BuildResult", "build_product", "fingerprint", "input_files"]
 
@@ -139,7 +144,13 @@ def build_product(
 
     documents = dict(report.documents)
     assets = dict(report.assets)
-    planned = _planned_names(documents, assets, formats, usdm=report.usdm is not None)
+    planned = _planned_names(
+        documents,
+        assets,
+        formats,
+        usdm=report.usdm is not None,
+        redline=resolved.previous is not None and "protocol" in documents,
+    )
     # refuse before the slow Word conversion; checked again under the folder lock
     outfolder.check_targets(outdir, planned, outfolder.read_record(outdir), read)
 
@@ -158,6 +169,14 @@ def build_product(
         from generator.export.docx import DocxMetadata, convert_docx
 
         tp = resolved.product.title_page
+        metadata = DocxMetadata(
+            title=tp.full_title,
+            document_id=tp.sponsor_protocol_id,
+            version=tp.version,
+            status=tp.status,
+            date=tp.version_date,
+            **_locale_field(resolved.product.locale),
+        )
         # pandoc reads figures from disk: a private folder of this build in the system temp
         # folder, where no other build's clean-up can reach it
         with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
@@ -169,20 +188,16 @@ def build_product(
                 if progress is not None:
                     progress.print(f"converting {name} to Word…", markup=False)
                 data, warnings = convert_docx(
-                    doc.markdown,
-                    metadata=DocxMetadata(
-                        title=tp.full_title,
-                        document_id=tp.sponsor_protocol_id,
-                        version=tp.version,
-                        status=tp.status,
-                        date=tp.version_date,
-                        **_locale_field(resolved.product.locale),
-                    ),
-                    resource_path=Path(tmp),
-                    source=f"{name}.md",
+                    doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
                 )
                 outputs[f"{name}.docx"] = data
                 notes.extend(warnings)
+            if resolved.previous is not None and "protocol" in documents:
+                if progress is not None:
+                    progress.print("comparing with the previous version…", markup=False)
+                outputs[REDLINE_FILE] = _redline(
+                    resolved, documents["protocol"], metadata, Path(tmp)
+                )
     assert list(outputs) == planned
 
     def waiting(message: str) -> None:
@@ -217,6 +232,7 @@ def _planned_names(
     formats: tuple[str, ...],
     *,
     usdm: bool = False,
+    redline: bool = False,
 ) -> list[str]:
     """The output names a build writes, in the order it produces them."""
     from generator.export.usdm import FILE_NAME
@@ -229,4 +245,29 @@ def _planned_names(
         names.append(FILE_NAME)
     if "docx" in formats:
         names += [f"{name}.docx" for name in documents]
+        if redline:
+            names.append(REDLINE_FILE)
     return names
+
+
+def _redline(
+    resolved: ResolvedProtocol, current: RenderedDocument, metadata: DocxMetadata, figures: Path
+) -> bytes:
+    """protocol-redline.docx: the current protocol with tracked revisions against the
+    previous version. Both are the clean drafts (no review marks): the redline is for the
+    people who approve the amendment, and review comments would not line up between files."""
+    from generator.export.docx import convert_docx
+    from generator.export.redline import redline_docx
+    from generator.protocol_documents import analyse, clean_document, render_protocol
+
+    previous = resolved.previous
+    assert previous is not None
+    before = render_protocol(previous, analyse(previous), clean=True)
+    now = clean_document(current)
+    old_docx, _ = convert_docx(
+        before.markdown, metadata=metadata, resource_path=figures, source="previous protocol.md"
+    )
+    new_docx, _ = convert_docx(
+        now.markdown, metadata=metadata, resource_path=figures, source="protocol.md"
+    )
+    return redline_docx(old_docx, new_docx, date=resolved.product.title_page.version_date)
