@@ -277,7 +277,7 @@ def _protocol_context(
         "references_mark": REFERENCES_MARK,
         "analysis": plain(analysis),
         "tool_version": __version__,
-        "amendment": _amendment_view(resolved, analysis),
+        "amendment": amendment_view(resolved, analysis),
         "prior_amendments": plain(product.prior_amendments),
     }
     return context, recorder
@@ -299,8 +299,8 @@ def amendment_changes(
     )
 
 
-def _amendment_view(
-    resolved: ResolvedProtocol, analysis: ProtocolAnalysis
+def amendment_view(
+    resolved: ResolvedProtocol, analysis: ProtocolAnalysis | None = None
 ) -> dict[str, Any] | None:
     """Amendment Details for the template: the title-page fields, and the summary of changes
     computed from the previous version (None when it is not known)."""

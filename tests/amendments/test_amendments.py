@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -273,3 +275,44 @@ def test_previous_version_pinning_an_unshipped_framework_is_reported(tmp_path: P
         api.resolve(path)
     assert [p.code for p in exc.value.problems] == ["PH002"]
     assert "previous.yaml" in str(exc.value.problems[0].location)
+
+
+def test_usdm_export_carries_the_amendment_with_its_reasons_and_changes() -> None:
+    report = api.check(EXAMPLE / "product.yaml")
+    assert report.usdm is not None
+    version = json.loads(report.usdm)["study"]["versions"][0]
+    (amendment,) = version["amendments"]
+    assert amendment["name"] == "Amendment 1"
+    # reason codes from the CDISC codelist C207415 shipped in schemas/usdm/usdm-ct.json
+    ct = json.loads((ROOT / "schemas" / "usdm" / "usdm-ct.json").read_text("utf-8"))
+    reasons = {t["decode"]: t["code"] for t in ct["terms"] if t["entity"] == "StudyAmendmentReason"}
+    assert amendment["primaryReason"]["code"]["code"] == reasons["New Safety Information Available"]
+    assert [r["code"]["code"] for r in amendment["secondaryReasons"]] == [
+        reasons["New Data Available (Other Than Safety Data)"],
+        reasons["Recruitment Difficulty"],
+    ]
+    assert [s["type"]["decode"] for s in amendment["geographicScopes"]] == ["Global"]
+    resolved, _ = api.resolve(EXAMPLE / "product.yaml")
+    changes = amendment_changes(resolved)
+    assert changes is not None
+    assert [
+        (c["changedSections"][0]["sectionNumber"], c["summary"]) for c in amendment["changes"]
+    ] == [(c.number, c.description) for c in changes]
+    assert all(c["rationale"] for c in amendment["changes"])
+    assert not [p for p in report.problems if p.code.startswith("PU")], report.problems
+
+
+def test_site_has_an_amendments_page_for_the_amended_example() -> None:
+    from generator.site.pages import SiteOptions, generate_pages
+
+    pages = generate_pages(
+        SiteOptions(examples=[EXAMPLE / "product.yaml"], framework_pages=False, downloads=False)
+    )
+    page = next(p for p in pages if p.src_uri.endswith("/amendments.md"))
+    assert isinstance(page.content, str)
+    content = html.unescape(page.content)
+    assert "## Amendment 1: version 2.0 (2027-03-01) — this version\n\n" in content
+    assert "| 4.1 Description of Trial Design | Dose level DL4 (400 × 10⁶" in content
+    assert "| <code>DL4</code> |" in content
+    overview = next(p for p in pages if p.src_uri == page.src_uri.replace("amendments", "index"))
+    assert "(amendments.md)" in str(overview.content)
