@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from generator.models.product import ChangeRationale
+from generator.models.protocol_data import AmendmentWording
 from generator.paths import TEMPLATES_DIR
 from generator.plain import to_plain
 from generator.problems import Problem, Severity
@@ -48,19 +49,19 @@ class Change:
 
 
 @lru_cache(maxsize=1)
-def load_wording() -> dict[str, Any]:
+def load_wording() -> AmendmentWording:
     """The shipped wording patterns (read once)."""
     from generator.load import load_yaml
+    from generator.validate import validate
 
-    data = load_yaml(WORDING_FILE, display="templates/protocol/amendment-changes.yaml").data
-    assert isinstance(data, dict)
-    return to_plain(data)  # type: ignore[no-any-return]
+    doc = load_yaml(WORDING_FILE, display="templates/protocol/amendment-changes.yaml")
+    return validate(doc, AmendmentWording)
 
 
 class _Collector:
     """Builds changes: places them and fills their wording pattern."""
 
-    def __init__(self, current: ResolvedProtocol, wording: Mapping[str, Any]) -> None:
+    def __init__(self, current: ResolvedProtocol, wording: AmendmentWording) -> None:
         self.wording = wording
         self.by_number = {s.number: s for s in current.registry.sections}
         self.changes: list[Change] = []
@@ -68,9 +69,9 @@ class _Collector:
     def text(self, value: Any) -> str:
         plain = to_plain(value)
         if plain is None:
-            return str(self.wording["values"]["none"])
+            return self.wording.values.none
         if isinstance(plain, bool):
-            return str(self.wording["values"]["true" if plain else "false"])
+            return self.wording.values.true if plain else self.wording.values.false
         if isinstance(plain, dict):
             return " ".join(self.text(v) for v in plain.values())
         if isinstance(plain, list) and plain and not isinstance(plain[0], str | int | float):
@@ -78,14 +79,14 @@ class _Collector:
         return " ".join(str(format_value(plain)).split())
 
     def add(self, pattern_key: str, place: str, about: tuple[str, ...], **values: Any) -> None:
-        other = self.wording["other_places"]
+        other = self.wording.other_places
         if place in other:
-            number, title = str(other[place]["number"]), str(other[place]["title"])
+            number, title = other[place].number, other[place].title
         else:
             section = self.by_number[place]
             number, title = section.number, section.title
         filled = {k: self.text(v) if not isinstance(v, str) else v for k, v in values.items()}
-        pattern = str(self.wording["patterns"][pattern_key])
+        pattern = self.wording.patterns[pattern_key]
         description = _FIELD.sub(lambda m: filled[m.group("name")], pattern)
         self.changes.append(
             Change(pattern_key, number, title, about, description, tuple(sorted(filled.items())))
@@ -101,7 +102,7 @@ def compute_changes(
     current: ResolvedProtocol,
     previous_analysis: ProtocolAnalysis | None = None,
     current_analysis: ProtocolAnalysis | None = None,
-    wording: Mapping[str, Any] | None = None,
+    wording: AmendmentWording | None = None,
 ) -> list[Change]:
     """Every change from `previous` to `current`, in section order (stable within a section)."""
     c = _Collector(current, wording or load_wording())
@@ -121,11 +122,11 @@ def compute_changes(
 
 
 def _field_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedProtocol) -> None:
-    skip = set(c.wording["unlisted_title_page_fields"])
-    for group, place in c.wording["field_sections"].items():
+    skip = set(c.wording.unlisted_title_page_fields)
+    for group, place in c.wording.field_sections.items():
         before = getattr(previous.product, group)
         now = getattr(current.product, group)
-        labels = c.wording["labels"].get(group, {})
+        labels = c.wording.labels.get(group, {})
         for name in type(now).model_fields:
             if group == "title_page" and name in skip:
                 continue
@@ -137,7 +138,7 @@ def _field_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedP
 
 def _dose_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedProtocol) -> None:
     before, now = previous.product.dose_escalation, current.product.dose_escalation
-    places = c.wording["dose_sections"]
+    places = c.wording.dose_sections
     unit = current.product.product.dose_unit
     old_levels = {d.id: d for d in before.dose_levels}
     new_levels = {d.id: d for d in now.dose_levels}
@@ -198,8 +199,8 @@ def _dose_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedPr
 def _objective_changes(
     c: _Collector, previous: ResolvedProtocol, current: ResolvedProtocol
 ) -> None:
-    levels = c.wording["objective_levels"]
-    places = c.wording["objective_sections"]
+    levels = c.wording.objective_levels
+    places = c.wording.objective_sections
     old = {o.id: o for o in previous.product.objectives}
     new = {o.id: o for o in current.product.objectives}
     for oid, objective in new.items():
@@ -209,7 +210,7 @@ def _objective_changes(
             continue
         for name in ("objective", "endpoint"):
             if getattr(old[oid], name) != getattr(objective, name):
-                field = c.wording["labels"].get("objectives", {}).get(name, name)
+                field = c.wording.labels.get("objectives", {}).get(name, name)
                 c.add(
                     "objective_changed",
                     place,
@@ -256,13 +257,13 @@ def _element_changes(c: _Collector, before: ResolvedElement, now: ResolvedElemen
         True for _ in _parameter_rows(before.parameters, now.parameters)
     ):
         c.add("element_text_changed", place, about, title=now.title)
-    rationale_place = c.wording["rationale_sections"].get(now.id)
+    rationale_place = c.wording.rationale_sections.get(now.id)
     if rationale_place and before.rationale != now.rationale:
         c.add("element_rationale_changed", rationale_place, about, title=now.title)
     old_items = {i.id: i for i in before.items}
     new_items = {i.id: i for i in now.items}
     for item_id, item in new_items.items():
-        item_place = c.wording["item_sections"].get(item.kind or "", place)
+        item_place = c.wording.item_sections.get(item.kind or "", place)
         where = (item_id, now.id)
         kind = _item_kind(c, item)
         if item_id not in old_items:
@@ -283,7 +284,7 @@ def _element_changes(c: _Collector, before: ResolvedElement, now: ResolvedElemen
             c.add("item_text_changed", item_place, where, kind=kind, text=item.text.strip())
     for item_id, item in old_items.items():
         if item_id not in new_items:
-            item_place = c.wording["item_sections"].get(item.kind or "", place)
+            item_place = c.wording.item_sections.get(item.kind or "", place)
             c.add(
                 "item_removed",
                 item_place,
@@ -294,11 +295,11 @@ def _element_changes(c: _Collector, before: ResolvedElement, now: ResolvedElemen
 
 
 def _item_kind(c: _Collector, item: ResolvedItem) -> str:
-    return str(c.wording["item_kinds"].get(item.kind or "", c.wording["default_item_kind"]))
+    return str(c.wording.item_kinds.get(item.kind or "", c.wording.default_item_kind))
 
 
 def _agent_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedProtocol) -> None:
-    place = c.wording["agent_section"]
+    place = c.wording.agent_section
     old = {a.id: a for a in previous.product.lymphodepletion_agents}
     new = {a.id: a for a in current.product.lymphodepletion_agents}
     for aid, agent in new.items():
@@ -332,7 +333,7 @@ def _section_text_changes(
 
 
 def _register_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedProtocol) -> None:
-    place = c.wording["register_section"]
+    place = c.wording.register_section
     old = {(e.element_id, e.subject): e for e in previous.tailoring_register}
     new = {(e.element_id, e.subject): e for e in current.tailoring_register}
     for key, entry in new.items():
@@ -351,9 +352,9 @@ def _register_changes(c: _Collector, previous: ResolvedProtocol, current: Resolv
 
 
 def _table_changes(c: _Collector, before: ProtocolAnalysis, now: ProtocolAnalysis) -> None:
-    for name, place in c.wording["table_sections"].items():
+    for name, place in c.wording.table_sections.items():
         if to_plain(getattr(before, name)) != to_plain(getattr(now, name)):
-            table = c.wording["table_names"][name]
+            table = c.wording.table_names[name]
             c.add("table_recomputed", place, (name,), table=table)
 
 

@@ -44,7 +44,7 @@ def _amended_copy(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Pat
     shutil.copy(EXAMPLE / "history" / "product-v1.0.yaml", folder / "previous.yaml")
     yaml = _yaml()
     data = yaml.load((EXAMPLE / "history" / "product-v1.0.yaml").read_text("utf-8"))
-    del data["cmc"]
+    data.pop("cmc", None)
     tp = data["title_page"]
     tp["original_protocol"] = False
     tp["version"] = "2.0"
