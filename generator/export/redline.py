@@ -62,6 +62,14 @@ def _text(element: ET.Element) -> str:
     return "".join(parts)
 
 
+def _text_without_fields(element: ET.Element) -> str:
+    """The text, with each field by its instruction (a caption's number is not compared)."""
+    if element.tag == w("fldSimple"):
+        return f"{{{element.get(w('instr'), '')}}}"
+    own = element.text if element.tag in (w("t"), w("delText")) and element.text else ""
+    return own + "".join(_text_without_fields(child) for child in element)
+
+
 def _style(paragraph: ET.Element) -> str:
     style = paragraph.find(f"{w('pPr')}/{w('pStyle')}")
     return style.get(w("val"), "") if style is not None else ""
@@ -69,7 +77,7 @@ def _style(paragraph: ET.Element) -> str:
 
 def _signature(block: ET.Element) -> str:
     if block.tag == w("p"):
-        return f"p|{_style(block)}|{_text(block)}"
+        return f"p|{_style(block)}|{_text_without_fields(block)}"
     if block.tag == w("tbl"):
         rows = block.findall(w("tr"))
         return f"tbl|{len(_grid(block))}|{_text(rows[0]) if rows else ''}"
@@ -119,7 +127,9 @@ def _tokens(paragraph: ET.Element) -> Iterator[_Token]:
             for run in child.iter(w("r")):
                 yield from _run_tokens(run, link)
         elif child.tag == w("fldSimple"):
-            yield _Token(_text(child), None, child)
+            # compared by its instruction: a caption's number shifts when a table is added
+            # before it, and Word recalculates it; that is not a change of the text
+            yield _Token(f"\x00field:{child.get(w('instr'), '')}", None, child)
         elif child.tag in _BOOKMARKS:
             # a bookmark stays where it is (pandoc reads a caption's label by it); compared
             # by name, since ids differ between the two files

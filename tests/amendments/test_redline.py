@@ -228,3 +228,29 @@ def test_build_writes_the_redline_beside_the_protocol(tmp_path: Path) -> None:
     again = build_product(example / "product.yaml", tmp_path / "out", formats=("docx",), force=True)
     assert (tmp_path / "out" / REDLINE_FILE).read_bytes() == data, "not byte-identical"
     assert again.files
+
+
+def test_revised_sections_are_exactly_the_sections_of_the_summary_of_changes(
+    versions: dict[str, Path],
+) -> None:
+    """The redline and the summary of changes are computed independently (Word bodies vs
+    resolved models): every section with a revision has a summary row and every row's section
+    has a revision. Version bookkeeping is the exception: the title page (version, date,
+    amendment identifier and details) and Section 12.3's statement."""
+    from generator.protocol_documents import amendment_changes
+
+    with zipfile.ZipFile(versions["redline"]) as z:
+        body = ET.fromstring(z.read("word/document.xml")).find(W + "body")
+    assert body is not None
+    revised: set[str] = set()
+    section = "Title Page"
+    for block in body:
+        style = block.find(f"{W}pPr/{W}pStyle")
+        if style is not None and (style.get(W + "val") or "").startswith("Heading"):
+            section = "".join(block.itertext())
+        if block.find(f".//{W}ins") is not None or block.find(f".//{W}del") is not None:
+            revised.add(section)
+    resolved, _ = api.resolve(EXAMPLE)
+    changes = amendment_changes(resolved)
+    assert changes is not None
+    assert revised == {c.title for c in changes} | {"Title Page", "Prior Protocol Amendment(s)"}
