@@ -271,8 +271,10 @@ def _paragraph_diff(before: ET.Element, now: ET.Element, revisions: _Revisions) 
     return result
 
 
-def _whole_paragraph(paragraph: ET.Element, op: str, revisions: _Revisions) -> ET.Element:
-    """A paragraph inserted or deleted whole, its paragraph mark with it."""
+def _whole_paragraph(
+    paragraph: ET.Element, op: str, revisions: _Revisions, *, mark_end: bool = True
+) -> ET.Element:
+    """A paragraph inserted or deleted whole, its paragraph mark with it (`mark_end`)."""
     result = ET.Element(paragraph.tag, paragraph.attrib)
     props = paragraph.find(w("pPr"))
     if props is not None:
@@ -280,7 +282,8 @@ def _whole_paragraph(paragraph: ET.Element, op: str, revisions: _Revisions) -> E
     children: list[ET.Element] = []
     _emit(list(_tokens(paragraph)), op, revisions, children)
     result.extend(children)
-    revisions.paragraph_mark(result, "del" if op == "delete" else "ins")
+    if mark_end:
+        revisions.paragraph_mark(result, "del" if op == "delete" else "ins")
     return result
 
 
@@ -298,7 +301,8 @@ def _whole_row(row: ET.Element, op: str, revisions: _Revisions) -> ET.Element:
     for cell in result.findall(w("tc")):
         for n, paragraph in enumerate(list(cell)):
             if paragraph.tag == w("p"):
-                cell[n] = _whole_paragraph(paragraph, op, revisions)
+                # the row's mark covers the cell's end: its paragraph mark is not tracked
+                cell[n] = _whole_paragraph(paragraph, op, revisions, mark_end=False)
     return result
 
 
