@@ -166,38 +166,9 @@ def build_product(
 
         outputs[FILE_NAME] = report.usdm
     if "docx" in formats:
-        from generator.export.docx import DocxMetadata, convert_docx
-
-        tp = resolved.product.title_page
-        metadata = DocxMetadata(
-            title=tp.full_title,
-            document_id=tp.sponsor_protocol_id,
-            version=tp.version,
-            status=tp.status,
-            date=tp.version_date,
-            **_locale_field(resolved.product.locale),
-        )
-        # pandoc reads figures from disk: a private folder of this build in the system temp
-        # folder, where no other build's clean-up can reach it
-        with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
-            for rel, data in assets.items():
-                target = Path(tmp) / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            for name, doc in documents.items():
-                if progress is not None:
-                    progress.print(f"converting {name} to Word…", markup=False)
-                data, warnings = convert_docx(
-                    doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
-                )
-                outputs[f"{name}.docx"] = data
-                notes.extend(warnings)
-            if resolved.previous is not None and "protocol" in documents:
-                if progress is not None:
-                    progress.print("comparing with the previous version…", markup=False)
-                outputs[REDLINE_FILE] = _redline(
-                    resolved, documents["protocol"], metadata, Path(tmp)
-                )
+        words, warnings = _word_outputs(resolved, documents, assets, progress)
+        outputs.update(words)
+        notes.extend(warnings)
     assert list(outputs) == planned
 
     def waiting(message: str) -> None:
@@ -248,6 +219,48 @@ def _planned_names(
         if redline:
             names.append(REDLINE_FILE)
     return names
+
+
+def _word_outputs(
+    resolved: ResolvedProtocol,
+    documents: Mapping[str, RenderedDocument],
+    assets: Mapping[str, bytes],
+    progress: Progress | None,
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """The Word files (and, for an amendment, the redline) with pandoc's warnings."""
+    from generator.export.docx import DocxMetadata, convert_docx
+
+    tp = resolved.product.title_page
+    metadata = DocxMetadata(
+        title=tp.full_title,
+        document_id=tp.sponsor_protocol_id,
+        version=tp.version,
+        status=tp.status,
+        date=tp.version_date,
+        **_locale_field(resolved.product.locale),
+    )
+    outputs: dict[str, bytes] = {}
+    warnings: list[Problem] = []
+    # pandoc reads figures from disk: a private folder of this build in the system temp
+    # folder, where no other build's clean-up can reach it
+    with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
+        for rel, data in assets.items():
+            target = Path(tmp) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for name, doc in documents.items():
+            if progress is not None:
+                progress.print(f"converting {name} to Word…", markup=False)
+            data, found = convert_docx(
+                doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
+            )
+            outputs[f"{name}.docx"] = data
+            warnings.extend(found)
+        if resolved.previous is not None and "protocol" in documents:
+            if progress is not None:
+                progress.print("comparing with the previous version…", markup=False)
+            outputs[REDLINE_FILE] = _redline(resolved, documents["protocol"], metadata, Path(tmp))
+    return outputs, warnings
 
 
 def _redline(
