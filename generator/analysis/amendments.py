@@ -133,7 +133,8 @@ def _field_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedP
             old, new = getattr(before, name), getattr(now, name)
             if old != new:
                 label = labels.get(name, name.replace("_", " ").capitalize())
-                c.add(f"{group}_field_changed", place, (group,), label=label, old=old, new=new)
+                about = (name, group)  # the field itself, or its whole group
+                c.add(f"{group}_field_changed", place, about, label=label, old=old, new=new)
 
 
 def _dose_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedProtocol) -> None:

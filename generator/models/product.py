@@ -143,7 +143,8 @@ class ChangeRationale(StrictModel):
 
     about: Identifier = Field(
         description="What changed: an M11 section key, a framework element id, an item id, a "
-        "dose level id or an objective id."
+        "dose level id, an objective id, or a title-page or overall-design field (or the "
+        "whole group: title_page, overall_design, product, indication)."
     )
     rationale: Text = Field(description="Brief rationale, as it reads in the summary table.")
     substantial: bool | None = Field(
