@@ -68,9 +68,16 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
     return files
 
 
-def fingerprint(files: Iterable[Path], formats: tuple[str, ...], *, clean: bool = False) -> str:
+def fingerprint(
+    files: Iterable[Path],
+    formats: tuple[str, ...],
+    *,
+    clean: bool = False,
+    since: str | None = None,
+) -> str:
     digest = hashlib.sha256()
-    variant = " clean" if clean else ""
+    # a build compared with another version (--since) is not the default build
+    variant = (" clean" if clean else "") + (f" since {since}" if since is not None else "")
     digest.update(f"protocmc {__version__} {','.join(formats)}{variant}\n".encode())
     for path in files:
         digest.update(str(path).encode())
@@ -140,7 +147,7 @@ def build_product(
         outfolder.check_folder(
             outdir, {**shipped_folders(), sponsor: "the product's templates folder"}
         )
-    stamp_value = fingerprint(read, formats, clean=clean)
+    stamp_value = fingerprint(read, formats, clean=clean, since=since)
 
     documents = dict(report.documents)
     assets = dict(report.assets)

@@ -316,3 +316,33 @@ def test_site_has_an_amendments_page_for_the_amended_example() -> None:
     assert "| <code>DL4</code> |" in content
     overview = next(p for p in pages if p.src_uri == page.src_uri.replace("amendments", "index"))
     assert "(amendments.md)" in str(overview.content)
+
+
+def test_since_accepts_a_path_to_the_previous_product_file(tmp_path: Path) -> None:
+    path = _amended_copy(tmp_path, _inject)
+    previous = path.parent / "previous.yaml"
+    moved = previous.rename(tmp_path / "v1.yaml")
+    path.write_text(path.read_text("utf-8").replace("previous_version: previous.yaml", ""), "utf-8")
+    assert len(_rows(path, since=str(moved))) == 8
+
+
+def test_a_build_since_another_version_is_not_reused_by_the_default_build(
+    tmp_path: Path,
+) -> None:
+    from generator.build import build_product
+
+    def edit(data: dict[str, Any]) -> None:
+        _inject(data)
+        data["title_page"]["amendment"]["substantial"] = False  # rationales may wait
+
+    path = _amended_copy(tmp_path, edit)
+    _git(path.parent, "init", "-q")
+    _git(path.parent, "add", ".")
+    _git(path.parent, "commit", "-q", "-m", "v2")
+    out = tmp_path / "out"
+    build_product(path, out, formats=("md",), since="HEAD")
+    since_head = (out / "protocol.md").read_text("utf-8")
+    assert "No changes to the protocol content" in since_head
+    again = build_product(path, out, formats=("md",))
+    assert not again.skipped
+    assert "Dose level DL4" in (out / "protocol.md").read_text("utf-8")
