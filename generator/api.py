@@ -68,19 +68,40 @@ def load_product(path: Path) -> tuple[LoadedDocument, Product]:
     return doc, validate(doc, Product)
 
 
-def resolve(path: Path) -> tuple[ResolvedProtocol, list[Problem]]:
-    """Load, validate and resolve a product against its pinned framework."""
+def resolve(path: Path, *, since: str | None = None) -> tuple[ResolvedProtocol, list[Problem]]:
+    """Load, validate and resolve a product against its pinned framework.
+
+    An amendment also resolves the version it changes — `since` (a git revision of the
+    product's repository or a path to the previous product file), else the amendment's
+    `previous_version` — with the framework version that version pinned.
+    """
+    from generator.history import previous_document, resolve_previous
+
     doc, product = load_product(path)
     where = doc.location(("framework",))
     folder = find_framework(product.framework, where)
     framework = load_framework(folder)
     problems = check_pin(product.framework, framework, where)
     resolved, found = resolve_product(framework, product, doc, load_registry())
+    amendment = product.title_page.amendment
+    previous = previous_document(
+        path,
+        since,
+        amendment.previous_version if amendment else None,
+        doc.location(("title_page", "amendment", "previous_version")),
+    )
+    if previous is not None:
+        resolved.previous = resolve_previous(previous)
     return resolved, problems + found + lint_text_values(doc)
 
 
 def check(
-    path: Path, *, release: bool = False, assets: bool = False, clean: bool = False
+    path: Path,
+    *,
+    release: bool = False,
+    assets: bool = False,
+    clean: bool = False,
+    since: str | None = None,
 ) -> CheckReport:
     """Everything `protocmc check` reports; never writes.
 
@@ -93,7 +114,7 @@ def check(
     from generator import documents
 
     problems = ProblemList()
-    resolved, found = resolve(path)
+    resolved, found = resolve(path, since=since)
     problems.extend(found)
     report = CheckReport(resolved=resolved)
     kinds = documents.applicable(resolved)

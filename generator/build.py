@@ -15,13 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from generator import __version__, outfolder
+from generator import outfolder
+from generator.cache import code_digest
 from generator.outfolder import STAMP
 from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
 
 if TYPE_CHECKING:
+    from generator.export.docx import DocxMetadata
+    from generator.render import RenderedDocument
     from generator.resolve import ResolvedProtocol
+
+REDLINE_FILE = "protocol-redline.docx"
+"""The protocol with tracked changes against the previous version (amendments only)."""
 
 __all__ = ["STAMP", "BuildResult", "build_product", "fingerprint", "input_files"]
 
@@ -52,6 +58,9 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
 
         for kind in documents.applicable(resolved):
             files += kind.input_files(resolved)
+        previous = resolved.previous
+        if previous is not None and previous.product_document.path.resolve() not in files:
+            files.append(previous.product_document.path.resolve())
     files += sorted(
         p
         for p in TEMPLATES_DIR.rglob("*")
@@ -60,10 +69,18 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
     return files
 
 
-def fingerprint(files: Iterable[Path], formats: tuple[str, ...], *, clean: bool = False) -> str:
+def fingerprint(
+    files: Iterable[Path],
+    formats: tuple[str, ...],
+    *,
+    clean: bool = False,
+    since: str | None = None,
+) -> str:
     digest = hashlib.sha256()
-    variant = " clean" if clean else ""
-    digest.update(f"protocmc {__version__} {','.join(formats)}{variant}\n".encode())
+    # code_digest: a build by edited protocmc code is a different build, same version or not;
+    # a build compared with another version (--since) is not the default build
+    variant = (" clean" if clean else "") + (f" since {since}" if since is not None else "")
+    digest.update(f"protocmc {code_digest()} {','.join(formats)}{variant}\n".encode())
     for path in files:
         digest.update(str(path).encode())
         try:
@@ -102,6 +119,7 @@ def build_product(
     force: bool = False,
     progress: Progress | None = None,
     clean: bool = False,
+    since: str | None = None,
 ) -> BuildResult:
     """Check, render everything in memory, then replace the outputs in `outdir` as one step.
 
@@ -111,7 +129,7 @@ def build_product(
     see `generator.outfolder` for what it refuses and why).
     """
     outfolder.check_folder(outdir, shipped_folders())
-    if not force:
+    if not force and since is None:
         # The record lists every file the last build read; if none changed (the product file
         # among them) and every output still has the hash it was written with, nothing needs
         # parsing at all.
@@ -120,7 +138,7 @@ def build_product(
             return BuildResult(files=existing, skipped=True)
     from generator import api
 
-    report = api.check(product_path, assets=True, clean=clean)
+    report = api.check(product_path, assets=True, clean=clean, since=since)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved
@@ -131,11 +149,17 @@ def build_product(
         outfolder.check_folder(
             outdir, {**shipped_folders(), sponsor: "the product's templates folder"}
         )
-    stamp_value = fingerprint(read, formats, clean=clean)
+    stamp_value = fingerprint(read, formats, clean=clean, since=since)
 
     documents = dict(report.documents)
     assets = dict(report.assets)
-    planned = _planned_names(documents, assets, formats, usdm=report.usdm is not None)
+    planned = _planned_names(
+        documents,
+        assets,
+        formats,
+        usdm=report.usdm is not None,
+        redline=resolved.previous is not None and "protocol" in documents,
+    )
     # refuse before the slow Word conversion; checked again under the folder lock
     outfolder.check_targets(outdir, planned, outfolder.read_record(outdir), read)
 
@@ -151,35 +175,9 @@ def build_product(
 
         outputs[FILE_NAME] = report.usdm
     if "docx" in formats:
-        from generator.export.docx import DocxMetadata, convert_docx
-
-        tp = resolved.product.title_page
-        # pandoc reads figures from disk: a private folder of this build in the system temp
-        # folder, where no other build's clean-up can reach it
-        with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
-            for rel, data in assets.items():
-                target = Path(tmp) / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            for name, doc in documents.items():
-                if progress is not None:
-                    progress.print(f"converting {name} to Word…", markup=False)
-                header = {
-                    "title": tp.full_title,
-                    "document_id": tp.sponsor_protocol_id,
-                    "version": tp.version,
-                    "status": tp.status,
-                    "date": tp.version_date,
-                    **dict(doc.header),  # a CMC document names itself
-                }
-                data, warnings = convert_docx(
-                    doc.markdown,
-                    metadata=DocxMetadata(**header, **_locale_field(resolved.product.locale)),
-                    resource_path=Path(tmp),
-                    source=f"{name}.md",
-                )
-                outputs[f"{name}.docx"] = data
-                notes.extend(warnings)
+        for name, (data, warnings) in _convert_to_word(resolved, documents, assets, progress):
+            outputs[name] = data
+            notes.extend(warnings)
     assert list(outputs) == planned
 
     def waiting(message: str) -> None:
@@ -195,6 +193,65 @@ def build_product(
         on_wait=waiting,
     )
     return BuildResult(files=sorted(written), notes=notes)
+
+
+DOCX_JOBS = 2
+"""pandoc conversions run at once: two took 0.55x the time of one after another (issue 17);
+pandoc itself is single-threaded, and the post-processing is short."""
+
+
+def _convert_to_word(
+    resolved: ResolvedProtocol,
+    documents: Mapping[str, RenderedDocument],
+    assets: Mapping[str, bytes],
+    progress: Progress | None,
+) -> list[tuple[str, tuple[bytes, list[Problem]]]]:
+    """(file name, (.docx bytes, pandoc's warnings)) of every document, in the documents'
+    order, then the redline when the product has a previous version; pandoc runs
+    DOCX_JOBS at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from generator.export.docx import DocxMetadata, convert_docx
+
+    tp = resolved.product.title_page
+    base = {
+        "title": tp.full_title,
+        "document_id": tp.sponsor_protocol_id,
+        "version": tp.version,
+        "status": tp.status,
+        "date": tp.version_date,
+        **_locale_field(resolved.product.locale),
+    }
+    protocol_metadata = DocxMetadata(**base)
+    # pandoc reads figures from disk: a private folder of this build in the system temp
+    # folder, where no other build's clean-up can reach it
+    with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
+        for rel, data in assets.items():
+            target = Path(tmp) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+        def convert(name: str, doc: RenderedDocument) -> tuple[bytes, list[Problem]]:
+            # a CMC document names itself in its page header
+            metadata = DocxMetadata(**{**base, **dict(doc.header)})
+            return convert_docx(
+                doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
+            )
+
+        def redline() -> tuple[bytes, list[Problem]]:
+            return _redline(resolved, documents["protocol"], protocol_metadata, Path(tmp)), []
+
+        with ThreadPoolExecutor(max_workers=DOCX_JOBS) as pool:
+            futures = []
+            for name, doc in documents.items():
+                if progress is not None:
+                    progress.print(f"converting {name} to Word…", markup=False)
+                futures.append((f"{name}.docx", pool.submit(convert, name, doc)))
+            if resolved.previous is not None and "protocol" in documents:
+                if progress is not None:
+                    progress.print("comparing with the previous version…", markup=False)
+                futures.append((REDLINE_FILE, pool.submit(redline)))
+            return [(name, future.result()) for name, future in futures]
 
 
 def _locale_field(locale: str) -> dict[str, str]:
@@ -214,6 +271,7 @@ def _planned_names(
     formats: tuple[str, ...],
     *,
     usdm: bool = False,
+    redline: bool = False,
 ) -> list[str]:
     """The output names a build writes, in the order it produces them."""
     from generator.export.usdm import FILE_NAME
@@ -226,4 +284,29 @@ def _planned_names(
         names.append(FILE_NAME)
     if "docx" in formats:
         names += [f"{name}.docx" for name in documents]
+        if redline:
+            names.append(REDLINE_FILE)
     return names
+
+
+def _redline(
+    resolved: ResolvedProtocol, current: RenderedDocument, metadata: DocxMetadata, figures: Path
+) -> bytes:
+    """protocol-redline.docx: the current protocol with tracked revisions against the
+    previous version. Both are the clean drafts (no review marks): the redline is for the
+    people who approve the amendment, and review comments would not line up between files."""
+    from generator.export.docx import convert_docx
+    from generator.export.redline import redline_docx
+    from generator.protocol_documents import analyse, clean_document, render_protocol
+
+    previous = resolved.previous
+    assert previous is not None
+    before = render_protocol(previous, analyse(previous), clean=True)
+    now = clean_document(current)
+    old_docx, _ = convert_docx(
+        before.markdown, metadata=metadata, resource_path=figures, source="previous protocol.md"
+    )
+    new_docx, _ = convert_docx(
+        now.markdown, metadata=metadata, resource_path=figures, source="protocol.md"
+    )
+    return redline_docx(old_docx, new_docx, date=resolved.product.title_page.version_date)

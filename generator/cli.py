@@ -150,13 +150,22 @@ def check(
         bool,
         typer.Option("--clean", help="Check the clean draft (without review marks)."),
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="The previous version to compare with: a git revision of the product's "
+            "repository (read with git show, no checkout) or a path to the previous product "
+            "file. Default: the amendment's previous_version.",
+        ),
+    ] = None,
 ) -> None:
     """Validate a product file and everything it builds; write nothing."""
     from generator import api
 
     path = _product_path(product)
     try:
-        report = api.check(path, release=release, clean=clean)
+        report = api.check(path, release=release, clean=clean, since=since)
     except ProtocmcError as exc:
         _fail(exc)
     _print_problems(report.problems, strict=strict)
@@ -201,6 +210,15 @@ def build(
             "'needs verification'): a draft to hand on.",
         ),
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="The previous version to compare with: a git revision of the product's "
+            "repository (read with git show, no checkout) or a path to the previous product "
+            "file. Default: the amendment's previous_version.",
+        ),
+    ] = None,
 ) -> None:
     """Build the protocol draft (Markdown, Word and USDM JSON) into the output folder."""
     from generator import build as build_mod
@@ -214,6 +232,7 @@ def build(
             force=force,
             progress=cli_output.progress_console(err),
             clean=clean,
+            since=since,
         )
     except ProtocmcError as exc:
         _fail(exc)

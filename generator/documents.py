@@ -60,7 +60,14 @@ class ProtocolKind:
         return []
 
     def check(self, resolved: ResolvedProtocol) -> list[Problem]:
-        return []
+        from generator.analysis.amendments import rationale_problems, title_page_problems
+        from generator.protocol_documents import amendment_changes
+
+        problems = title_page_problems(resolved)
+        changes = amendment_changes(resolved)
+        if changes is not None:
+            problems.extend(rationale_problems(resolved, changes))
+        return problems
 
     def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
         from generator.export.usdm_validate import check_usdm

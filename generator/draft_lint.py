@@ -33,6 +33,7 @@ from generator.protocol_passes import (
 )
 
 REFERENCES_SECTION = "14"
+REGISTER_HEADING = f"{REGISTER_SECTION} Tailoring Register"
 
 
 def prose_rules(element_ids: Iterable[str]) -> list[tuple[re.Pattern[str], str]]:
@@ -78,7 +79,8 @@ def prose_findings(markdown: str, element_ids: Iterable[str]) -> list[tuple[Draf
             continue
         if section is not None and section.startswith(REGISTER_SECTION + "."):
             continue
-        text = free_text(line, PROTECTED)
+        # the summary of changes names the register's heading: a reference, not prose
+        text = free_text(line, PROTECTED).replace(REGISTER_HEADING, "")
         for pattern, what in rules:
             for m in pattern.finditer(text):
                 found.append((DraftFinding(n, section or "", m.group(0), text, m.start()), what))

@@ -60,6 +60,7 @@ from generator.sandbox import template_helper
 from generator.sponsor import sponsor_templates
 
 if TYPE_CHECKING:
+    from generator.analysis.amendments import Change
     from generator.analysis.protocol_tables import ProtocolAnalysis
 
 PROTOCOL_TEMPLATE = "protocol/protocol.md.j2"
@@ -276,8 +277,63 @@ def _protocol_context(
         "references_mark": REFERENCES_MARK,
         "analysis": plain(analysis),
         "tool_version": __version__,
+        "amendment": amendment_view(resolved, analysis),
+        "prior_amendments": plain(product.prior_amendments),
     }
     return context, recorder
+
+
+def amendment_changes(
+    resolved: ResolvedProtocol, analysis: ProtocolAnalysis | None = None
+) -> list[Change] | None:
+    """The change set since the previous version; None when there is no previous version."""
+    from generator.analysis.amendments import compute_changes
+
+    if resolved.previous is None:
+        return None
+    return compute_changes(
+        resolved.previous,
+        resolved,
+        analyse(resolved.previous),
+        analysis if analysis is not None else analyse(resolved),
+    )
+
+
+def amendment_view(
+    resolved: ResolvedProtocol, analysis: ProtocolAnalysis | None = None
+) -> dict[str, Any] | None:
+    """Amendment Details for the template: the title-page fields, and the summary of changes
+    computed from the previous version (None when it is not known)."""
+    from generator.analysis.amendments import rationale_for
+
+    amendment = resolved.product.title_page.amendment
+    if amendment is None:
+        return None
+    view: dict[str, Any] = to_plain(amendment, text=product_text)
+    changes = amendment_changes(resolved, analysis)
+    view["summary"] = None
+    if changes is not None:
+        rows = []
+        for change in changes:
+            entry = rationale_for(resolved, change)
+            substantial = amendment.substantial
+            if entry is not None and entry.substantial is not None:
+                substantial = entry.substantial
+            rows.append(
+                {
+                    "number": change.number,
+                    "title": change.title,
+                    "section": change.section,
+                    "description": change.description,
+                    "rationale": product_text(entry.rationale) if entry else None,
+                    "substantial": substantial,
+                    "about": change.about[0],
+                }
+            )
+        view["summary"] = rows
+    previous = resolved.previous
+    view["previous_version"] = previous.product.title_page.version if previous else None
+    return view
 
 
 def _product_key(data: Any, dotted: str) -> str:

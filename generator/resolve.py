@@ -178,6 +178,8 @@ class ResolvedProtocol:
     explain_index: dict[str, ExplainEntry] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     """The product facts `when:` conditions were evaluated against."""
+    previous: ResolvedProtocol | None = None
+    """The version this amendment changes (`--since` or the amendment's previous_version)."""
 
     @property
     def product_dir(self) -> Path:

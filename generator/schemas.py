@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from generator.models.framework import Element, Framework
 from generator.models.product import Product
-from generator.models.protocol_data import AbbreviationList, SpellingList
+from generator.models.protocol_data import AbbreviationList, AmendmentWording, SpellingList
 from generator.models.registry import SectionRegistry
 from generator.writes import atomic_write_text
 
@@ -24,6 +24,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "m11-registry.schema.json": SectionRegistry,
     "abbreviations.schema.json": AbbreviationList,
     "spelling.schema.json": SpellingList,
+    "amendment-wording.schema.json": AmendmentWording,
 }
 
 

@@ -281,6 +281,10 @@ class _Builder:
             "instanceType": "StudyVersion",
         }
         self.at(version, ("title_page", "version"))
+        protocol_document = self.document(document_version)
+        amendments = self.amendments(protocol_document["id"])
+        if amendments:
+            version["amendments"] = amendments
         study = {
             "id": str(
                 uuid.uuid5(uuid.NAMESPACE_URL, f"{self.url('study')}:{tp.sponsor_protocol_id}")
@@ -288,7 +292,7 @@ class _Builder:
             "name": tp.sponsor_protocol_id,
             "label": tp.acronym or tp.short_title or tp.sponsor_protocol_id,
             "versions": [version],
-            "documentedBy": [self.document(document_version)],
+            "documentedBy": [protocol_document],
             "instanceType": "Study",
         }
         self.at(study, ("title_page", "sponsor_protocol_id"))
@@ -894,6 +898,77 @@ class _Builder:
             },
             ("title_page", "version"),
         )
+
+    def amendments(self, document_id: str) -> list[JSON]:
+        """The amendment this version makes (M11 Amendment Details), with its reasons, scope
+        and the computed summary of changes (one StudyChange per row)."""
+        from generator.analysis.amendments import rationale_for
+        from generator.protocol_documents import amendment_changes
+
+        amendment = self.product.title_page.amendment
+        if amendment is None:
+            return []
+        path: tuple[str | int, ...] = ("title_page", "amendment")
+        changes = []
+        for change in amendment_changes(self.resolved) or []:
+            entry = rationale_for(self.resolved, change)
+            changes.append(
+                {
+                    "id": self.ids.new("StudyChange"),
+                    "name": change.section,
+                    "summary": change.description,
+                    "rationale": entry.rationale if entry else "",
+                    "changedSections": [
+                        {
+                            "id": self.ids.new("DocumentContentReference"),
+                            "sectionNumber": change.number,
+                            "sectionTitle": change.title,
+                            "appliesToId": document_id,
+                            "instanceType": "DocumentContentReference",
+                        }
+                    ],
+                    "instanceType": "StudyChange",
+                }
+            )
+        if amendment.scope == "Global":
+            scopes = [self.geographic_scope(self.design.global_scope)]
+        else:
+            scopes = [self.geographic_scope(self.design.region_scope) for _ in amendment.regions]
+        return [
+            self.at(
+                {
+                    "id": self.ids.new("StudyAmendment"),
+                    "name": amendment.identifier,
+                    "number": amendment.identifier,
+                    "summary": amendment.rationale,
+                    "primaryReason": self.amendment_reason(amendment.primary_reason, path),
+                    "secondaryReasons": [
+                        self.amendment_reason(r, path) for r in amendment.secondary_reasons
+                    ],
+                    "changes": changes,
+                    "geographicScopes": scopes,
+                    "instanceType": "StudyAmendment",
+                },
+                path,
+            )
+        ]
+
+    def amendment_reason(self, reason: str, path: tuple[str | int, ...]) -> JSON:
+        amendment = self.product.title_page.amendment
+        other = amendment.other_reason if amendment is not None and reason == "Other" else None
+        return {
+            "id": self.ids.new("StudyAmendmentReason"),
+            "code": self.code(self.design.amendment_reason[reason]),
+            "otherReason": other,
+            "instanceType": "StudyAmendmentReason",
+        }
+
+    def geographic_scope(self, code: str) -> JSON:
+        return {
+            "id": self.ids.new("GeographicScope"),
+            "type": self.code(code),
+            "instanceType": "GeographicScope",
+        }
 
     def document(self, version: JSON) -> JSON:
         tp = self.product.title_page

@@ -100,6 +100,8 @@ class DesignMap(StrictModel):
     document_language: str
     version_date_type: str
     global_scope: str
+    region_scope: str
+    amendment_reason: dict[str, str]
     sponsor_role: str
     sponsor_organisation_type: str
     arm_type: str
@@ -122,6 +124,7 @@ class DesignMap(StrictModel):
             self.document_language,
             self.version_date_type,
             self.global_scope,
+            self.region_scope,
             self.sponsor_role,
             self.sponsor_organisation_type,
             self.arm_type,
@@ -144,6 +147,7 @@ class DesignMap(StrictModel):
             self.endpoint_level,
             self.document_status,
             self.characteristics,
+            self.amendment_reason,
             self.cell_product.type,
         ):
             found += table.values()

@@ -54,6 +54,105 @@ class RegistryIdentifier(StrictModel):
     value: Name
 
 
+AmendmentReason = Literal[
+    "Change In Standard Of Care",
+    "Change In Strategy",
+    "IMP Addition",
+    "Inconsistency And/Or Error In The Protocol",
+    "Investigator/Site Feedback",
+    "IRB/IEC Feedback",
+    "Manufacturing Change",
+    "New Data Available (Other Than Safety Data)",
+    "New Regulatory Guidance",
+    "New Safety Information Available",
+    "Protocol Design Error",
+    "Recruitment Difficulty",
+    "Regulatory Agency Request To Amend",
+    "Other",
+    "Not Applicable",
+]
+"""M11 / USDM amendment reason terms (CDISC codelist C207415, schemas/usdm/usdm-ct.json)."""
+
+
+class AmendmentSummaryRow(StrictModel):
+    """One row of a prior amendment's summary of changes, as it was approved."""
+
+    section: Name = Field(description="Section number and title, e.g. '5.2 Inclusion Criteria'.")
+    description: Text
+    rationale: Text
+    substantial: bool = True
+
+
+class Amendment(StrictModel):
+    """M11 Amendment Details of one protocol amendment."""
+
+    identifier: Name = Field(description="Amendment identifier, e.g. 'Amendment 1'.")
+    scope: Literal["Global", "Not Global"] = Field(
+        description="Global (every region) or Not Global (list the regions)."
+    )
+    regions: list[Name] = Field(
+        default_factory=list,
+        max_length=MAX_SHORT_LIST,
+        description="Countries or regions the amendment applies to (Not Global only).",
+    )
+    substantial: bool = Field(
+        description="Whether the amendment is substantial (substantially affects participant "
+        "safety or rights, or the reliability or robustness of the trial data)."
+    )
+    primary_reason: AmendmentReason
+    secondary_reasons: list[AmendmentReason] = Field(default_factory=list, max_length=14)
+    other_reason: Text | None = Field(
+        default=None, description="What 'Other' means, when a reason is 'Other'."
+    )
+    rationale: Text = Field(description="Overall rationale for the amendment.")
+    previous_version: Name | None = Field(
+        default=None,
+        description="The previous version's product file, relative to this file: the summary "
+        "of changes and the redline compare against it (`build --since` overrides it).",
+    )
+
+    @model_validator(mode="after")
+    def _regions_match_scope(self) -> Amendment:
+        if self.scope == "Not Global" and not self.regions:
+            raise ValueError("a Not Global amendment lists its regions")
+        if self.scope == "Global" and self.regions:
+            raise ValueError("a Global amendment lists no regions; remove regions")
+        reasons = [self.primary_reason, *self.secondary_reasons]
+        if "Other" in reasons and self.other_reason is None:
+            raise ValueError("a reason is 'Other': say what it is in other_reason")
+        return self
+
+
+class PriorAmendment(StrictModel):
+    """An earlier amendment, kept in the product file for M11 §12.3."""
+
+    identifier: Name
+    version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")]
+    version_date: IsoDate
+    scope: Literal["Global", "Not Global"]
+    regions: list[Name] = Field(default_factory=list, max_length=MAX_SHORT_LIST)
+    substantial: bool
+    primary_reason: AmendmentReason
+    secondary_reasons: list[AmendmentReason] = Field(default_factory=list, max_length=14)
+    rationale: Text
+    changes: list[AmendmentSummaryRow] = Field(default_factory=list, max_length=500)
+
+
+class ChangeRationale(StrictModel):
+    """The writer's rationale for a change the summary of changes lists."""
+
+    about: Identifier = Field(
+        description="What changed: an M11 section key, a framework element id, an item id, a "
+        "dose level id, an objective id, or a title-page or overall-design field (or the "
+        "whole group: title_page, overall_design, product, indication)."
+    )
+    rationale: Text = Field(description="Brief rationale, as it reads in the summary table.")
+    substantial: bool | None = Field(
+        default=None,
+        description="Whether this change is substantial (default: as the amendment).",
+    )
+
+
 class TitlePage(StrictModel):
     """M11 title page: structured fields, in M11 order."""
 
@@ -74,6 +173,10 @@ class TitlePage(StrictModel):
     sponsor_signatory: Name | None = None
     medical_expert: Name | None = None
     status: Literal["DRAFT", "FINAL"] = "DRAFT"
+    amendment: Amendment | None = Field(
+        default=None,
+        description="M11 Amendment Details: required when original_protocol is false.",
+    )
 
 
 class OverallDesign(StrictModel):
@@ -354,4 +457,15 @@ class Product(StrictModel):
     )
     templates: Name | None = Field(
         default=None, description="Folder of sponsor template overrides, relative to this file."
+    )
+    changes: list[ChangeRationale] = Field(
+        default_factory=list,
+        max_length=500,
+        description="The writer's rationale for each change of this amendment, keyed by what "
+        "changed (section key, element id, item id, dose level id or objective id).",
+    )
+    prior_amendments: list[PriorAmendment] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Earlier amendments, oldest first (M11 Section 12.3).",
     )

@@ -229,6 +229,13 @@ def _product_view(site: _Site, p: SiteProduct, prose: Prose, root: str) -> dict[
         "drafts": drafts,
         "open": sum(d["open"] for d in drafts),
         "register": register,
+        "amendment": (
+            {"previous_version": resolved.previous.product.title_page.version}
+            if resolved.previous is not None
+            else None
+        ),
+        "amendments": len(p.resolved.product.prior_amendments)
+        + (product.title_page.amendment is not None),
         "file": p.path.name,
         "folder": p.path.resolve().parent.name,
     }
@@ -354,9 +361,45 @@ def _product_pages(
             section,
         )
     )
+    amendments = _amendments(p)
+    if amendments:
+        pages.append(
+            SitePage(
+                f"{base}/amendments.md",
+                render(env, "amendments.md.j2", {"p": view, "amendments": amendments}),
+                "Amendments",
+                section,
+            )
+        )
     for rel, data in used_assets(p).items():
         pages.append(SitePage(f"{base}/{rel}", data))
     return pages
+
+
+def _amendments(p: SiteProduct) -> list[dict[str, Any]]:
+    """The product's amendments, newest first: the current one (its summary of changes
+    computed from the previous version), then those recorded in `prior_amendments`."""
+    from generator.protocol_documents import amendment_view
+
+    product = p.resolved.product
+    tp = product.title_page
+    found: list[dict[str, Any]] = []
+    current = amendment_view(p.resolved)
+    if current is not None:
+        found.append(
+            {
+                **current,
+                "version": tp.version,
+                "version_date": tp.version_date,
+                "rows": current["summary"],
+                "current": True,
+            }
+        )
+    for prior in reversed(product.prior_amendments):
+        view = prior.model_dump()
+        rows = [{**row, "about": None} for row in view.pop("changes")]
+        found.append({**view, "rows": rows, "current": False})
+    return found
 
 
 def _static_assets() -> list[SitePage]:

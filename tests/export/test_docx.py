@@ -153,6 +153,21 @@ def test_toc_goes_after_title_page_without_toc_heading(tmp_path: Path) -> None:
     )
 
 
+def test_amendment_details_come_between_title_page_and_toc(tmp_path: Path) -> None:
+    """M11 order: title page, Amendment Details (its own page), table of contents."""
+    markdown = (
+        "::: {.title-page}\nA title\n\n| F | V |\n|---|---|\n| a | b |\n:::\n\n"
+        "::: {.amendment-details}\n**Amendment Details**\n\nWhy we amend.\n:::\n\n# 1 ONE\n"
+    )
+    xml = _part(_export(markdown, tmp_path / "t.docx"), "word/document.xml")
+    title = xml.index('w:pStyle w:val="Title"')
+    details = xml.index("Why we amend.")
+    toc = xml.index("Table of Contents")
+    assert title < details < toc < xml.index('w:pStyle w:val="Heading1"')
+    assert xml.count('w:docPartGallery w:val="Table of Contents"') == 1
+    assert '<w:br w:type="page"/>' in xml[details:toc]
+
+
 def test_header_and_footer_hold_metadata(sample_docx: Path) -> None:
     document = docx.Document(str(sample_docx))
     header = document.sections[0].header

@@ -47,6 +47,13 @@ def write_hostile_product(target: Path) -> Path:
     while n < len(lines) and (lines[n].startswith("    ") or not lines[n].strip()):
         n += 1
     text = text[:start] + f"  purpose_of_trial: '{SECTION_PAYLOAD}'\n" + "\n".join(lines[n:])
+    # the example is an amendment: the changed title and section need their rationale
+    text = text.replace(
+        "\nchanges:\n",
+        "\nchanges:\n  - about: title_page\n    rationale: Retitled.\n"
+        "  - about: purpose_of_trial\n    rationale: Rewritten.\n",
+        1,
+    )
     product.write_text(text, "utf-8")
     lots = folder / "lots.csv"
     rows = lots.read_text("utf-8").split("\n")

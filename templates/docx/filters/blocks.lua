@@ -2,7 +2,9 @@
 protocmc: block-level constructs of the protocol Markdown.
 
   ::: {.title-page}   centred Title paragraph + "Title Page Table" of fields, then a page break
-                      and a `protocmc-toc` marker div (headings.lua puts the TOC there)
+  ::: {.amendment-details}  (an amended protocol) its content, then a page break
+                      after the last of the two, a `protocmc-toc` marker div (headings.lua puts
+                      the TOC there): M11 order is title page, amendment details, contents
   ::: {.page-break}   explicit page break
   ::: {.landscape}    its content in a landscape section (export completes the w:sectPr
                       elements with margins, header and footer from reference.docx)
@@ -74,13 +76,33 @@ local function title_page(div)
     end
   end
   out:insert(pandoc.RawBlock('openxml', PAGE_BREAK))
-  out:insert(pandoc.Div({}, {class = 'protocmc-toc'}))
   return out
+end
+
+-- The TOC marker goes after the amendment details when there are any, else after the title
+-- page (both top-level divs; the first filter, before the divs are replaced).
+local function mark_toc(doc)
+  local after = nil
+  for i, block in ipairs(doc.blocks) do
+    if block.t == 'Div' and (block.classes:includes('title-page')
+        or block.classes:includes('amendment-details')) then
+      after = i
+    end
+  end
+  if after ~= nil then
+    doc.blocks:insert(after + 1, pandoc.Div({}, {class = 'protocmc-toc'}))
+  end
+  return doc
 end
 
 function Div(div)
   if div.classes:includes('title-page') then
     return title_page(div)
+  elseif div.classes:includes('amendment-details') then
+    local out = pandoc.Blocks{}
+    out:extend(div.content)
+    out:insert(pandoc.RawBlock('openxml', PAGE_BREAK))
+    return out
   elseif div.classes:includes('page-break') then
     local out = pandoc.Blocks{pandoc.RawBlock('openxml', PAGE_BREAK)}
     out:extend(div.content)
@@ -208,4 +230,4 @@ local paragraph_styles = {
   end,
 }
 
-return {{Blocks = hoist_filter}, {Span = Span}, {Div = Div}, paragraph_styles}
+return {{Pandoc = mark_toc}, {Blocks = hoist_filter}, {Span = Span}, {Div = Div}, paragraph_styles}
