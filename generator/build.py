@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from generator import __version__, outfolder
+from generator import outfolder
+from generator.cache import code_digest
 from generator.outfolder import STAMP
 from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
@@ -63,7 +64,8 @@ def input_files(product_path: Path, resolved: ResolvedProtocol | None = None) ->
 def fingerprint(files: Iterable[Path], formats: tuple[str, ...], *, clean: bool = False) -> str:
     digest = hashlib.sha256()
     variant = " clean" if clean else ""
-    digest.update(f"protocmc {__version__} {','.join(formats)}{variant}\n".encode())
+    # code_digest: a build by edited protocmc code is a different build, same version or not
+    digest.update(f"protocmc {code_digest()} {','.join(formats)}{variant}\n".encode())
     for path in files:
         digest.update(str(path).encode())
         try:
