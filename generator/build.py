@@ -22,6 +22,7 @@ from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError, Severity
 
 if TYPE_CHECKING:
+    from generator.render import RenderedDocument
     from generator.resolve import ResolvedProtocol
 
 __all__ = ["STAMP", "BuildResult", "build_product", "fingerprint", "input_files"]
@@ -153,34 +154,9 @@ def build_product(
 
         outputs[FILE_NAME] = report.usdm
     if "docx" in formats:
-        from generator.export.docx import DocxMetadata, convert_docx
-
-        tp = resolved.product.title_page
-        # pandoc reads figures from disk: a private folder of this build in the system temp
-        # folder, where no other build's clean-up can reach it
-        with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
-            for rel, data in assets.items():
-                target = Path(tmp) / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            for name, doc in documents.items():
-                if progress is not None:
-                    progress.print(f"converting {name} to Word…", markup=False)
-                data, warnings = convert_docx(
-                    doc.markdown,
-                    metadata=DocxMetadata(
-                        title=tp.full_title,
-                        document_id=tp.sponsor_protocol_id,
-                        version=tp.version,
-                        status=tp.status,
-                        date=tp.version_date,
-                        **_locale_field(resolved.product.locale),
-                    ),
-                    resource_path=Path(tmp),
-                    source=f"{name}.md",
-                )
-                outputs[f"{name}.docx"] = data
-                notes.extend(warnings)
+        for name, (data, warnings) in _convert_to_word(resolved, documents, assets, progress):
+            outputs[f"{name}.docx"] = data
+            notes.extend(warnings)
     assert list(outputs) == planned
 
     def waiting(message: str) -> None:
@@ -196,6 +172,53 @@ def build_product(
         on_wait=waiting,
     )
     return BuildResult(files=sorted(written), notes=notes)
+
+
+DOCX_JOBS = 2
+"""pandoc conversions run at once: two took 0.55x the time of one after another (issue 17);
+pandoc itself is single-threaded, and the post-processing is short."""
+
+
+def _convert_to_word(
+    resolved: ResolvedProtocol,
+    documents: Mapping[str, RenderedDocument],
+    assets: Mapping[str, bytes],
+    progress: Progress | None,
+) -> list[tuple[str, tuple[bytes, list[Problem]]]]:
+    """(name, (.docx bytes, pandoc's warnings)) of every document, in the documents' order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from generator.export.docx import DocxMetadata, convert_docx
+
+    tp = resolved.product.title_page
+    metadata = DocxMetadata(
+        title=tp.full_title,
+        document_id=tp.sponsor_protocol_id,
+        version=tp.version,
+        status=tp.status,
+        date=tp.version_date,
+        **_locale_field(resolved.product.locale),
+    )
+    # pandoc reads figures from disk: a private folder of this build in the system temp
+    # folder, where no other build's clean-up can reach it
+    with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
+        for rel, data in assets.items():
+            target = Path(tmp) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+        def convert(name: str, markdown: str) -> tuple[bytes, list[Problem]]:
+            return convert_docx(
+                markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
+            )
+
+        with ThreadPoolExecutor(max_workers=DOCX_JOBS) as pool:
+            futures = []
+            for name, doc in documents.items():
+                if progress is not None:
+                    progress.print(f"converting {name} to Word…", markup=False)
+                futures.append((name, pool.submit(convert, name, doc.markdown)))
+            return [(name, future.result()) for name, future in futures]
 
 
 def _locale_field(locale: str) -> dict[str, str]:
