@@ -17,6 +17,7 @@ Fragments are XHTML the way CDISC's examples write narrative text: wrapped in
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -57,10 +58,21 @@ class NarrativeSection:
 
 
 def pandoc_html(markdown: str) -> str:
-    """Markdown -> HTML body through the pandoc that pypandoc-binary ships."""
-    from generator.export.docx import _environment, pandoc_executable
+    """Markdown -> HTML body through the pandoc that pypandoc-binary ships; cached on disk
+    by the Markdown and the pandoc binary (a process start per call, every build)."""
+    from generator.cache import cached
+    from generator.export.docx import pandoc_executable
 
-    cmd = [pandoc_executable(), "--from", INPUT_FORMAT, "--to", "html", "--wrap=none"]
+    path = pandoc_executable()
+    binary = os.stat(path)
+    key = f"{path} {binary.st_size} {binary.st_mtime_ns} {binary.st_ctime_ns}\n{markdown}"
+    return cached("usdm-html", key, lambda: _run_pandoc_html(path, markdown))
+
+
+def _run_pandoc_html(path: str, markdown: str) -> str:
+    from generator.export.docx import _environment
+
+    cmd = [path, "--from", INPUT_FORMAT, "--to", "html", "--wrap=none"]
     try:
         result = subprocess.run(
             cmd, input=markdown.encode("utf-8"), capture_output=True, env=_environment()

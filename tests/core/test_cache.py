@@ -80,3 +80,25 @@ def test_editing_a_shipped_template_changes_the_next_build(
         build, env=env, check=True, capture_output=True, text=True, cwd=tmp_path
     )
     assert "Edited closing line." in (out / "protocol.md").read_text("utf-8"), result.stdout
+
+
+def test_usdm_narrative_html_runs_pandoc_once_per_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.export import usdm_narrative
+
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path))
+    real = usdm_narrative._run_pandoc_html
+    runs: list[str] = []
+
+    def counting(path: str, markdown: str) -> str:
+        runs.append(markdown)
+        return real(path, markdown)
+
+    monkeypatch.setattr(usdm_narrative, "_run_pandoc_html", counting)
+    first = usdm_narrative.pandoc_html("# Title {#m11-1}\n\nSome *text*.\n")
+    again = usdm_narrative.pandoc_html("# Title {#m11-1}\n\nSome *text*.\n")
+    other = usdm_narrative.pandoc_html("Other text.\n")
+    assert first == again and "<em>text</em>" in first
+    assert "Other text." in other
+    assert len(runs) == 2
