@@ -12,6 +12,7 @@ import pytest
 
 from generator import cache
 from generator.paths import FRAMEWORKS_DIR, SCHEMAS_DIR, TEMPLATES_DIR
+from generator.problems import ProblemsError
 
 PACKAGE = Path(cache.__file__).resolve().parent
 
@@ -102,3 +103,32 @@ def test_usdm_narrative_html_runs_pandoc_once_per_text(
     assert first == again and "<em>text</em>" in first
     assert "Other text." in other
     assert len(runs) == 2
+
+
+def test_a_yaml_text_is_parsed_once_and_each_caller_gets_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import load
+
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(load, "_PARSED", {})
+    real = load._parse
+    parsed: list[str] = []
+
+    def counting(text: str, display: str, path: Path | None) -> load.LoadedDocument:
+        parsed.append(display)
+        return real(text, display, path)
+
+    monkeypatch.setattr(load, "_parse", counting)
+    text = "title: A trial\nitems:\n  - one\n  - two\n"
+    first = load.parse_yaml(text, display="a.yaml")
+    first.data["items"].append("changed by a caller")
+    second = load.parse_yaml(text, display="a.yaml")
+    assert second.data == {"title": "A trial", "items": ["one", "two"]}
+    assert second.location(("items", 1)) == first.location(("items", 1))
+    monkeypatch.setattr(load, "_PARSED", {})  # a new process: the per-user cache answers
+    assert load.parse_yaml(text, display="a.yaml").data == second.data
+    load.parse_yaml(text, display="b.yaml")  # another file: its own locations
+    assert parsed == ["a.yaml", "b.yaml"]
+    with pytest.raises(ProblemsError):
+        load.parse_yaml("title: [unclosed\n", display="bad.yaml")
