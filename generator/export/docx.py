@@ -138,6 +138,13 @@ def pandoc_executable() -> str:
     return path
 
 
+def pandoc_signature() -> str:
+    """The pandoc in use, for cache keys of what it produced: path, size, mtime, ctime."""
+    path = pandoc_executable()
+    binary = os.stat(path)
+    return f"{path} {binary.st_size} {binary.st_mtime_ns} {binary.st_ctime_ns}"
+
+
 def _probe_version(path: str) -> tuple[int, ...]:
     try:
         first_line = subprocess.run(

@@ -17,7 +17,6 @@ Fragments are XHTML the way CDISC's examples write narrative text: wrapped in
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -61,11 +60,10 @@ def pandoc_html(markdown: str) -> str:
     """Markdown -> HTML body through the pandoc that pypandoc-binary ships; cached on disk
     by the Markdown and the pandoc binary (a process start per call, every build)."""
     from generator.cache import cached
-    from generator.export.docx import pandoc_executable
+    from generator.export.docx import pandoc_executable, pandoc_signature
 
     path = pandoc_executable()
-    binary = os.stat(path)
-    key = f"{path} {binary.st_size} {binary.st_mtime_ns} {binary.st_ctime_ns}\n{markdown}"
+    key = f"{pandoc_signature()}\n{markdown}"
     return cached("usdm-html", key, lambda: _run_pandoc_html(path, markdown))
 
 
