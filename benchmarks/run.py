@@ -49,6 +49,9 @@ BIN = Path(sys.executable).parent
 PROTOCMC = str(BIN / "protocmc")
 MKDOCS = str(BIN / "mkdocs")
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "NO_COLOR": "1"}
+# Measure what a user runs: an installed protocmc has its bytecode compiled (pip does it, or
+# the first run), while PYTHONDONTWRITEBYTECODE=1 would recompile every module every run.
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 FLOOR_IMPORTS = [sys.executable, "-c", "import jinja2, ruamel.yaml, pydantic"]
 
 
