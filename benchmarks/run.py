@@ -1,15 +1,31 @@
-"""protocmc performance figures: one command, one table.
+"""protocmc performance figures: every row of the speed table, each against its floor.
 
-    python benchmarks/run.py            # full run (about 5-8 minutes on 2 cores)
-    python benchmarks/run.py --quick    # one example, one run each, small portfolios
+    python benchmarks/run.py            # full run: 5 repetitions, portfolios of 10 and 50
+    python benchmarks/run.py --quick    # smoke run: 2 repetitions, a portfolio of 10
 
-Per example: whole-process time (median of --runs) of `protocmc build --format md`, of the
-build with Word output, of `protocmc site`, of a no-op rebuild (unchanged inputs: skipped);
-the bare pandoc floor for the same Markdown (`pandoc_floor`: same reference.docx and filters)
-against protocmc's own conversion (`convert_docx`: pandoc + post-processing), and the peak
-memory of the build process. Then a portfolio of generated products (copies of an example
-with varied titles and parameters) at 1 and 2 workers. See benchmarks/README.md for targets.
-No asserts: this prints figures.
+Every figure is a whole process (a fresh `protocmc` or `mkdocs` subprocess) timed from the
+outside, so it includes the interpreter start and every import: the time a writer waits. Each
+row is measured next to its floor in the same window (the floor's repetitions interleave with
+the row's), and prints the median and min/max of both and the ratio of the medians.
+
+Rows (CD19 example unless said otherwise):
+  md warm     `protocmc build --format md --force`, per-user cache warm
+  md cold     the same with an empty per-user cache (PROTOCMC_CACHE_DIR a fresh folder)
+                floor for both: python -c "import jinja2, ruamel.yaml, pydantic"
+  word        `protocmc build --format docx --force` (whole process, cache warm)
+                floor: bare pandoc (same reference.docx, filters and options) on the same
+                Markdown documents, one after another
+  edit        rebuild (no --force) after a one-line protocol-only change to product.yaml
+                floor: the import floor; the `full` column is the --force rebuild
+  portfolio   `protocmc portfolio` of N generated protocol-only products, -j 2 against -j 1
+                (the ratio is the speed-up: 1-worker time / 2-worker time)
+  site        `protocmc site` of the product / of the repository (mkdocs build --strict),
+                floor: bare `mkdocs build` of the same pages pre-rendered (`protocmc site --docs`)
+  boin        1M-trial BOIN simulation (benchmarks/simulation.py): seconds and peak RSS;
+                linearity = 1M time / 100k time (goal <= 10) and 1M / 10k (goal <= 100)
+
+No asserts: this prints figures. The full run takes about 6-10 minutes on an idle 2-core
+machine (more under load); --quick about 2-3 minutes.
 """
 
 from __future__ import annotations
@@ -28,9 +44,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/product.yaml"))
-PROTOCMC = str(Path(sys.executable).with_name("protocmc"))
+EXAMPLE = ROOT / "examples" / "cd19-cart-lbcl"
+BIN = Path(sys.executable).parent
+PROTOCMC = str(BIN / "protocmc")
+MKDOCS = str(BIN / "mkdocs")
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "NO_COLOR": "1"}
+# Measure what a user runs: an installed protocmc has its bytecode compiled (pip does it, or
+# the first run), while PYTHONDONTWRITEBYTECODE=1 would recompile every module every run.
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+FLOOR_IMPORTS = [sys.executable, "-c", "import jinja2, ruamel.yaml, pydantic"]
 
 
 @dataclass(frozen=True)
@@ -39,11 +61,17 @@ class Run:
     max_rss_mb: float
 
 
-def run_process(args: Sequence[str], cwd: Path | None = None) -> Run:
-    """Run one command to completion; its wall time and its own peak RSS (not the parent's)."""
+def run_process(
+    args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Run:
+    """Run one command to completion: its wall time and its own peak RSS (from os.wait4)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        list(args), cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        list(args),
+        cwd=cwd,
+        env=env or ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     assert proc.stderr is not None
     stderr = proc.stderr.read()
@@ -57,94 +85,191 @@ def run_process(args: Sequence[str], cwd: Path | None = None) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024)
 
 
-def median_run(make: Callable[[], Run], runs: int) -> Run:
-    results = [make() for _ in range(runs)]
-    return Run(statistics.median(r.seconds for r in results), max(r.max_rss_mb for r in results))
-
-
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-# --------------------------------------------------------------------------- per example
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
 
 
 @dataclass(frozen=True)
-class ExampleFigures:
-    name: str
-    md: Run
-    docx: Run
-    site: Run | None
-    noop: Run
-    floor: float
-    conversion: float
-    documents: int
+class Stats:
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def cell(self, unit: str = "s") -> str:
+        if unit == "MB":
+            return f"{self.median:7.0f} ({min(self.values):.0f}-{max(self.values):.0f}) MB"
+        return f"{self.median:7.3f} ({min(self.values):.3f}-{max(self.values):.3f}) s"
 
 
-def docx_figures(outdir: Path, product: Path, runs: int) -> tuple[float, float, int]:
-    """(pandoc floor, protocmc conversion) seconds for every Markdown document of a build."""
-    from generator import api
-    from generator.export.docx import DocxMetadata, convert_docx, pandoc_executable, pandoc_floor
-
-    pandoc_executable()  # the one-off version probe belongs to neither figure
-    tp = api.load_product(product)[1].title_page
-    meta = DocxMetadata(
-        title=tp.full_title,
-        document_id=tp.sponsor_protocol_id,
-        version=tp.version,
-        status=tp.status,
-        date=tp.version_date,
-    )
-    documents = sorted(outdir.glob("*.md"))
-    texts = [(d, d.read_text("utf-8")) for d in documents]
-    with tempfile.TemporaryDirectory() as tmp:
-
-        def floor() -> None:
-            for doc, text in texts:
-                pandoc_floor(text, Path(tmp) / f"{doc.stem}.docx", resource_path=outdir)
-
-        def conversion() -> None:
-            for doc, text in texts:
-                convert_docx(text, metadata=meta, resource_path=outdir, source=doc.name)
-
-        return median_seconds(floor, runs), median_seconds(conversion, runs), len(texts)
+@dataclass(frozen=True)
+class Row:
+    work: str
+    value: Stats
+    floor: Stats | None
+    ratio_label: str  # what the ratio column means
+    ratio: float | None
+    goal: str
+    note: str = ""
 
 
-def bench_example(example: Path, work: Path, runs: int, site: bool) -> ExampleFigures:
-    product = example / "product.yaml"
-    out = work / example.name
+def interleaved(
+    reps: int, row: Callable[[], float], floor: Callable[[], float] | None
+) -> tuple[Stats, Stats | None]:
+    """`reps` timings of `row` and of its floor, alternating, so both see the same load."""
+    values: list[float] = []
+    floors: list[float] = []
+    for _ in range(reps):
+        if floor is not None:
+            floors.append(floor())
+        values.append(row())
+    return Stats(tuple(values)), Stats(tuple(floors)) if floor is not None else None
+
+
+def import_floor() -> float:
+    return run_process(FLOOR_IMPORTS).seconds
+
+
+# --------------------------------------------------------------------------- builds
+
+
+def copy_example(work: Path) -> Path:
+    target = work / "example"
+    shutil.copytree(EXAMPLE, target)
+    return target / "product.yaml"
+
+
+def build_rows(work: Path, reps: int) -> list[Row]:
+    product = copy_example(work)
+    out = work / "out"
+    cache = work / "cache-warm"
+    env = {**ENV, "PROTOCMC_CACHE_DIR": str(cache)}
     build = [PROTOCMC, "build", str(product), "-o", str(out)]
-    run_process([*build, "--force"])  # warm the OS file cache once
-    md = median_run(lambda: run_process([*build, "--format", "md", "--force"]), runs)
-    docx = median_run(lambda: run_process([*build, "--format", "all", "--force"]), runs)
-    noop = median_run(lambda: run_process([*build, "--format", "all"]), runs)
-    site_run = None
-    if site:
-        site_out = work / f"{example.name}-site"
-        site_run = median_run(
-            lambda: run_process([PROTOCMC, "site", str(product), "-o", str(site_out)]),
-            max(1, runs // 2),
-        )
-    floor, conversion, n_docs = docx_figures(out, product, runs)
-    return ExampleFigures(example.name, md, docx, site_run, noop, floor, conversion, n_docs)
+    run_process([*build, "--format", "all", "--force"], env=env)  # warm caches (OS and ours)
+
+    def md_warm() -> float:
+        return run_process([*build, "--format", "md", "--force"], env=env).seconds
+
+    cold_n = [0]
+
+    def md_cold() -> float:
+        cold_n[0] += 1
+        folder = work / f"cache-cold-{cold_n[0]}"
+        cold = {**ENV, "PROTOCMC_CACHE_DIR": str(folder)}
+        seconds = run_process([*build, "--format", "md", "--force"], env=cold).seconds
+        shutil.rmtree(folder, ignore_errors=True)
+        return seconds
+
+    warm, floor_w = interleaved(reps, md_warm, import_floor)
+    cold, floor_c = interleaved(reps, md_cold, import_floor)
+    rows = [
+        Row(
+            "Markdown build, warm (4 documents)",
+            warm,
+            floor_w,
+            "x floor",
+            warm.median / floor_w.median if floor_w else None,
+            "< 0.3 s, <= 3x floor",
+        ),
+        Row(
+            "Markdown build, cold (empty cache)",
+            cold,
+            floor_c,
+            "x floor",
+            cold.median / floor_c.median if floor_c else None,
+            "< 1.0 s",
+        ),
+    ]
+    rows.append(word_row(product, out, env, reps))
+    rows.append(edit_row(product, out, env, reps))
+    return rows
+
+
+def word_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
+    """Whole-process Word build against bare pandoc over the same Markdown, sequentially."""
+    from generator.export.docx import pandoc_command, pandoc_executable
+
+    run_process(
+        [PROTOCMC, "build", str(product), "-o", str(out), "--format", "md", "--force"], env=env
+    )
+    # the docx build replaces the folder: the floor reads its own copy of the Markdown
+    sources = out.parent / "word-floor-sources"
+    shutil.copytree(out, sources)
+    documents = sorted(sources.glob("*.md"))
+    pandoc_executable()  # the one-off version probe belongs to neither side
+    floor_dir = out.parent / "pandoc-floor"
+    floor_dir.mkdir(exist_ok=True)
+
+    def floor() -> float:
+        start = time.perf_counter()
+        for doc in documents:
+            cmd = pandoc_command(resource_path=sources, output=str(floor_dir / f"{doc.stem}.docx"))
+            subprocess.run(cmd, input=doc.read_bytes(), check=True, capture_output=True)
+        return time.perf_counter() - start
+
+    def word() -> float:
+        return run_process(
+            [PROTOCMC, "build", str(product), "-o", str(out), "--format", "docx", "--force"],
+            env=env,
+        ).seconds
+
+    value, base = interleaved(reps, word, floor)
+    assert base is not None
+    return Row(
+        f"Word build, whole process ({len(documents)} documents)",
+        value,
+        base,
+        "x floor",
+        value.median / base.median,
+        "<= 1.0x sequential bare pandoc",
+    )
+
+
+def edit_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
+    """Rebuild (no --force) after a one-line protocol-only change: each repetition flips
+    `inpatient_days` between two in-range values, so every run sees a changed product."""
+    build = [PROTOCMC, "build", str(product), "-o", str(out), "--format", "md"]
+    run_process([*build, "--force"], env=env)
+    text = product.read_text("utf-8")
+    values = iter(range(10_000))
+
+    def edit() -> float:
+        days = 8 + next(values) % 2
+        product.write_text(re.sub(r"inpatient_days: \d+", f"inpatient_days: {days}", text), "utf-8")
+        return run_process(build, env=env).seconds
+
+    def full() -> float:
+        return run_process([*build, "--force"], env=env).seconds
+
+    value, full_stats = interleaved(reps, edit, full)
+    floor = Stats(tuple(import_floor() for _ in range(reps)))
+    product.write_text(text, "utf-8")
+    assert full_stats is not None
+    return Row(
+        "Rebuild after a one-line protocol change",
+        value,
+        floor,
+        "x floor",
+        value.median / floor.median,
+        "< 0.3 s; only affected documents",
+        note=f"full --force rebuild {full_stats.cell()}",
+    )
 
 
 # --------------------------------------------------------------------------- portfolio
 
 
-def make_products(example: Path, count: int, folder: Path) -> list[Path]:
-    """`count` variants of an example's protocol (CMC inputs left out: protocol builds only)."""
-    lines = (example / "product.yaml").read_text("utf-8").splitlines(keepends=True)
+def make_products(count: int, folder: Path) -> list[Path]:
+    """`count` protocol-only variants of the example (title and one parameter changed)."""
+    lines = (EXAMPLE / "product.yaml").read_text("utf-8").splitlines(keepends=True)
     text = "".join(line for line in lines if not line.startswith("cmc:"))
     products = []
     for i in range(count):
         variant = text.replace("full_title: >-\n", f"full_title: >-\n    Variant {i:03d}:\n", 1)
-        variant = re.sub(r"inpatient_days: \d+", f"inpatient_days: {7 + i % 8}", variant)
+        variant = re.sub(r"inpatient_days: \d+", f"inpatient_days: {8 + i % 7}", variant)
         target = folder / f"product-{i:03d}"
         target.mkdir(parents=True)
         (target / "product.yaml").write_text(variant, "utf-8")
@@ -152,110 +277,180 @@ def make_products(example: Path, count: int, folder: Path) -> list[Path]:
     return products
 
 
-@dataclass(frozen=True)
-class PortfolioFigures:
-    formats: str
-    size: int
-    jobs: int
-    seconds: float
-    noop_seconds: float
-    failed: int
-
-
-def bench_portfolio(
-    example: Path, sizes: Sequence[int], formats: tuple[str, ...], work: Path
-) -> list[PortfolioFigures]:
-    from generator.portfolio import build_portfolio
-
-    figures = []
-    label = "+".join(formats)
+def portfolio_rows(work: Path, sizes: Sequence[int], reps: int) -> list[Row]:
+    env = {**ENV, "PROTOCMC_CACHE_DIR": str(work / "cache-warm")}
+    rows = []
     for size in sizes:
-        products = make_products(example, size, work / f"products-{label}-{size}")
-        for jobs in (1, 2):
-            out = work / f"portfolio-{label}-{size}-{jobs}"
-            result = build_portfolio(products, out, jobs=jobs, formats=formats, progress=True)
-            again = build_portfolio(products, out, jobs=jobs, formats=formats, progress=False)
-            assert len(again.by_status("skipped")) == size
-            failed = len(result.by_status("failed"))
-            figures.append(
-                PortfolioFigures(label, size, jobs, result.seconds, again.seconds, failed)
+        products = [str(p) for p in make_products(size, work / f"products-{size}")]
+
+        def portfolio(jobs: int, size: int = size, products: list[str] = products) -> float:
+            out = work / f"portfolio-{size}-{jobs}"
+            cmd = [
+                PROTOCMC,
+                "portfolio",
+                *products,
+                "-o",
+                str(out),
+                "-j",
+                str(jobs),
+                "--format",
+                "md",
+                "--force",
+                "--no-progress",
+            ]
+            return run_process(cmd, env=env).seconds
+
+        portfolio(1)  # warm the per-user cache for these variants
+        two, one = interleaved(reps, lambda: portfolio(2), lambda: portfolio(1))
+        assert one is not None
+        rows.append(
+            Row(
+                f"Portfolio, {size} products, 2 workers (floor: 1)",
+                two,
+                one,
+                "speed-up",
+                one.median / two.median,
+                ">= 1.8x",
             )
-    return figures
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- site
+
+
+def site_rows(work: Path, reps: int, repository: bool) -> list[Row]:
+    product = EXAMPLE / "product.yaml"
+    rows = []
+    targets = [("`protocmc site` (CD19)", product)]
+    if repository:
+        targets.append(("repository `mkdocs build --strict`", ROOT))
+    for n, (label, target) in enumerate(targets):
+        docs = work / f"site-docs-{n}"
+        run_process([PROTOCMC, "site", str(target), "--docs", str(docs)], cwd=ROOT)
+        floor_out = work / f"site-floor-{n}"
+        out = work / f"site-{n}"
+
+        def floor(docs: Path = docs, floor_out: Path = floor_out) -> float:
+            cmd = [MKDOCS, "build", "-q", "-f", str(docs / "mkdocs.yml"), "-d", str(floor_out)]
+            return run_process(cmd).seconds
+
+        if target == ROOT:
+
+            def site(out: Path = out) -> float:
+                cmd = [MKDOCS, "build", "--strict", "-q", "-d", str(out)]
+                return run_process(cmd, cwd=ROOT).seconds
+        else:
+
+            def site(out: Path = out, target: Path = target) -> float:
+                return run_process([PROTOCMC, "site", str(target), "-o", str(out)]).seconds
+
+        site()  # warm
+        value, base = interleaved(reps, site, floor)
+        assert base is not None
+        rows.append(Row(label, value, base, "x floor", value.median / base.median, "<= 1.1x"))
+    return rows
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def boin_rows(reps: int) -> list[Row]:
+    script = str(ROOT / "benchmarks" / "simulation.py")
+
+    def one(trials: int) -> tuple[float, float]:
+        proc = subprocess.Popen(
+            [sys.executable, script, "--one", str(trials)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        assert proc.stdout is not None
+        output = proc.stdout.read()
+        _, _, usage = os.wait4(proc.pid, 0)
+        return float(output.split()[0]), usage.ru_maxrss / 1024
+
+    figures: dict[int, list[tuple[float, float]]] = {10_000: [], 100_000: [], 1_000_000: []}
+    for _ in range(reps):
+        for trials, runs in figures.items():
+            runs.append(one(trials))
+    seconds = {n: Stats(tuple(s for s, _ in runs)) for n, runs in figures.items()}
+    rss = Stats(tuple(m for _, m in figures[1_000_000]))
+    big, mid, small = (seconds[n].median for n in (1_000_000, 100_000, 10_000))
+    return [
+        Row(
+            "BOIN simulation, 1M trials (floor: 100k)",
+            seconds[1_000_000],
+            seconds[100_000],
+            "1M / 100k",
+            big / mid,
+            "linear: <= 10x the 100k time",
+            note=f"1M / 10k = {big / small:.1f} (10k {seconds[10_000].cell()})",
+        ),
+        Row("BOIN simulation, 1M trials: peak RSS", rss, None, "", None, "<= 300 MB"),
+    ]
 
 
 # --------------------------------------------------------------------------- report
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.0f}"
-
-
-def report(examples: list[ExampleFigures], portfolio: list[PortfolioFigures]) -> str:
+def report(rows: list[Row]) -> str:
     lines = [
-        "Per example (whole process, median; ms)",
-        f"{'example':<28} {'md':>8} {'md+docx':>8} {'site':>8} {'no-op':>8} "
-        f"{'floor':>8} {'convert':>8} {'ratio':>6} {'docs':>4} {'peak MB':>7}",
+        f"{'work':<48} {'median (min-max)':>28} {'floor median (min-max)':>28} {'ratio':>16}  goal",
     ]
-    for e in examples:
-        site = _ms(e.site.seconds) if e.site else f"{'-':>8}"
-        peak = max(e.md.max_rss_mb, e.docx.max_rss_mb)
-        lines.append(
-            f"{e.name:<28} {_ms(e.md.seconds)} {_ms(e.docx.seconds)} {site} "
-            f"{_ms(e.noop.seconds)} {_ms(e.floor)} {_ms(e.conversion)} "
-            f"{e.conversion / e.floor:6.2f} {e.documents:>4} {peak:7.0f}"
-        )
-    lines += [
-        "",
-        "  floor: bare pandoc (pandoc_floor) over every Markdown document of the build;",
-        "  convert: protocmc's conversion (convert_docx = pandoc + post-processing) of the same;",
-        "  ratio = convert / floor (target <= 1.1). Peak MB: ru_maxrss of the build process.",
-        "",
-        "Portfolio (protocol only; generated variants of the first example; worker processes)",
-        f"{'format':<8} {'products':>8} {'jobs':>4} {'total s':>8} {'ms/product':>10} "
-        f"{'speed-up':>8} {'no-op s':>8} {'failed':>6}",
-    ]
-    single = {(p.formats, p.size): p.seconds for p in portfolio if p.jobs == 1}
-    for p in portfolio:
-        lines.append(
-            f"{p.formats:<8} {p.size:>8} {p.jobs:>4} {p.seconds:8.1f} "
-            f"{p.seconds / p.size * 1000:10.0f} {single[(p.formats, p.size)] / p.seconds:8.2f} "
-            f"{p.noop_seconds:8.2f} {p.failed:>6}"
-        )
+    for r in rows:
+        unit = "MB" if "RSS" in r.work else "s"
+        floor = r.floor.cell() if r.floor else f"{'-':>28}"
+        ratio = f"{r.ratio:6.2f} {r.ratio_label:<9}" if r.ratio is not None else f"{'-':>16}"
+        lines.append(f"{r.work:<48} {r.value.cell(unit):>28} {floor:>28} {ratio:>16}  {r.goal}")
+        if r.note:
+            lines.append(f"{'':<48}   {r.note}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="one example, one run, small sizes")
-    parser.add_argument("--runs", type=int, default=None, help="runs per median (default 3)")
-    parser.add_argument("--sizes", type=int, nargs="*", default=None, help="portfolio sizes (md)")
+    parser.add_argument("--quick", action="store_true", help="2 repetitions, a portfolio of 10")
+    parser.add_argument("--reps", type=int, default=None, help="repetitions (default 5)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=None, help="portfolio sizes")
     parser.add_argument(
-        "--docx-sizes", type=int, nargs="*", default=None, help="portfolio sizes with .docx"
+        "--only", nargs="*", default=None, help="sections: build portfolio site boin (default: all)"
     )
-    parser.add_argument("--no-site", action="store_true", help="skip `protocmc site`")
+    parser.add_argument(
+        "--no-repo-site", action="store_true", help="skip the repository site (the slowest row)"
+    )
     args = parser.parse_args(argv)
-    runs = args.runs or (1 if args.quick else 3)
-    sizes = args.sizes if args.sizes is not None else ([10, 20] if args.quick else [50, 200])
-    docx_sizes = args.docx_sizes if args.docx_sizes is not None else ([10] if args.quick else [50])
-    examples = EXAMPLES[:1] if args.quick else EXAMPLES
+    reps = args.reps or (2 if args.quick else 5)
+    sizes = args.sizes if args.sizes is not None else ([10] if args.quick else [10, 50])
+    only = set(args.only or ["build", "portfolio", "site", "boin"])
+    load = os.getloadavg()[0]
     print(
-        f"protocmc benchmarks: {len(examples)} example(s), {runs} run(s) each, portfolio sizes "
-        f"{sizes} (md) and {docx_sizes} (md+docx), {os.cpu_count()} core(s)",
+        f"protocmc benchmarks: {reps} repetition(s), portfolio sizes {sizes}, "
+        f"{os.cpu_count()} core(s), load average {load:.2f} at start",
         flush=True,
     )
     started = time.perf_counter()
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="protocmc-bench-") as tmp:
         work = Path(tmp)
-        figures = []
-        for example in examples:
-            print(f"  {example.name} …", flush=True)
-            figures.append(bench_example(example, work, runs, site=not args.no_site))
-        portfolio = bench_portfolio(EXAMPLES[0], sizes, ("md",), work)
-        portfolio += bench_portfolio(EXAMPLES[0], docx_sizes, ("md", "docx"), work)
-        shutil.rmtree(work, ignore_errors=True)
+        if "build" in only:
+            print("  builds …", flush=True)
+            rows += build_rows(work, reps)
+        if "portfolio" in only:
+            print("  portfolio …", flush=True)
+            rows += portfolio_rows(work, sizes, reps)
+        if "site" in only:
+            print("  site …", flush=True)
+            rows += site_rows(work, reps, repository=not args.no_repo_site)
+        if "boin" in only:
+            print("  simulation …", flush=True)
+            rows += boin_rows(reps)
     print()
-    print(report(figures, portfolio))
-    print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
+    print(report(rows))
+    print(
+        f"\n(benchmark took {time.perf_counter() - started:.0f} s; "
+        f"load average {os.getloadavg()[0]:.2f} at the end)"
+    )
     return 0
 
 

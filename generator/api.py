@@ -125,7 +125,7 @@ def check(
         report.problems = problems.items
         return report
     for kind in kinds:
-        rendered = kind.render(resolved, release=release, assets=assets)
+        rendered = documents.render(kind, resolved, release=release, assets=assets)
         report.documents.update(rendered.documents)
         report.assets.update(rendered.assets)
         if rendered.usdm is not None:

@@ -126,3 +126,58 @@ REGISTRY: tuple[DocumentKind, ...] = (ProtocolKind(), CmcKind())
 def applicable(resolved: ResolvedProtocol) -> list[DocumentKind]:
     """The document kinds a product builds, in output order."""
     return [kind for kind in REGISTRY if kind.applies(resolved)]
+
+
+def render(
+    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
+) -> Rendered:
+    """`kind.render`, answered from the per-user cache when nothing the kind reads changed:
+    the edges of the dependency graph document kind -> input files are the product file, the
+    protocol framework's files, the sponsor's templates and the kind's own `input_files`
+    (cmc.yaml, the lot CSV and the CMC framework for the CMC documents); protocmc's code,
+    templates and shipped frameworks are in every key (`code_digest`). So a change to
+    cmc.yaml or the lots re-renders the CMC documents and not the protocol."""
+    from generator.cache import cached
+
+    key = _render_key(kind, resolved, release=release, assets=assets)
+    if key is None:
+        return kind.render(resolved, release=release, assets=assets)
+    return cached(
+        f"rendered-{kind.name}", key, lambda: kind.render(resolved, release=release, assets=assets)
+    )
+
+
+def _render_key(
+    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
+) -> str | None:
+    """Everything `kind.render` reads, as a hash; None when it cannot be listed."""
+    import hashlib
+    import os
+
+    from generator.export.docx import pandoc_signature
+    from generator.problems import ProblemsError, ProtocmcError
+    from generator.sponsor import sponsor_templates
+
+    try:
+        sponsor = sponsor_templates(resolved)
+        signature = pandoc_signature()  # citeproc and the USDM narrative run pandoc
+    except (ProblemsError, ProtocmcError):
+        return None  # the render reports it
+    doc = resolved.product_document
+    files = [doc.path, *sorted(resolved.loaded_framework.folder.rglob("*.yaml"))]
+    if sponsor is not None:
+        files += sorted(p for p in sponsor.rglob("*") if p.is_file())
+    files += kind.input_files(resolved)
+    digest = hashlib.sha256()
+    head = (
+        f"{kind.name} release={release} assets={assets} display={doc.display} "
+        f"cwd={os.getcwd()} epoch={os.environ.get('SOURCE_DATE_EPOCH')} pandoc={signature}\n"
+    )
+    digest.update(head.encode())
+    for path in files:
+        digest.update(f"{path.resolve()}\0".encode())
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            return None
+    return digest.hexdigest()

@@ -15,4 +15,7 @@ class LazyModule:
     def __getattr__(self, attr: str) -> Any:
         if self._module is None:
             self._module = importlib.import_module(self._name)
-        return getattr(self._module, attr)
+        value = getattr(self._module, attr)
+        # kept on the stand-in: the next access is a plain attribute read (hot loops use np.*)
+        setattr(self, attr, value)
+        return value

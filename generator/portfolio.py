@@ -10,6 +10,7 @@ does not stop the others; its problems are collected in the result.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -116,6 +117,38 @@ def _build_one(
     )
 
 
+PIPELINE_MODULES = (
+    "generator.api",
+    "generator.build",
+    "generator.documents",
+    "generator.protocol_documents",
+    "generator.analysis.protocol_tables",
+    "generator.analysis.philox",  # numpy: a worker computing a table needs it
+    "generator.models.protocol_data",
+    "generator.cmc.api",
+    "generator.export.docx",
+    "generator.export.usdm",
+    "generator.export.usdm_validate",
+)
+"""Every module a build imports (tests/core/test_startup.py checks the list is complete)."""
+
+
+def _warm_up() -> None:
+    """Import the whole pipeline (and compute what every build shares) before the workers
+    fork, so no worker pays for it: each used to spend 0.3-0.4 s on its first product."""
+    import importlib
+
+    from generator.cache import code_digest
+
+    for name in PIPELINE_MODULES:
+        importlib.import_module(name)
+    code_digest()
+    from generator.export.docx import pandoc_executable
+
+    with contextlib.suppress(ProtocmcError):  # each product reports a missing pandoc itself
+        pandoc_executable()
+
+
 def build_portfolio(
     products: Sequence[Path],
     outdir: Path,
@@ -152,8 +185,7 @@ def build_portfolio(
         claimed[target.resolve()] = product
         targets[product] = target
 
-    # Import the pipeline before the workers fork, so each worker starts warm.
-    import generator.build  # noqa: F401
+    _warm_up()
 
     start = time.perf_counter()
     result = PortfolioResult(jobs=jobs)

@@ -31,3 +31,11 @@ MAX_DOSES = 20
 SIM_CHUNK = 50_000
 """Trials simulated together; bounds memory (about 20 MB per chunk with 5 doses). Results do
 not depend on it: each trial's random numbers come from its own counter (analysis/philox.py)."""
+
+
+def check_positive_int(name: str, value: int, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or int(value) != value:
+        raise ValueError(f"{name} must be an integer, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)

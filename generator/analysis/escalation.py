@@ -12,12 +12,17 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from generator.analysis.defaults import MAX_N
+from generator.analysis.defaults import MAX_N, check_positive_int
 from generator.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # numpy loads on first use: unpickling a cached analysis needs these classes only
+    np = LazyModule("numpy")
+
+__all__ = ["check_positive_int"]  # re-exported: it lived here first
 
 # scipy.special (the regularised incomplete beta) imports in a third of the time of
 # scipy.stats, and only on first use: keeps builds fast
@@ -57,14 +62,6 @@ def check_probability(name: str, value: float, *, open_interval: bool = True) ->
     if not open_interval and not 0.0 <= v <= 1.0:
         raise ValueError(f"{name} must be between 0 and 1, got {value}")
     return v
-
-
-def check_positive_int(name: str, value: int, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or int(value) != value:
-        raise ValueError(f"{name} must be an integer, got {value}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def posterior_prob_above(threshold: float, y: int, n: int, a: float = 1.0, b: float = 1.0) -> float:

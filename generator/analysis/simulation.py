@@ -31,17 +31,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
-
-from generator.analysis import philox
 from generator.analysis.defaults import (
     DEFAULT_SEED,
     DEFAULT_TRIALS,
     MAX_DOSES,
     MAX_TRIALS,
     SIM_CHUNK,
+    check_positive_int,
 )
 from generator.analysis.escalation import (
     SOURCE_3PLUS3,
@@ -51,11 +49,11 @@ from generator.analysis.escalation import (
     boin_actions,
     boin_table,
     check_max_n,
-    check_positive_int,
     check_probability,
     i3plus3_table,
     mtpi2_table,
 )
+from generator.lazy import LazyModule
 
 DESIGNS = ("3+3", "BOIN", "i3+3", "mTPI-2")
 _ALIASES = {
@@ -75,9 +73,20 @@ _CODE = {Action.ESCALATE: _E, Action.STAY: _S, Action.DEESCALATE: _D, Action.ELI
 # Why a trial ended
 _RAN_TO_MAX_N, _STOP_TOXICITY, _STOP_CAP, _STOP_RULE = 0, 1, 2, 3
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from generator.analysis import philox
+
+    IntArray = npt.NDArray[np.int64]
+    FloatArray = npt.NDArray[np.float64]
+    BoolArray = npt.NDArray[np.bool_]
+else:
+    # numpy loads on first use: unpickling cached operating characteristics needs only the
+    # classes of this module
+    np = LazyModule("numpy")
+    philox = LazyModule("generator.analysis.philox")
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
-from generator.analysis.defaults import MAX_N_MONITORING
-from generator.analysis.escalation import check_max_n, check_positive_int, check_probability
+from generator.analysis.defaults import MAX_N_MONITORING, check_positive_int
+from generator.analysis.escalation import check_max_n, check_probability
 from generator.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = LazyModule("numpy")  # loaded on first use: cached builds never import it
 
 stats: Any = LazyModule("scipy.stats")  # Pocock tails only (calc CLI); loaded on first use
 special: Any = LazyModule("scipy.special")

@@ -117,17 +117,17 @@ def pandoc_executable() -> str:
         import pypandoc
 
         path = str(pypandoc.get_pandoc_path())
+        binary = Path(path).stat()
     except (ImportError, OSError) as exc:
         raise ProtocmcError(
             f"pandoc was not found ({exc}); install the 'pypandoc-binary' package"
         ) from exc
-    try:
-        first_line = subprocess.run(
-            [path, "--version"], capture_output=True, text=True, check=True
-        ).stdout.splitlines()[0]
-    except (OSError, subprocess.CalledProcessError, IndexError) as exc:
-        raise ProtocmcError(f"could not run pandoc at {path}: {exc}") from exc
-    version = parse_pandoc_version(first_line)
+    from generator.cache import cached
+
+    # `pandoc --version` is a process start per build: remembered per binary (path, size,
+    # mtime and ctime: a replaced or updated pandoc is probed again)
+    key = f"{path} {binary.st_size} {binary.st_mtime_ns} {binary.st_ctime_ns}"
+    version = cached("pandoc-version", key, functools.partial(_probe_version, path))
     if version < MIN_PANDOC:
         found = ".".join(map(str, version))
         needed = ".".join(map(str, MIN_PANDOC))
@@ -136,6 +136,23 @@ def pandoc_executable() -> str:
             "(install the 'pypandoc-binary' package, or point PYPANDOC_PANDOC at a newer pandoc)"
         )
     return path
+
+
+def pandoc_signature() -> str:
+    """The pandoc in use, for cache keys of what it produced: path, size, mtime, ctime."""
+    path = pandoc_executable()
+    binary = os.stat(path)
+    return f"{path} {binary.st_size} {binary.st_mtime_ns} {binary.st_ctime_ns}"
+
+
+def _probe_version(path: str) -> tuple[int, ...]:
+    try:
+        first_line = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[0]
+    except (OSError, subprocess.CalledProcessError, IndexError) as exc:
+        raise ProtocmcError(f"could not run pandoc at {path}: {exc}") from exc
+    return parse_pandoc_version(first_line)
 
 
 def parse_pandoc_version(first_line: str) -> tuple[int, ...]:

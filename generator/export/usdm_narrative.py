@@ -57,10 +57,20 @@ class NarrativeSection:
 
 
 def pandoc_html(markdown: str) -> str:
-    """Markdown -> HTML body through the pandoc that pypandoc-binary ships."""
-    from generator.export.docx import _environment, pandoc_executable
+    """Markdown -> HTML body through the pandoc that pypandoc-binary ships; cached on disk
+    by the Markdown and the pandoc binary (a process start per call, every build)."""
+    from generator.cache import cached
+    from generator.export.docx import pandoc_executable, pandoc_signature
 
-    cmd = [pandoc_executable(), "--from", INPUT_FORMAT, "--to", "html", "--wrap=none"]
+    path = pandoc_executable()
+    key = f"{pandoc_signature()}\n{markdown}"
+    return cached("usdm-html", key, lambda: _run_pandoc_html(path, markdown))
+
+
+def _run_pandoc_html(path: str, markdown: str) -> str:
+    from generator.export.docx import _environment
+
+    cmd = [path, "--from", INPUT_FORMAT, "--to", "html", "--wrap=none"]
     try:
         result = subprocess.run(
             cmd, input=markdown.encode("utf-8"), capture_output=True, env=_environment()

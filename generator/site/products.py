@@ -71,22 +71,15 @@ def _optional(module: str) -> Any | None:
 
 
 def _cmc_documents(
-    resolved: ResolvedProtocol,
+    report: api.CheckReport,
 ) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]], dict[str, bytes]]:
     """The product's CMC drafts (Markdown), their Word header fields and every figure they
-    may use."""
-    cmc = _optional("generator.cmc.api")
-    if cmc is None or resolved.product.cmc is None:
-        return {}, {}, {}
-    outputs = cmc.cmc_outputs(resolved)
-    documents = {
-        str(name): doc if isinstance(doc, str) else str(doc.markdown)
-        for name, doc in outputs.documents.items()
-    }
-    headers = {
-        str(name): tuple(getattr(doc, "header", ())) for name, doc in outputs.documents.items()
-    }
-    return documents, headers, dict(getattr(outputs, "assets", {}) or {})
+    may use: the check renders them with their figures (through the per-user cache of
+    `documents.render`)."""
+    cmc = {name: doc for name, doc in report.documents.items() if name != "protocol"}
+    documents = {name: doc.markdown for name, doc in cmc.items()}
+    headers = {name: tuple(doc.header) for name, doc in cmc.items()}
+    return documents, headers, dict(report.assets)
 
 
 def _slug(path: Path) -> str:
@@ -97,13 +90,13 @@ def _slug(path: Path) -> str:
 
 def load_product(path: Path, role: Role) -> SiteProduct:
     """Check one product file and render its drafts; input errors raise `ProblemsError`."""
-    report = api.check(path)
+    report = api.check(path, assets=True)
     errors = [p for p in report.problems if p.severity is Severity.ERROR]
     if errors or report.resolved is None or "protocol" not in report.documents:
         raise ProblemsError(errors or report.problems)
     resolved = report.resolved
     markdown = {"protocol": report.documents["protocol"].markdown}
-    cmc_docs, headers, assets = _cmc_documents(resolved)
+    cmc_docs, headers, assets = _cmc_documents(report)
     markdown.update(cmc_docs)
     order = {k: i for i, k in enumerate(DRAFT_ORDER)}
     kinds = sorted(markdown, key=lambda k: (order.get(k, len(order)), k))

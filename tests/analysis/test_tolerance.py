@@ -137,3 +137,35 @@ def test_anderson_darling_verdicts() -> None:
     assert normal.verdict == "consistent-with-normal"
     assert skewed.verdict == "departs-from-normal"
     assert tol.anderson_darling([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]).verdict == "not-assessed"
+
+
+# tolerance.py computes with scipy.special (fast to import) what scipy.stats computed before;
+# the numbers must be the same to the last bit, or the drafts' printed limits could move.
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8, 12, 25, 60])
+@pytest.mark.parametrize(("coverage", "confidence"), [(0.99, 0.95), (0.95, 0.95), (0.9, 0.99)])
+def test_factors_equal_scipy_stats_bit_for_bit(n: int, coverage: float, confidence: float) -> None:
+    from scipy import stats
+
+    delta = stats.norm.ppf(coverage) * np.sqrt(n)
+    one_sided = float(stats.nct.ppf(confidence, n - 1, delta) / np.sqrt(n))
+    z = stats.norm.ppf(0.5 + coverage / 2.0)
+    howe = float(z * np.sqrt((n - 1) * (1.0 + 1.0 / n) / stats.chi2.ppf(1.0 - confidence, n - 1)))
+    assert tol.k_one_sided(n, coverage, confidence).k == one_sided
+    assert tol.k_two_sided_howe(n, coverage, confidence).k == howe
+
+
+def test_anderson_darling_equals_scipy_stats_bit_for_bit() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(17)
+    for i in range(200):
+        n = int(rng.integers(8, 80))
+        x = rng.standard_normal(n) * 3 + 1 if i % 2 else rng.exponential(size=n) ** 2
+        try:
+            res = stats.anderson(x, dist="norm", method="interpolate")
+        except TypeError:  # SciPy < 1.17 has no interpolated p-value to compare with
+            pytest.skip("scipy.stats.anderson has no method='interpolate'")
+        check = tol.anderson_darling(list(x))
+        assert (check.statistic, check.p_value) == (float(res.statistic), float(res.pvalue))

@@ -1,0 +1,63 @@
+"""Incremental builds: a document is re-rendered only when something it reads changed
+(dependency graph document kind -> input files, generator/documents.py `render`)."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import documents
+from generator.build import build_product
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd19-cart-lbcl"
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
+    """Counts each document kind's real rendering (not its answers from the cache)."""
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PROTOCMC_NO_CACHE", raising=False)
+    counts: Counter[str] = Counter()
+    for cls in (documents.ProtocolKind, documents.CmcKind):
+        real = cls.render
+
+        def counting(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            counts[self.name] += 1
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "render", counting)
+    return counts
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def test_a_cmc_change_re_renders_the_cmc_documents_not_the_protocol(
+    tmp_path: Path, rendered: Counter[str]
+) -> None:
+    product_dir = tmp_path / "product"
+    shutil.copytree(EXAMPLE, product_dir)
+    product = product_dir / "product.yaml"
+    out = tmp_path / "out"
+    build_product(product, out, formats=("md",))
+    protocol_before = (out / "protocol.md").read_bytes()
+    assert rendered == {"protocol": 1, "cmc": 1}
+
+    _edit(product_dir / "cmc.yaml", "cryopreservation bag (CryoMACS 250)", "bag (CryoMACS 500)")
+    result = build_product(product, out, formats=("md",))
+    assert not result.skipped
+    assert rendered == {"protocol": 1, "cmc": 2}  # the protocol came from the cache
+    assert "CryoMACS 500" in (out / "module3.md").read_text("utf-8")
+    assert (out / "protocol.md").read_bytes() == protocol_before
+
+    _edit(product, "inpatient_days: 10", "inpatient_days: 9")
+    build_product(product, out, formats=("md",))
+    assert rendered["protocol"] == 2  # the protocol reads the product file
+    assert (out / "protocol.md").read_bytes() != protocol_before

@@ -1,0 +1,69 @@
+"""What a build process loads: a build answered from the per-user cache imports neither numpy
+nor scipy, and portfolio workers inherit a fully imported pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd19-cart-lbcl" / "product.yaml"
+
+PROBE = """
+import json, sys
+from generator.cli import main
+sys.argv = ["protocmc", "-q", "build", sys.argv[1], "-o", sys.argv[2], "--format", "md", "--force"]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"numpy", "scipy", "matplotlib"})
+import os
+print(json.dumps({"heavy": heavy, "blas": os.environ.get("OPENBLAS_NUM_THREADS")}))
+"""
+
+
+def test_a_cached_build_imports_no_numerics(tmp_path: Path) -> None:
+    env = {**os.environ, "PROTOCMC_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    out = str(tmp_path / "out")
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", PROBE, str(EXAMPLE), out],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
+    assert "numpy" in first["heavy"]  # the empty cache computed the CMC tables
+    assert second["heavy"] == []  # the second build read them from the cache
+    assert second["blas"] == "1"  # a default for numpy, set before it could load
+
+
+def test_portfolio_workers_start_with_the_whole_pipeline(tmp_path: Path) -> None:
+    """After the parent's warm-up a build imports no further protocmc module, so forked
+    workers never pay for imports."""
+    probe = """
+import sys
+from pathlib import Path
+from generator import portfolio
+portfolio._warm_up()
+before = set(sys.modules)
+from generator.build import build_product
+build_product(Path(sys.argv[1]), Path(sys.argv[2]), formats=("md", "usdm"), force=True)
+print(sorted(m for m in set(sys.modules) - before if m.startswith("generator")))
+"""
+    env = {**os.environ, "PROTOCMC_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(EXAMPLE), str(tmp_path / "out")],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
