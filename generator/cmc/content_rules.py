@@ -1,12 +1,12 @@
 """CMC content rules: what cmc.yaml says about the process, its methods and its studies must hold
 together with the framework and the lot data. One function per rule, each returning problems.
 
-- CM080 an unknown `process.uses` entry (error)
-- CM081 a method both compendial and an alternative to a compendial method, or an
+- CM090 an unknown `process.uses` entry (error)
+- CM091 a method both compendial and an alternative to a compendial method, or an
         `alternative_basis` without `alternative_to` (error)
-- CM082 a stability study naming an undeclared process version (error)
-- CM083 shelf-life data from lots of an earlier process than the current one (warning)
-- CM084 a release test with no result on any of the clinical lots (warning), once there are
+- CM092 a stability study naming an undeclared process version (error)
+- CM093 shelf-life data from lots of an earlier process than the current one (warning)
+- CM094 a release test with no result on any of the clinical lots (warning), once there are
         at least `RELEASE_RESULTS_AFTER_CLINICAL_LOTS` of them
 """
 
@@ -34,7 +34,7 @@ def _process_uses(cmc: LoadedCmc) -> list[Problem]:
     known = [u.id for u in cmc.framework.process_uses]
     return [
         Problem(
-            "CM080",
+            "CM090",
             f"unknown process use '{use}'",
             cmc.document.location(("process", "uses", i)),
             did_you_mean(use, known) or f"use one of: {', '.join(known)}",
@@ -50,7 +50,7 @@ def _alternative_methods(cmc: LoadedCmc) -> list[Problem]:
         if method.compendial and method.alternative_to:
             out.append(
                 Problem(
-                    "CM081",
+                    "CM091",
                     f"method '{method.id}' is both compendial ({method.compendial}) and an "
                     f"alternative to {method.alternative_to}",
                     cmc.document.location(("methods", i, "compendial")),
@@ -62,7 +62,7 @@ def _alternative_methods(cmc: LoadedCmc) -> list[Problem]:
         if method.alternative_basis and not method.alternative_to:
             out.append(
                 Problem(
-                    "CM081",
+                    "CM091",
                     f"method '{method.id}' gives alternative_basis but not the compendial "
                     "method it replaces",
                     cmc.document.location(("methods", i, "alternative_basis")),
@@ -84,7 +84,7 @@ def _stability_process_versions(cmc: LoadedCmc) -> list[Problem]:
         if version not in versions:
             out.append(
                 Problem(
-                    "CM082",
+                    "CM092",
                     f"stability study '{study.id}' names process version '{version}', not "
                     "declared in cmc.yaml",
                     where,
@@ -94,7 +94,7 @@ def _stability_process_versions(cmc: LoadedCmc) -> list[Problem]:
         elif study.study_type == "shelf-life" and version != current:
             out.append(
                 Problem(
-                    "CM083",
+                    "CM093",
                     f"shelf-life study '{study.id}' is on lots of process {version}, not of the "
                     f"current process {current}",
                     where,
@@ -123,7 +123,7 @@ def _release_tests_without_results(cmc: LoadedCmc) -> list[Problem]:
         )
         out.append(
             Problem(
-                "CM084",
+                "CM094",
                 f"release test '{spec.id}' has no result on any of the {len(clinical)} clinical "
                 f"lots ({column})",
                 cmc.document.location(("specifications", i, "id")),

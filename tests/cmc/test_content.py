@@ -62,17 +62,17 @@ def test_drug_product_manufacture_shows_only_drug_product_steps(cd19: Path) -> N
 
 def test_shelf_life_on_an_earlier_process_is_a_warning(cd19: Path) -> None:
     cmc = cd19 / "cmc.yaml"
-    found = _problems(cd19, "CM083")
+    found = _problems(cd19, "CM093")
     line = line_of(cmc, "id: ST-01")
     assert len(found) == 1 and found[0].startswith(f"cd19-cart-lbcl/cmc.yaml:{line}:")
     assert "'ST-01' is on lots of process P1, not of the current process P2" in found[0]
     assert all(
-        p.severity is Severity.WARNING for p in cmc_problems(resolved(cd19)) if p.code == "CM083"
+        p.severity is Severity.WARNING for p in cmc_problems(resolved(cd19)) if p.code == "CM093"
     )
     edit(cmc, "status: ongoing, process_version: P1,", "status: ongoing, process_version: P2,")
-    assert _problems(cd19, "CM083") == []
+    assert _problems(cd19, "CM093") == []
     edit(cmc, "status: ongoing, process_version: P2,", "status: ongoing, process_version: P9,")
-    assert len(_problems(cd19, "CM082")) == 1
+    assert len(_problems(cd19, "CM092")) == 1
 
 
 def test_stability_table_shows_the_process_version(cd19: Path) -> None:
@@ -85,7 +85,7 @@ def test_release_test_without_results_is_a_warning(cd19: Path) -> None:
     lots.write_text(
         "\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n", "utf-8"
     )  # drop the particulates column
-    found = _problems(cd19, "CM084")
+    found = _problems(cd19, "CM094")
     assert len(found) == 1, found
     assert "release test 'particulates' has no result on any of the 12 clinical lots" in found[0]
     assert "lots.csv has no column 'particulates'" in found[0]
@@ -104,7 +104,7 @@ def test_automated_sterility_is_an_alternative_method_not_compendial(cd19: Path)
         "    alternative_to: USP <71>\n",
         "    compendial: USP <71>\n    alternative_to: USP <71>\n",
     )
-    found = _problems(cd19, "CM081")
+    found = _problems(cd19, "CM091")
     assert len(found) == 1 and "both compendial" in found[0]
 
 
@@ -161,7 +161,7 @@ def test_unknown_process_use_has_a_hint(allo: Path) -> None:
     edit(
         allo / "cmc.yaml", "uses: [feeder-cells, viral-vector]", "uses: [feeder-cell, viral-vector]"
     )
-    found = _problems(allo, "CM080")
+    found = _problems(allo, "CM090")
     assert len(found) == 1 and "did you mean 'feeder-cells'?" in found[0]
 
 
