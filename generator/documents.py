@@ -174,6 +174,14 @@ def _render_key(
         f"cwd={os.getcwd()} epoch={os.environ.get('SOURCE_DATE_EPOCH')} pandoc={signature}\n"
     )
     digest.update(head.encode())
+    if resolved.previous is not None:
+        # an amendment's drafts read the previous version too (summary of changes), which may
+        # come from a git revision rather than a file: its parsed content is part of the key
+        import json
+
+        previous = resolved.previous.product_document
+        text = json.dumps(previous.data, sort_keys=True, default=str, ensure_ascii=False)
+        digest.update(f"previous {previous.display}\0{text}\0".encode())
     for path in files:
         digest.update(f"{path.resolve()}\0".encode())
         try:

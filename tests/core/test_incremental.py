@@ -57,7 +57,13 @@ def test_a_cmc_change_re_renders_the_cmc_documents_not_the_protocol(
     assert "CryoMACS 500" in (out / "module3.md").read_text("utf-8")
     assert (out / "protocol.md").read_bytes() == protocol_before
 
+    # the example is a substantial amendment: a protocol change carries its rationale
     _edit(product, "inpatient_days: 10", "inpatient_days: 9")
+    _edit(
+        product,
+        "changes:\n",
+        "changes:\n  - about: monitoring-logistics\n    rationale: Shorter stay agreed with sites.\n",
+    )
     build_product(product, out, formats=("md",))
     assert rendered["protocol"] == 2  # the protocol reads the product file
     assert (out / "protocol.md").read_bytes() != protocol_before
