@@ -125,6 +125,8 @@ PIPELINE_MODULES = (
     "generator.analysis.protocol_tables",
     "generator.analysis.philox",  # numpy: a worker computing a table needs it
     "generator.models.protocol_data",
+    "generator.analysis.amendments",
+    "generator.history",
     "generator.cmc.api",
     "generator.export.docx",
     "generator.export.usdm",

@@ -116,8 +116,16 @@ def test_summary_counts_results_outside_the_criterion(cd19: Path) -> None:
         ):
             cells[header.index("viability")] = "61"
             text[k] = ",".join(cells)
+            oos_lot = cells[0]
             break
     (cd19 / "lots.csv").write_text("\n".join(text) + "\n", "utf-8")
+    # an out-of-specification clinical result needs its investigation (else check fails)
+    with (cd19 / "cmc.yaml").open("a", encoding="utf-8") as cmc:
+        cmc.write(
+            "\ninvestigations:\n"
+            f"  - {{id: INV-1, lot: {oos_lot}, test: viability, root_cause: Thaw deviation,"
+            " disposition: Not released}\n"
+        )
     markdown = _module3(cd19)
     line = next(
         ln for ln in markdown.splitlines() if ln.startswith("| Viability (%) | P1 | clinical |")

@@ -138,6 +138,7 @@ def test_residual_beads_expected_only_of_a_process_with_beads(allo: Path) -> Non
         "uses: [feeder-cells, viral-vector]",
         "uses: [feeder-cells, viral-vector, activation-beads]",
     )
+    edit(allo / "cmc.yaml", "  residual_beads: No activation beads are used", "  # ")
     assert "residual_beads" in _missing_attributes(allo)
 
 
