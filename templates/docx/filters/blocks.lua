@@ -90,7 +90,13 @@ local function mark_toc(doc)
     end
   end
   if after ~= nil then
-    doc.blocks:insert(after + 1, pandoc.Div({}, {class = 'protocmc-toc'}))
+    -- after the amendment details the contents start a page themselves (a break paragraph
+    -- after a table that fills the page would spill over and leave a blank page)
+    local classes = {'protocmc-toc'}
+    if doc.blocks[after].classes:includes('amendment-details') then
+      classes = {'protocmc-toc', 'page-before'}
+    end
+    doc.blocks:insert(after + 1, pandoc.Div({}, pandoc.Attr('', classes)))
   end
   return doc
 end
@@ -99,10 +105,7 @@ function Div(div)
   if div.classes:includes('title-page') then
     return title_page(div)
   elseif div.classes:includes('amendment-details') then
-    local out = pandoc.Blocks{}
-    out:extend(div.content)
-    out:insert(pandoc.RawBlock('openxml', PAGE_BREAK))
-    return out
+    return div.content  -- the contents after it start on a new page (mark_toc, headings.lua)
   elseif div.classes:includes('page-break') then
     local out = pandoc.Blocks{pandoc.RawBlock('openxml', PAGE_BREAK)}
     out:extend(div.content)

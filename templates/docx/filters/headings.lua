@@ -23,11 +23,15 @@ end
 
 -- same structure as pandoc's own --toc (a "Table of Contents" content control), which Word
 -- and LibreOffice both recognise as a table of contents; w:dirty asks Word to rebuild it
-local function toc_blocks(title_inlines)
+local PAGE_BREAK = '<w:p><w:pPr><w:pStyle w:val="Normal"/><w:spacing w:before="0" w:after="0"/>'
+  .. '</w:pPr><w:r><w:br w:type="page"/></w:r></w:p>'
+
+local function toc_blocks(title_inlines, page_before)
   local title = xml_escape(pandoc.utils.stringify(title_inlines))
+  local before = page_before and '<w:pageBreakBefore/>' or ''
   local xml = '<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/>'
     .. '<w:docPartUnique/></w:docPartObj></w:sdtPr><w:sdtContent>'
-    .. '<w:p><w:pPr><w:pStyle w:val="TOCHeading"/></w:pPr>'
+    .. '<w:p><w:pPr><w:pStyle w:val="TOCHeading"/>' .. before .. '</w:pPr>'
     .. '<w:r><w:t xml:space="preserve">' .. title .. '</w:t></w:r></w:p>'
     .. '<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr>'
     .. '<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/>'
@@ -99,7 +103,12 @@ function Pandoc(doc)
     if block.t == 'Header' then
       blocks:insert(heading(block))
     elseif block.t == 'Div' and block.classes:includes('protocmc-toc') then
-      if not has_toc_heading then blocks:insert(toc_blocks(toc_title)) end
+      local page_before = block.classes:includes('page-before')
+      if not has_toc_heading then
+        blocks:insert(toc_blocks(toc_title, page_before))
+      elseif page_before then
+        blocks:insert(pandoc.RawBlock('openxml', PAGE_BREAK))
+      end
     else
       blocks:insert(block)
     end
