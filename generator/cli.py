@@ -70,6 +70,12 @@ FORMAT_OPTION = cli_output.format_option(
 REPORT_OPTION = cli_output.format_option(
     "--output-format", help="text, or json: what was written, as one JSON document on stdout."
 )
+SINCE_OPTION = typer.Option(
+    "--since",
+    help="The previous version to compare with: a git revision of the product's repository "
+    "(read with git show, no checkout) or a path to the previous product file. Default: the "
+    "amendment's previous_version.",
+)
 
 
 @app.callback()
@@ -150,15 +156,7 @@ def check(
         bool,
         typer.Option("--clean", help="Check the clean draft (without review marks)."),
     ] = False,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="The previous version to compare with: a git revision of the product's "
-            "repository (read with git show, no checkout) or a path to the previous product "
-            "file. Default: the amendment's previous_version.",
-        ),
-    ] = None,
+    since: Annotated[str | None, SINCE_OPTION] = None,
 ) -> None:
     """Validate a product file and everything it builds; write nothing."""
     from generator import api
@@ -210,15 +208,7 @@ def build(
             "'needs verification'): a draft to hand on.",
         ),
     ] = False,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="The previous version to compare with: a git revision of the product's "
-            "repository (read with git show, no checkout) or a path to the previous product "
-            "file. Default: the amendment's previous_version.",
-        ),
-    ] = None,
+    since: Annotated[str | None, SINCE_OPTION] = None,
 ) -> None:
     """Build the protocol draft (Markdown, Word and USDM JSON) into the output folder."""
     from generator import build as build_mod

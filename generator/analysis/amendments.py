@@ -177,22 +177,14 @@ def _dose_changes(c: _Collector, previous: ResolvedProtocol, current: ResolvedPr
                 dose=dose,
                 unit=unit_before,
             )
-    if before.starting_level != now.starting_level:
-        c.add(
-            "starting_level_changed",
-            places["dose_levels"],
-            ("starting_level",),
-            old=before.starting_level,
-            new=now.starting_level,
-        )
-    if before.maximum_participants != now.maximum_participants:
-        c.add(
-            "escalation_maximum_changed",
-            places["maximum_participants"],
-            ("maximum_participants",),
-            old=before.maximum_participants,
-            new=now.maximum_participants,
-        )
+    # (field, wording key, section place): a changed value is one row of the summary
+    for field, wording, place in (
+        ("starting_level", "starting_level_changed", places["dose_levels"]),
+        ("maximum_participants", "escalation_maximum_changed", places["maximum_participants"]),
+    ):
+        old_value, new_value = getattr(before, field), getattr(now, field)
+        if old_value != new_value:
+            c.add(wording, place, (field,), old=old_value, new=new_value)
     if before.true_dlt_scenarios != now.true_dlt_scenarios:
         c.add("scenarios_changed", places["scenarios"], ("true_dlt_scenarios",))
 
