@@ -232,8 +232,15 @@ def edit_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
     """Rebuild (no --force) after a one-line protocol-only change: each repetition flips
     `inpatient_days` between two in-range values, so every run sees a changed product."""
     build = [PROTOCMC, "build", str(product), "-o", str(out), "--format", "md"]
+    original = product.read_text("utf-8")
+    # the example is a substantial amendment: a protocol change carries its rationale
+    text = original.replace(
+        "changes:\n",
+        "changes:\n  - about: monitoring-logistics\n    rationale: Benchmark edit.\n",
+        1,
+    )
+    product.write_text(text, "utf-8")
     run_process([*build, "--force"], env=env)
-    text = product.read_text("utf-8")
     values = iter(range(10_000))
 
     def edit() -> float:
@@ -246,7 +253,7 @@ def edit_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
 
     value, full_stats = interleaved(reps, edit, full)
     floor = Stats(tuple(import_floor() for _ in range(reps)))
-    product.write_text(text, "utf-8")
+    product.write_text(original, "utf-8")
     assert full_stats is not None
     return Row(
         "Rebuild after a one-line protocol change",
@@ -263,8 +270,9 @@ def edit_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
 
 
 def make_products(count: int, folder: Path) -> list[Path]:
-    """`count` protocol-only variants of the example (title and one parameter changed)."""
-    lines = (EXAMPLE / "product.yaml").read_text("utf-8").splitlines(keepends=True)
+    """`count` protocol-only variants of the example's original protocol (version 1.0, no
+    amendment to compare), each with its title and one parameter changed."""
+    lines = (EXAMPLE / "history" / "product-v1.0.yaml").read_text("utf-8").splitlines(keepends=True)
     text = "".join(line for line in lines if not line.startswith("cmc:"))
     products = []
     for i in range(count):
