@@ -64,8 +64,16 @@ def previous_document(
     else the amendment's `previous_version`; None when neither says."""
     if since is not None:
         candidate = Path(since)
-        if candidate.is_file():
+        try:
+            exists, regular = candidate.exists(), candidate.is_file()
+        except OSError:  # a name too long to be a path (ENAMETOOLONG) is a revision, or nothing
+            exists = regular = False
+        if regular:
             return load_yaml(candidate, display=relative_display(candidate))
+        if exists:  # a FIFO, a device, a folder: never read
+            raise UsageError(
+                f"--since {since}: not a regular file; give a product file or a git revision"
+            )
         return read_revision(product_path, since)
     if declared is None:
         return None

@@ -346,3 +346,25 @@ def test_a_build_since_another_version_is_not_reused_by_the_default_build(
     again = build_product(path, out, formats=("md",))
     assert not again.skipped
     assert "Dose level DL4" in (out / "protocol.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "long-name"])
+def test_since_never_reads_a_special_file(tmp_path: Path, cli: Run, kind: str) -> None:
+    """A FIFO would block, /dev/zero never ends, a 5,000-character name is no path: each is a
+    one-line usage error (exit 2), nothing is read or written."""
+    import os
+
+    path = _amended_copy(tmp_path, _inject)
+    since = {
+        "fifo": str(tmp_path / "fifo"),
+        "device": "/dev/zero",
+        "folder": str(tmp_path),
+        "long-name": "a" * 5000,
+    }[kind]
+    if kind == "fifo":
+        os.mkfifo(since)
+    result = cli("build", path, "-o", tmp_path / "out", "--since", since)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
