@@ -76,12 +76,6 @@ def test_criterion_carries_forward() -> None:
     assert next_gate("ind") == "pivotal" and next_gate("post-approval") == "post-approval"
 
 
-@pytest.fixture
-def cd19(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example("cd19-cart-lbcl", tmp_path)
-
-
 def test_cd19_viability_limits_by_hand(cd19: Path) -> None:
     result = analyse(resolved(cd19))
     assert result is not None

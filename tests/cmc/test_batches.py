@@ -8,11 +8,9 @@ import io
 import statistics
 from pathlib import Path
 
-import pytest
-
 from generator.cmc.api import cmc_outputs
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS
-from tests.cmc.helpers import copy_example, resolved
+from tests.cmc.helpers import resolved
 
 
 def _write_lots(folder: Path, n: int) -> list[list[str]]:
@@ -34,12 +32,6 @@ def _write_lots(folder: Path, n: int) -> list[list[str]]:
 
 def _module3(folder: Path) -> str:
     return cmc_outputs(resolved(folder)).documents["module3"].markdown
-
-
-@pytest.fixture
-def cd19(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example("cd19-cart-lbcl", tmp_path)
 
 
 def test_up_to_the_threshold_every_lot_is_listed(cd19: Path) -> None:

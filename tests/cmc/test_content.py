@@ -5,23 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from generator.cmc.api import analyse, cmc_problems, render_cmc
 from generator.problems import Severity
-from tests.cmc.helpers import copy_example, edit, line_of, resolved
-
-
-@pytest.fixture
-def cd19(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example("cd19-cart-lbcl", tmp_path)
-
-
-@pytest.fixture
-def allo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example("allo-car-nk-solid-tumour", tmp_path)
+from tests.cmc.helpers import edit, line_of, resolved
 
 
 def _module3(folder: Path) -> str:

@@ -12,19 +12,7 @@ import pytest
 
 from generator.cmc.api import analyse, cmc_outputs, cmc_problems, render_cmc
 from generator.problems import Problem, Severity
-from tests.cmc.helpers import copy_example, edit, line_of, resolved
-
-
-@pytest.fixture
-def cd19(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example("cd19-cart-lbcl", tmp_path)
-
-
-@pytest.fixture
-def bcma(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example("bcma-cart-rrmm", tmp_path)
+from tests.cmc.helpers import edit, line_of, resolved
 
 
 def problems(folder: Path, code: str) -> list[Problem]:

@@ -11,12 +11,6 @@ from generator.problems import Severity
 from tests.cmc.helpers import copy_example, edit, line_of, resolved
 
 
-@pytest.fixture
-def cd19(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example("cd19-cart-lbcl", tmp_path)
-
-
 def errors(folder: Path) -> list[str]:
     return [p.format() for p in cmc_problems(resolved(folder)) if p.severity is Severity.ERROR]
 
