@@ -17,11 +17,11 @@ import datetime as dt
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from run import run_process  # benchmarks/run.py: wall time, CPU time and peak RSS of a process
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "cd19-cart-lbcl"
@@ -62,24 +62,13 @@ def run(n: int, fmt: str, work: Path) -> tuple[float, float, float, int]:
         "PROTOCMC_CACHE_DIR": str(work / "cache"),
     }
     out = folder / "build"
-    start = time.perf_counter()
-    proc = subprocess.Popen(
+    result = run_process(
         [PROTOCMC, "build", str(folder / "product.yaml"), "-o", str(out), "--format", fmt],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
     )
-    assert proc.stderr is not None
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"build of {n} lots failed:\n{stderr.decode(errors='replace')}")
     module3 = out / "module3.md"
-    cpu = usage.ru_utime + usage.ru_stime  # the build and pandoc: wall time is noisy on shared CPUs
     size = module3.stat().st_size if module3.exists() else 0
-    return seconds, cpu, usage.ru_maxrss / 1024, size
+    return result.seconds, result.cpu_seconds, result.max_rss_mb, size
 
 
 def main() -> None:

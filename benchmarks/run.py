@@ -59,6 +59,9 @@ FLOOR_IMPORTS = [sys.executable, "-c", "import jinja2, ruamel.yaml, pydantic"]
 class Run:
     seconds: float
     max_rss_mb: float
+    cpu_seconds: float = 0.0
+    """User + system time of the process and its children (pandoc): wall time is noisy on
+    shared CPUs."""
 
 
 def run_process(
@@ -82,7 +85,7 @@ def run_process(
     proc.returncode = code
     if code != 0:
         raise SystemExit(f"{' '.join(args)} failed ({code}):\n{stderr.decode(errors='replace')}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def timed(action: Callable[[], object]) -> float:
