@@ -11,7 +11,7 @@ the result (generator/draft_lint.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from pathlib import Path
@@ -300,16 +300,21 @@ def amendment_changes(
 
 
 def amendment_view(
-    resolved: ResolvedProtocol, analysis: ProtocolAnalysis | None = None
+    resolved: ResolvedProtocol,
+    analysis: ProtocolAnalysis | None = None,
+    *,
+    text: Callable[[str], str] = product_text,
 ) -> dict[str, Any] | None:
     """Amendment Details for the template: the title-page fields, and the summary of changes
-    computed from the previous version (None when it is not known)."""
+    computed from the previous version (None when it is not known). The writer's text goes
+    through `text`: escaped for the draft's Markdown by default; the site passes it through
+    unchanged and escapes it for HTML itself."""
     from generator.analysis.amendments import rationale_for
 
     amendment = resolved.product.title_page.amendment
     if amendment is None:
         return None
-    view: dict[str, Any] = to_plain(amendment, text=product_text)
+    view: dict[str, Any] = to_plain(amendment, text=text)
     changes = amendment_changes(resolved, analysis)
     view["summary"] = None
     if changes is not None:
@@ -325,7 +330,7 @@ def amendment_view(
                     "title": change.title,
                     "section": change.section,
                     "description": change.description,
-                    "rationale": product_text(entry.rationale) if entry else None,
+                    "rationale": text(entry.rationale) if entry else None,
                     "substantial": substantial,
                     "about": change.about[0],
                 }

@@ -384,7 +384,7 @@ def _amendments(p: SiteProduct) -> list[dict[str, Any]]:
     product = p.resolved.product
     tp = product.title_page
     found: list[dict[str, Any]] = []
-    current = amendment_view(p.resolved)
+    current = amendment_view(p.resolved, text=str)  # the site template escapes for HTML
     if current is not None:
         found.append(
             {

@@ -3,7 +3,8 @@
 Copies examples/cd19-cart-lbcl into a folder and puts script, iframe, image-onerror and
 javascript: link payloads into the full title, a `sections:` text, a lot id and a lot's site
 (lots.csv),
-a `|` into another lot id, and an M11 placeholder into the short title.
+a `|` into another lot id, an M11 placeholder into the short title, and template, HTML and
+table syntax into an amendment rationale.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ LINK_PAYLOAD = "[click me](javascript:alert(5)) [data link](data:text/html,<b>6<
 LOT_PAYLOAD = "L<script>alert(8)</script>"
 PIPE_LOT = "A|B-01"
 SHORT_TITLE = "<Short title>"
+RATIONALE_PAYLOAD = "{{ 7*7 }} <script>alert(9)</script> | x"
+"""A writer's amendment rationale that looks like a template, HTML and a table cell break."""
 
 
 def write_hostile_product(target: Path) -> Path:
@@ -50,7 +53,7 @@ def write_hostile_product(target: Path) -> Path:
     # the example is an amendment: the changed title and section need their rationale
     text = text.replace(
         "\nchanges:\n",
-        "\nchanges:\n  - about: title_page\n    rationale: Retitled.\n"
+        f"\nchanges:\n  - about: title_page\n    rationale: '{RATIONALE_PAYLOAD}'\n"
         "  - about: purpose_of_trial\n    rationale: Rewritten.\n",
         1,
     )

@@ -361,7 +361,7 @@ _INJECTED = """() => {
 
 
 def test_hostile_product_text_is_shown_never_run(browser: Any, hostile_url: str) -> None:
-    from hostile import SECTION_PAYLOAD, SHORT_TITLE, TITLE_PAYLOAD
+    from hostile import RATIONALE_PAYLOAD, SECTION_PAYLOAD, SHORT_TITLE, TITLE_PAYLOAD
 
     base = "products/hostile-product"
     context = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -374,6 +374,7 @@ def test_hostile_product_text_is_shown_never_run(browser: Any, hostile_url: str)
         f"{base}/protocol.html",
         f"{base}/module3.html",
         f"{base}/tailoring-register.html",
+        f"{base}/amendments.html",
         "placeholders.html",
     ):
         pg.goto(hostile_url + rel)
@@ -390,6 +391,8 @@ def test_hostile_product_text_is_shown_never_run(browser: Any, hostile_url: str)
     assert f"Protocol draft: {SHORT_TITLE}" in texts[f"{base}/protocol.html"]
     assert "click me" in texts[f"{base}/module3.html"]  # the link payload, inert, as text
     assert "L<script>alert(8)</script>" in texts[f"{base}/module3.html"]
+    # a rationale is shown as typed: not evaluated, not Markdown-escaped twice, one cell
+    assert RATIONALE_PAYLOAD in texts[f"{base}/amendments.html"]
     pg.goto(hostile_url + f"{base}/protocol.html")
     assert pg.title() == f"Protocol draft — {SHORT_TITLE} - {SHORT_TITLE}"
     topics = " ".join(pg.locator(".md-header__topic").all_text_contents())
