@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from generator.analysis.defaults import DEFAULT_MIN_LOTS
 from generator.analysis.tolerance import LimitsProposal, propose_limits
@@ -24,6 +25,9 @@ from generator.models.cmc import (
     PhysicalRange,
     Specification,
 )
+
+if TYPE_CHECKING:
+    from generator.cmc.comparability import ComparabilityOutcome
 
 SIDE_OF = {"NLT": "lower", "NMT": "upper", "range": "two-sided"}
 
@@ -865,6 +869,8 @@ class CmcAnalysis:
     readiness: tuple[GateReadiness, ...]
     lifecycle: tuple[LifecycleRow, ...]
     out_of_specification: tuple[OutOfSpecification, ...] = ()
+    comparability: tuple[ComparabilityOutcome, ...] = ()
+    """Each process change's comparability outcome (issue 13), in cmc.yaml order."""
 
 
 def analyse_cmc(framework: CmcFramework, product: CmcProduct, lots: LotTable) -> CmcAnalysis:
@@ -874,9 +880,13 @@ def analyse_cmc(framework: CmcFramework, product: CmcProduct, lots: LotTable) ->
         spec.id: analyse_test(spec, attributes.get(spec.attribute), lots, product, framework, oos)
         for spec in product.specifications
     }
+    # comparability.py reads TestAnalysis from this module: imported here, not at the top
+    from generator.cmc.comparability import comparability_outcomes
+
     return CmcAnalysis(
         tests,
         readiness(framework, product, tests, oos),
         lifecycle(framework, product, tests),
         oos,
+        comparability_outcomes(product, tests),
     )

@@ -104,6 +104,8 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
     for i, m in enumerate(framework.method_statuses):
         check(m.sources, ("method_statuses", i, "sources"), doc)
     check(framework.analysis.sources, ("analysis", "sources"), doc)
+    for gate, expectation in framework.comparability_expectations.items():
+        check(expectation.sources, ("comparability_expectations", gate, "sources"), doc)
     check(registry.sources, ("sources",), reg_doc)
     seen: set[str] = set()
     for i, a in enumerate(framework.attributes):

@@ -19,6 +19,10 @@ from generator.cmc.analytics import (
     gates_through,
     method_rank,
 )
+from generator.cmc.comparability_rules import (
+    comparability_studies,
+    dosed_without_comparable_conclusion,
+)
 from generator.cmc.loader import LoadedCmc
 from generator.cmc.lots import METHOD_VERSION_SUFFIX
 from generator.models.cmc import (
@@ -521,12 +525,13 @@ def process_changes(r: Rules) -> None:
                 did_you_mean(plan.approach, approaches)
                 or f"use one of: {', '.join(sorted(approaches))}",
             )
-        for k, test in enumerate(plan.attributes):
+        for k, test in enumerate(plan.tests):
             if test not in r.spec_ids:
+                at = ("process_changes", i, "comparability", "attributes", k)
                 r.add(
                     "CM032",
                     f"comparability of '{change.id}' names unknown test '{test}'",
-                    r.doc.location(("process_changes", i, "comparability", "attributes", k)),
+                    r.doc.location(at if isinstance(plan.attributes[k], str) else (*at, "test")),
                     did_you_mean(test, r.spec_ids) or "use test ids of 'specifications'",
                 )
         if GATES.index(change.before_gate) >= GATES.index("bla"):
@@ -703,6 +708,8 @@ RULES: tuple[Callable[[Rules], None], ...] = (
     results_within_specification,
     investigation_references,
     process_changes,
+    comparability_studies,  # issue 13: CM110-CM118
+    dosed_without_comparable_conclusion,  # issue 13: CM115
     framework_topics,
     section_keys,
     lot_data,

@@ -13,6 +13,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from generator.models.cmc_comparability import (
+    ComparabilityConclusion,
+    ComparabilityExpectation,
+    ComparedAttribute,
+)
 from generator.models.common import (
     Evidence,
     Identifier,
@@ -220,6 +225,8 @@ class CmcFramework(StrictModel):
     raw_material_risk: list[Topic] = Field(min_length=1)
     chain_of_identity: list[Topic] = Field(min_length=1)
     process_uses: list[ProcessUse] = Field(default_factory=list)
+    # comparability (issue 13): what each gate expects of post-change lots used clinically
+    comparability_expectations: dict[Gate, ComparabilityExpectation] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _gates_in_order(self) -> CmcFramework:
@@ -508,12 +515,40 @@ class LotData(StrictModel):
 class ComparabilityPlan(StrictModel):
     approach: Identifier = Field(description="Framework comparability approach, by id.")
     design: Text
-    lots_pre_change: int = Field(ge=0, le=1000)
-    lots_post_change: int = Field(ge=0, le=1000)
-    attributes: list[Identifier] = Field(min_length=1, description="Test ids compared.")
+    lots_pre_change: int | list[Name] = Field(
+        description="Pre-change lots: their lot ids in the lot CSV (the study compares their "
+        "results), or only how many while they are not yet chosen."
+    )
+    lots_post_change: int | list[Name] = Field(
+        description="Post-change lots: lot ids in the lot CSV, or how many are planned."
+    )
+    attributes: list[Identifier | ComparedAttribute] = Field(
+        min_length=1,
+        description="Attributes compared: test ids, or each with its risk tier and acceptance "
+        "approach (test, tier, acceptance, margin/alpha or k).",
+    )
     status: Literal["planned", "ongoing", "complete"]
     report: Title | None = None
-    conclusion: Text | None = None
+    conclusion: ComparabilityConclusion | None = Field(
+        default=None,
+        description="Optional: the conclusion is derived from the lots; one written here must "
+        "agree with it.",
+    )
+    summary: Text | None = Field(default=None, description="The study's results in words.")
+
+    @property
+    def compared(self) -> list[ComparedAttribute]:
+        """Every attribute with its tier and acceptance (a bare test id is descriptive, tier 3)."""
+        return [
+            a
+            if isinstance(a, ComparedAttribute)
+            else ComparedAttribute(test=a, tier=3, acceptance="descriptive")
+            for a in self.attributes
+        ]
+
+    @property
+    def tests(self) -> list[str]:
+        return [a.test for a in self.compared]
 
 
 class ProcessChange(StrictModel):
