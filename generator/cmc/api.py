@@ -25,6 +25,7 @@ from generator.cmc.analytics import (
     effective_criterion,
 )
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
+from generator.cmc.comparability_view import comparability_figures, comparability_view
 from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
@@ -173,6 +174,7 @@ def _figures(
             assets[f"figures/{spec.id}.png"] = png
             assets[f"figures/{spec.id}.svg"] = svg
         figures[spec.id] = f"figures/{spec.id}.png"
+    figures.update(comparability_figures(cmc, analysis, assets))  # issue 13
     return figures
 
 
@@ -246,6 +248,10 @@ def cmc_context(
         "lots_file": _product_relative(cmc.lots.path, product_dir),
         "analysis_settings": plain(framework.analysis),
         "batch_table_max_lots": BATCH_TABLE_MAX_LOTS,
+        "comparability": comparability_view(cmc, analysis, figures),  # issue 13
+        "comparability_expectations": {
+            g: plain(e) for g, e in framework.comparability_expectations.items()
+        },
     }
 
 
