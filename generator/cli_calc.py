@@ -26,12 +26,13 @@ from generator.console import make_console
 from generator.lazy import LazyModule
 
 if TYPE_CHECKING:
-    from generator.analysis import escalation, simulation, stopping, tolerance
+    from generator.analysis import equivalence, escalation, simulation, stopping, tolerance
 else:  # numpy and scipy load only when a calc command runs, keeping `protocmc` start-up fast
     escalation = LazyModule("generator.analysis.escalation")
     simulation = LazyModule("generator.analysis.simulation")
     stopping = LazyModule("generator.analysis.stopping")
     tolerance = LazyModule("generator.analysis.tolerance")
+    equivalence = LazyModule("generator.analysis.equivalence")
 from generator.problems import UsageError
 
 _LIMITS = (
@@ -708,3 +709,91 @@ def limits_cmd(
 def parse_float_list(text: str) -> Sequence[float]:
     """Comma-separated numbers (helper shared with the main CLI if it wants it)."""
     return _list("values", text, _float)
+
+
+# ------------------------------------------------------------------------------------------
+# Comparability: power and sample size of a two-sample TOST (issue 13)
+# ------------------------------------------------------------------------------------------
+
+EQUIVALENCE_METHODS = ("exact", "simulated", "both")
+
+
+def _equivalence_rows(
+    p: equivalence.PowerInputs, sizes: list[int], method: str, runs: int, seed: int
+) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    for n in sizes:
+        row: list[Cell] = [n, 2 * n]
+        if method in ("exact", "both"):
+            row.append(equivalence.power_exact(p, n))
+        if method in ("simulated", "both"):
+            row.append(equivalence.power_simulated(p, n, runs=runs, seed=seed))
+        rows.append(row)
+    return rows
+
+
+@calc_app.command("equivalence")
+def equivalence_cmd(
+    margin: Annotated[
+        str | None,
+        typer.Option(help="equivalence margin (+/-), in the unit of the result [required]"),
+    ] = None,
+    sd: Annotated[
+        str | None, typer.Option(help="standard deviation of one lot's result [required]")
+    ] = None,
+    difference: Annotated[
+        str, typer.Option(help="true difference of means (post - pre) assumed")
+    ] = "0",
+    alpha: Annotated[str, typer.Option(help="level of each one-sided test")] = "0.05",
+    n: Annotated[
+        str | None,
+        typer.Option(help="lots per group; comma-separated for several (else: sample size)"),
+    ] = None,
+    power: Annotated[str, typer.Option(help="target power for the sample size")] = "0.8",
+    method: Annotated[str, typer.Option(help="exact | simulated | both")] = "exact",
+    runs: Annotated[str, typer.Option(help="simulated studies (method simulated)")] = "100000",
+    seed: Annotated[str, typer.Option(help="random seed (method simulated)")] = "1",
+    fmt: FormatOpt = "text",
+) -> None:
+    """Power and sample size of two one-sided tests (TOST) on a difference of means: two
+    groups of equal size, pooled SD; exact (Owen's Q by integration) or simulated."""
+
+    def build() -> Output:
+        how = method.strip().lower()
+        if how not in EQUIVALENCE_METHODS:
+            raise UsageError(f"--method must be one of {', '.join(EQUIVALENCE_METHODS)}")
+        p = equivalence.PowerInputs(
+            margin=_float("--margin", margin),
+            difference=_float("--difference", difference),
+            sd=_float("--sd", sd),
+            alpha=_float("--alpha", alpha),
+        )
+        n_runs, n_seed = _int("--runs", runs), _int("--seed", seed)
+        summary: list[tuple[str, Cell]] = [
+            ("margin", p.margin),
+            ("difference", p.difference),
+            ("sd", p.sd),
+            ("alpha", p.alpha),
+        ]
+        if n is not None:
+            sizes = _list("--n", n, _int)
+            title = "Power of the two one-sided tests (TOST)"
+        else:
+            found = equivalence.sample_size(p, _float("--power", power))
+            sizes = [found.n_per_group]
+            summary.append(("target_power", found.target))
+            title = f"Sample size for {found.target:g} power, two one-sided tests (TOST)"
+        columns = ["n_per_group", "n_total"]
+        columns += ["power_exact"] if how in ("exact", "both") else []
+        columns += ["power_simulated"] if how in ("simulated", "both") else []
+        if how != "exact":
+            summary += [("runs", n_runs), ("seed", n_seed)]
+        return Output(
+            title=title,
+            summary=summary,
+            columns=columns,
+            rows=_equivalence_rows(p, sizes, how, n_runs, n_seed),
+            decimals=4,
+        )
+
+    _run(build, fmt)
