@@ -347,3 +347,66 @@ def test_reported_commands_through_the_installed_cli(args: list[str]) -> None:
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_equivalence_sample_size_matches_chow_wang_table_iii() -> None:
+    # Chow & Wang (2001) Table III as recomputed by PowerTOST (data set ctCW.III): parallel
+    # groups, additive, limits +/-0.2, SD 0.20, true difference 0.05, power 0.8 -> 48 in total
+    code, out, _ = run(
+        "equivalence", "--margin", "0.2", "--sd", "0.2", "--difference", "0.05", "-f", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["rows"] == [
+        {"n_per_group": 24, "n_total": 48, "power_exact": data["rows"][0]["power_exact"]}
+    ]
+    assert 0.8 <= data["rows"][0]["power_exact"] < 0.83
+
+
+def test_equivalence_power_table_csv_exact_and_simulated() -> None:
+    code, out, _ = run(
+        "equivalence",
+        "--margin",
+        "0.2",
+        "--sd",
+        "0.2",
+        "--difference",
+        "0.05",
+        "--n",
+        "23,24",
+        "--method",
+        "both",
+        "--runs",
+        "20000",
+        "-f",
+        "csv",
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "n_per_group,n_total,power_exact,power_simulated"
+    rows = [line.split(",") for line in lines[1:]]
+    assert [r[0] for r in rows] == ["23", "24"]
+    assert float(rows[0][2]) < 0.8 <= float(rows[1][2])
+    assert all(abs(float(r[3]) - float(r[2])) < 0.02 for r in rows)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sd", "1"],
+        ["--margin", "x", "--sd", "1"],
+        ["--margin", "1", "--sd", "-1"],
+        ["--margin", "1", "--sd", "1", "--difference", "1"],
+        ["--margin", "1", "--sd", "1", "--alpha", "0.6"],
+        ["--margin", "1", "--sd", "1", "--n", "1"],
+        ["--margin", "1", "--sd", "1", "--power", "1.2"],
+        ["--margin", "1", "--sd", "1", "--method", "bayes"],
+        ["--margin", "1", "--sd", "1", "--method", "simulated", "--runs", "5"],
+        ["--margin", "0.001", "--sd", "1000"],
+    ],
+)
+def test_equivalence_bad_parameters_exit_2_with_one_line(args: list[str]) -> None:
+    code, out, err = run("equivalence", *args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
