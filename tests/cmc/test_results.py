@@ -115,7 +115,9 @@ def test_bridging_study_that_is_no_study_fails(cd19: Path, name: str) -> None:
 def test_not_equivalent_bridging_keeps_old_results_apart(cd19: Path) -> None:
     cmc = cd19 / "cmc.yaml"
     edit(cmc, "    conclusion: equivalent\n", "    conclusion: not-equivalent\n")
-    assert [p.code for p in cmc_problems(resolved(cd19)) if p.is_error] == []
+    # the only error: without the trypan-blue engineering lots the P1 viability quality range
+    # rests on 3 clinical lots (88.6 to 89.0), which the P2 lots leave: not comparable (CM115)
+    assert [p.code for p in cmc_problems(resolved(cd19)) if p.is_error] == ["CM115"]
     result = analyse(resolved(cd19))
     assert result is not None
     t = result[1].tests["viability"]
@@ -264,7 +266,7 @@ def test_bla_stage_proposes_the_commercial_specification(cd19: Path) -> None:
     assert f"Proposed limits are for {bla_title}, with that gate's lot threshold" in (
         lifecycle.markdown
     )
-    assert "| Residual IL-2 | lot-data | 12 (16) | 10 |" in lifecycle.markdown
+    assert "| Residual IL-2 | lot-data | 12 (19) | 10 |" in lifecycle.markdown
 
 
 @pytest.mark.parametrize(

@@ -120,9 +120,12 @@ def test_undeclared_process_version_in_csv(cd19: Path) -> None:
     edit(lots, "2025-01-14,P1,", "2025-01-14,P9,")
     found = errors(cd19)
     header = lots.read_text("utf-8").splitlines()[0].split(",")
-    assert found[0].startswith(
-        f"cd19-cart-lbcl/lots.csv:2:{header.index('process_version') + 1}: CM060"
-    )
+    assert any(
+        f.startswith(f"cd19-cart-lbcl/lots.csv:2:{header.index('process_version') + 1}: CM060")
+        for f in found
+    ), found
+    # ENG-01 is also a pre-change lot of the comparability study, which expects P1
+    assert any("CM111" in f and "'ENG-01'" in f for f in found), found
 
 
 def test_yaml_problems_are_located(cd19: Path) -> None:
