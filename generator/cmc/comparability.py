@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from generator.analysis.equivalence import Summary, quality_range, summary, tost
 from generator.cmc.analytics import TestAnalysis, physical_range
-from generator.models.cmc import CmcProduct, ProcessChange
+from generator.models.cmc import CmcProduct, PhysicalRange, ProcessChange
 from generator.models.cmc_comparability import ComparabilityConclusion, ComparedAttribute
 
 # results on the current method's scale: pooled versions only (never another unit or an
@@ -92,8 +92,7 @@ def attribute_outcome(
             return replace(base, outcome="insufficient-data")
         q = quality_range(pre_x, post_x, compared.k)
         # the range is shown as the values a result can take (no negative copy numbers)
-        assert analysis is not None
-        bounds = physical_range(analysis.spec, analysis.attribute)
+        bounds = physical_range(analysis.spec, analysis.attribute) if analysis else PhysicalRange()
         lower = q.lower if bounds.lower is None else max(q.lower, bounds.lower)
         upper = q.upper if bounds.upper is None else min(q.upper, bounds.upper)
         return replace(
