@@ -708,8 +708,11 @@ def _test_item(
     )
 
 
-def _change_items(product: CmcProduct, gate: Gate) -> list[ReadinessItem]:
-    """Process changes made before `gate` or earlier: comparability complete?"""
+def _change_items(
+    product: CmcProduct, gate: Gate, not_comparable: frozenset[str] = frozenset()
+) -> list[ReadinessItem]:
+    """Process changes made before `gate` or earlier: comparability complete, and (issue 13)
+    not concluded 'not comparable' from its results (`not_comparable`: change ids)?"""
     items: list[ReadinessItem] = []
     for change in product.process_changes:
         if GATES.index(change.before_gate) > GATES.index(gate):
@@ -718,12 +721,15 @@ def _change_items(product: CmcProduct, gate: Gate) -> list[ReadinessItem]:
         reasons: list[str] = []
         if plan.status != "complete":
             reasons.append("comparability-not-complete")
+        if change.id in not_comparable:
+            reasons.append("not-comparable")
         if GATES.index(change.before_gate) >= GATES.index("bla"):
             reasons.append("change-after-pivotal-start")
         state = MET
         if reasons:
             planned_now = change.before_gate == gate and plan.status == "planned"
-            state = MISSING if planned_now else AT_RISK
+            failed = "not-comparable" in reasons
+            state = MISSING if planned_now or failed else AT_RISK
         items.append(
             ReadinessItem(gate, change.id, change.title, "process-change", state, tuple(reasons))
         )
@@ -735,6 +741,7 @@ def readiness(
     product: CmcProduct,
     tests: dict[str, TestAnalysis],
     oos: tuple[OutOfSpecification, ...] = (),
+    not_comparable: frozenset[str] = frozenset(),
 ) -> tuple[GateReadiness, ...]:
     """Each gate's items; `oos` counts against the gates from the current one on (clinical
     results out of specification with no documented investigation)."""
@@ -774,7 +781,7 @@ def readiness(
             and attr.applies_to(product.process.uses)
             and attr.expectations[gate.id].criterion == "limit-required"
         ]
-        items += _change_items(product, gate.id)
+        items += _change_items(product, gate.id, not_comparable)
         result.append(GateReadiness(gate.id, gate.title, tuple(items)))
     return tuple(result)
 
@@ -883,10 +890,12 @@ def analyse_cmc(framework: CmcFramework, product: CmcProduct, lots: LotTable) ->
     # comparability.py reads TestAnalysis from this module: imported here, not at the top
     from generator.cmc.comparability import comparability_outcomes
 
+    compared = comparability_outcomes(product, tests)
+    failed = frozenset(c.change for c in compared if c.conclusion == "not comparable")
     return CmcAnalysis(
         tests,
-        readiness(framework, product, tests, oos),
+        readiness(framework, product, tests, oos, failed),
         lifecycle(framework, product, tests),
         oos,
-        comparability_outcomes(product, tests),
+        compared,
     )

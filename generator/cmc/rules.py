@@ -655,6 +655,12 @@ def _readiness_location(
     """Where a Missing readiness item is fixed, or None when another rule reported it."""
     if kind == "process-change":
         i = next(k for k, c in enumerate(r.product.process_changes) if c.id == subject)
+        if reason == "not-comparable":
+            if r.reported("CM115", subject):
+                return None, ""  # CM115 says it, with the dosed lots
+            return r.doc.location(("process_changes", i, "comparability"), key=True), (
+                "review the study (lots, margins, ranges) or the change itself before the gate"
+            )
         return r.doc.location(("process_changes", i, "comparability", "status")), (
             "complete the comparability study before the gate (status: complete, with report "
             "and conclusion), or move the change after it"

@@ -196,3 +196,16 @@ def test_a_figure_per_numeric_attribute(cd19: Path) -> None:
     again: dict[str, bytes] = {}
     comparability_figures(*loaded, again)
     assert again == assets  # byte-identical
+
+
+def test_readiness_marks_a_not_comparable_change_missing_once(cd19: Path) -> None:
+    edit(cd19 / "cmc.yaml", "          margin: 10\n", "          margin: 5\n")
+    loaded = analyse(resolved(cd19))
+    assert loaded is not None
+    pivotal = next(g for g in loaded[1].readiness if g.gate == "pivotal")
+    item = next(i for i in pivotal.items if i.kind == "process-change")
+    assert item.status == "missing" and item.reasons == ("not-comparable",)
+    # CM115 already names the dosed lots: the readiness rule does not say it again
+    assert problems(cd19, "CM080") == []
+    readiness = render_cmc(resolved(cd19), assets=False).documents["cmc-readiness"].markdown
+    assert "the comparability results do not show the products comparable" in readiness
