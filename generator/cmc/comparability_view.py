@@ -18,7 +18,7 @@ from generator.cmc.comparability_plot import (
 from generator.cmc.loader import LoadedCmc
 from generator.load import load_yaml
 from generator.paths import TEMPLATES_DIR
-from generator.render import md_escape
+from generator.render import md_escape, md_literal
 
 PLOT_LABELS_FILE = TEMPLATES_DIR / "cmc" / "comparability-plot-labels.yaml"
 
@@ -144,8 +144,9 @@ def comparability_view(
         view[change.id] = {
             "conclusion": o.conclusion,
             "reason": o.reason,
-            "pre_lots": list(o.pre_lots),
-            "post_lots": list(o.post_lots),
+            # lot ids are data: never Markdown markup
+            "pre_lots": [md_literal(lot) for lot in o.pre_lots],
+            "post_lots": [md_literal(lot) for lot in o.post_lots],
             "n_pre": len(o.pre_lots) if o.pre_lots else plan.lots_pre_change,
             "n_post": len(o.post_lots) if o.post_lots else plan.lots_post_change,
             "tests": plan.tests,

@@ -209,3 +209,10 @@ def test_readiness_marks_a_not_comparable_change_missing_once(cd19: Path) -> Non
     assert problems(cd19, "CM080") == []
     readiness = render_cmc(resolved(cd19), assets=False).documents["cmc-readiness"].markdown
     assert "the comparability results do not show the products comparable" in readiness
+
+
+def test_lot_ids_in_the_study_text_are_data_not_markup(cd19: Path) -> None:
+    edit(cd19 / "lots.csv", "ENG-01,", "ENG-*01*,")
+    edit(cd19 / "cmc.yaml", "lots_pre_change: [ENG-01, ", 'lots_pre_change: ["ENG-*01*", ')
+    module3 = render_cmc(resolved(cd19), assets=False).documents["module3"].markdown
+    assert "before the change (P1) ENG-\\*01\\*, ENG-02" in module3

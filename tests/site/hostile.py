@@ -3,7 +3,7 @@
 Copies examples/cd19-cart-lbcl into a folder and puts script, iframe, image-onerror and
 javascript: link payloads into the full title, a `sections:` text, a lot id and a lot's site
 (lots.csv),
-a `|` into another lot id, an M11 placeholder into the short title, and template, HTML and
+a `|` into another lot id (both named by the comparability study of cmc.yaml), an M11 placeholder into the short title, and template, HTML and
 table syntax into an amendment rationale.
 """
 
@@ -65,4 +65,14 @@ def write_hostile_product(target: Path) -> Path:
     rows[3] = rows[3].replace("Cambridge MA", f'"{LINK_PAYLOAD}"', 1)
     assert LINK_PAYLOAD in rows[3]
     lots.write_text("\n".join(rows), "utf-8")
+    # the comparability study names both renamed lots: its text shows them as data too
+    cmc = folder / "cmc.yaml"
+    study = cmc.read_text("utf-8")
+    assert "lots_pre_change: [ENG-01, ENG-02, " in study
+    study = study.replace(
+        "lots_pre_change: [ENG-01, ENG-02, ",
+        f'lots_pre_change: ["{LOT_PAYLOAD}", "{PIPE_LOT}", ',
+        1,
+    )
+    cmc.write_text(study, "utf-8")
     return product
