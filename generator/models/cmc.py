@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from generator.models.cmc_stability import StabilityClaim, StabilityEvaluation, Storage
 from generator.models.common import (
     Evidence,
     Identifier,
@@ -24,7 +25,6 @@ from generator.models.common import (
     Title,
     unique,
 )
-from generator.models.cmc_stability import StabilityClaim, StabilityEvaluation, Storage
 
 SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
