@@ -106,6 +106,13 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
     for i, m in enumerate(framework.method_statuses):
         check(m.sources, ("method_statuses", i, "sources"), doc)
     check(framework.analysis.sources, ("analysis", "sources"), doc)
+    evaluation = framework.stability_evaluation  # stability: Q1E settings and gate expectations
+    if evaluation is not None:
+        check(evaluation.sources, ("stability_evaluation", "sources"), doc)
+        for i, r in enumerate(evaluation.extrapolation):
+            check(r.sources, ("stability_evaluation", "extrapolation", i, "sources"), doc)
+        for i, e in enumerate(evaluation.gates):
+            check(e.sources, ("stability_evaluation", "gates", i, "sources"), doc)
     check(registry.sources, ("sources",), reg_doc)
     seen: set[str] = set()
     for i, a in enumerate(framework.attributes):

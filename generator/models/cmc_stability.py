@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from generator.models.common import Evidence, Identifier, StrictModel, Text, Title
 
@@ -15,6 +15,7 @@ TIME_UNITS: tuple[str, ...] = ("months", "weeks", "days", "hours", "minutes")
 Storage = Literal["frozen", "refrigerated", "room-temperature", "in-use"]
 """Storage categories of the Q1E evaluation: frozen (below -20 °C, e.g. vapour phase of liquid
 nitrogen), refrigerated, room temperature, and in use after thaw or preparation."""
+STORAGES: tuple[str, ...] = ("frozen", "refrigerated", "room-temperature", "in-use")
 
 
 class StabilityClaim(StrictModel):
@@ -68,3 +69,10 @@ class StabilityEvaluation(StrictModel):
     evidence: Evidence = Evidence.VERIFIED
     extrapolation: list[ExtrapolationRule] = Field(min_length=1)
     gates: list[StabilityGateExpectation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _every_storage(self) -> StabilityEvaluation:
+        missing = [s for s in STORAGES if s not in {r.storage for r in self.extrapolation}]
+        if missing:
+            raise ValueError(f"extrapolation rules are missing for: {', '.join(missing)}")
+        return self
