@@ -231,25 +231,44 @@ def _stability_context(
     """Stability results, their Q1E evaluation, figures and gate readiness for the templates."""
     plain = functools.partial(to_plain, text=md_escape)
     evaluation = cmc.framework.stability_evaluation
-    rows = {
-        study_id: [
-            {
-                "lot_id": md_literal(r.lot_id),
-                "time": r.time,
-                "results": {k: v.display for k, v in r.results.items()},
-                "texts": {k: md_literal(v) for k, v in r.texts.items()},
-            }
-            for r in sorted(cmc.stability.rows_of(study_id), key=lambda r: (r.lot_id, r.time))
-        ]
-        for study_id in stability
-    }
+    specs = [sp for sp in cmc.product.specifications if "stability" in sp.usage]
+    version = {lot.lot_id: lot.process_version for lot in cmc.lots.lots}
+    tables: dict[str, dict[str, Any]] = {}
+    for study_id in stability:
+        rows = sorted(cmc.stability.rows_of(study_id), key=lambda r: (r.lot_id, r.time))
+        tested = {k for r in rows for k in (*r.results, *r.texts)}
+        tables[study_id] = {
+            "columns": [
+                {
+                    "id": sp.id,
+                    "title": md_escape(sp.title),
+                    "unit": md_escape(sp.unit) if sp.unit else None,
+                    "criterion": plain(effective_criterion(sp, cmc.product.stage)[0]),
+                    "numeric": any(sp.id in r.results for r in rows),
+                }
+                for sp in specs
+                if sp.id in tested
+            ],
+            "rows": [
+                {
+                    "lot_id": md_literal(r.lot_id),
+                    "time": r.time,
+                    "results": {k: v.display for k, v in r.results.items()},
+                    "texts": {k: md_literal(v) for k, v in r.texts.items()},
+                }
+                for r in rows
+            ],
+        }
     return {
         "stability": plain(stability),
-        "stability_rows": rows,
+        "stability_tables": tables,
         "stability_figures": _stability_figures(cmc, stability, assets),
         "stability_evaluation": plain(evaluation),
         "stability_readiness": plain(stability_readiness(cmc, stability)),
-        "lot_process": {lot.lot_id: lot.process_version for lot in cmc.lots.lots},
+        "stability_processes": {
+            study_id: list(dict.fromkeys(version[lot] for lot in ev.lots if lot in version))
+            for study_id, ev in stability.items()
+        },
     }
 
 
