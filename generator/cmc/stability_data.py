@@ -103,13 +103,11 @@ def load_stability(
             )
             continue
         shown = (display or {}).get(path, name)
-        try:
-            table = _load_file(
-                path, shown, studies, lots, stability_tests, release_only, numeric_tests
-            )
-        except ProblemsError as exc:
-            problems += exc.problems
-            continue
+        table, file_problems = _load_file(path, shown, stability_tests, release_only, numeric_tests)
+        file_problems += _reference_problems(
+            table, studies, lots, {v.id for v in product.process.versions}
+        )
+        problems += file_problems
         for study in studies:
             tables[study.id] = table
     if problems:
@@ -120,12 +118,11 @@ def load_stability(
 def _load_file(
     path: Path,
     display: str,
-    studies: list[StabilityStudy],
-    lots: LotTable,
     stability_tests: set[str],
     release_only: set[str],
     numeric_tests: set[str],
-) -> StabilityTable:
+) -> tuple[StabilityTable, list[Problem]]:
+    """The rows that parse, and the problems of the file (header, rows, cells)."""
     text = read_text(path, display)
     problems: list[Problem] = character_problems(text, display)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -134,9 +131,8 @@ def _load_file(
     except StopIteration:
         header = []
     except csv.Error as exc:
-        raise ProblemsError(
-            [*problems, Problem("CM121", f"CSV error: {exc}", Location(display, 1, 1), _CSV_HINT)]
-        ) from None
+        problems.append(Problem("CM121", f"CSV error: {exc}", Location(display, 1, 1), _CSV_HINT))
+        return StabilityTable(display, (), ()), problems
     columns = tuple(h.strip() for h in header[: MAX_COLUMNS + 1])
     index = _check_header(columns, display, stability_tests, release_only, problems)
     rows: list[StabilityRow] = []
@@ -184,11 +180,7 @@ def _load_file(
         problems.append(
             Problem("CM121", f"CSV error: {exc}", Location(display, reader.line_num, 1), _CSV_HINT)
         )
-    table = StabilityTable(display, columns, tuple(rows))
-    problems += _reference_problems(table, studies, lots)
-    if problems:
-        raise ProblemsError(problems)
-    return table
+    return StabilityTable(display, columns, tuple(rows)), problems
 
 
 def _check_header(
@@ -314,7 +306,7 @@ def _parse_row(
 
 
 def _reference_problems(
-    table: StabilityTable, studies: list[StabilityStudy], lots: LotTable
+    table: StabilityTable, studies: list[StabilityStudy], lots: LotTable, declared: set[str]
 ) -> list[Problem]:
     """Rows that name a study not using this file, a lot not on the study or not in the lot
     CSV, a lot of another process than the study's, or a second time unit within a study."""
@@ -357,7 +349,10 @@ def _reference_problems(
                     "add it to the study's 'lots:' in cmc.yaml or correct the id",
                 )
             )
-        elif study.process_version and lot_versions[r.lot_id] != study.process_version:
+        elif (
+            study.process_version in declared  # an undeclared version is CM092
+            and lot_versions[r.lot_id] != study.process_version
+        ):
             out.append(
                 Problem(
                     "CM123",
