@@ -10,7 +10,7 @@ from pathlib import Path
 
 from generator.cmc.api import cmc_outputs
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS
-from tests.cmc.helpers import resolved
+from tests.cmc.helpers import resolved, without_stability_lots
 
 
 def _write_lots(folder: Path, n: int) -> list[list[str]]:
@@ -27,6 +27,7 @@ def _write_lots(folder: Path, n: int) -> list[list[str]]:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, *out])
     path.write_text(buffer.getvalue(), "utf-8")
+    without_stability_lots(folder)
     return [header, *out]
 
 
