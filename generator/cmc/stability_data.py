@@ -258,11 +258,12 @@ def _parse_row(
             problems.append(
                 Problem("CM122", f"the cell in column '{name}' is too long", where(name))
             )
+    # a required column the header lacks is reported once, by the header check
     for name in ("study", "lot_id"):
-        if not cell(name):
+        if name in index and not cell(name):
             problems.append(Problem("CM122", f"column '{name}' is empty", where(name)))
     time = _number(cell("time_point"))
-    if isinstance(time, str) or time.censored or time.value < 0:
+    if "time_point" in index and (isinstance(time, str) or time.censored or time.value < 0):
         problems.append(
             Problem(
                 "CM122",
@@ -273,7 +274,7 @@ def _parse_row(
             )
         )
     unit = cell("time_unit")
-    if unit not in TIME_UNITS:
+    if "time_unit" in index and unit not in TIME_UNITS:
         problems.append(
             Problem(
                 "CM122",
@@ -301,6 +302,8 @@ def _parse_row(
         else:
             texts[name] = raw
     if len(problems) > before or isinstance(time, str):
+        return None
+    if any(name not in index for name in REQUIRED_COLUMNS):
         return None
     return StabilityRow(cell("study"), cell("lot_id"), time.value, unit, line, results, texts)
 
