@@ -304,21 +304,14 @@ def fit_shelf_life(
     grid = np.linspace(0.0, max(horizon, last), CURVE_POINTS)
     for part in parts:
         for lot in part.lots:
-            cross = part.crossing(lot, level, lower, upper, last * SEARCH_FACTOR)
+            # the pooled line is every lot's line: one crossing, one curve
+            pooled = model == "common"
+            if not (pooled and curves):
+                cross = part.crossing(lot, level, lower, upper, last * SEARCH_FACTOR)
+                label = None if pooled else lot
+                curves.append(part.curve(label, lot, grid, level, lower, upper))
             intercept, slope = part.line(lot)
             lines.append(LotLine(lot, intercept, slope, cross))
-            curves.append(
-                part.curve(
-                    lot if len(part.lots) > 1 or model != "common" else None,
-                    lot,
-                    grid,
-                    level,
-                    lower,
-                    upper,
-                )
-            )
-            if model == "common":
-                break
     crossings = [ln.crossing for ln in lines if ln.crossing is not None]
     return Fit(
         model=model,

@@ -3,10 +3,14 @@ published values, the no-extrapolation rule, claims, the results CSV and the cur
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from generator.cli_calc import calc_app
 from generator.cmc.api import analyse, cmc_problems, render_cmc
 from generator.cmc.loader import load_cmc
 from generator.cmc.stability import evaluate_stability, fit_shelf_life
@@ -80,7 +84,8 @@ def test_q1e_common_line_matches_leblond_2011() -> None:
     fit = fit_shelf_life(
         lots, months, values, lower=95.0, upper=None, confidence=0.95, alpha_pool=0.25, horizon=30
     )
-    assert fit is not None and len(fit.lines) == 1
+    assert fit is not None and len(fit.lines) == 3 and len(fit.curves) == 1
+    assert len({(ln.intercept, ln.slope, ln.crossing) for ln in fit.lines}) == 1  # one line
     assert fit.lines[0].intercept == pytest.approx(100.566878981, abs=1e-8)
     assert fit.lines[0].slope == pytest.approx(-0.192993630573, abs=1e-10)
     assert fit.p_slopes is not None and fit.p_slopes > 0.25
@@ -248,3 +253,51 @@ def test_module3_stability_sections(cd19: Path) -> None:
     assert outputs.assets["figures/stability-ST-01-viability.png"].startswith(b"\x89PNG")
     readiness = outputs.documents["cmc-readiness"].markdown
     assert "# Stability" in readiness and "| Pivotal study start (current) |" in readiness
+
+
+def _leblond_csv(folder: Path, batches: tuple[str, ...]) -> Path:
+    lots, months, values = _leblond(batches)
+    path = folder / "potency.csv"
+    rows = [
+        "batch,month,potency",
+        *(f"{b},{m:g},{v}" for b, m, v in zip(lots, months, values, strict=True)),
+    ]
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    return path
+
+
+def _calc(*args: str) -> tuple[int, str, str]:
+    app = typer.Typer()
+    app.add_typer(calc_app, name="calc")
+    result = CliRunner().invoke(app, ["calc", "shelf-life", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_calc_shelf_life_matches_leblond_2011(tmp_path: Path) -> None:
+    path = _leblond_csv(tmp_path, ("b3", "b4", "b5"))
+    columns = ["--lot", "batch", "--time", "month", "--value", "potency"]
+    code, out, _ = _calc("--csv", str(path), *columns, "--lower", "95", "-f", "json")
+    assert code == 0
+    summary = json.loads(out)["summary"]
+    assert summary["model"] == "common-slope"
+    assert summary["shelf_life"] == pytest.approx(23.3972651235, abs=2e-5)  # expirest, above
+    assert summary["longest_time_point"] == 24
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],  # no limit
+        ["--lower", "95", "--upper", "90"],
+        ["--lower", "95", "--confidence", "1.5"],
+        ["--lower", "ninety-five"],
+        ["--lower", "95", "--value", "assay"],
+    ],
+)
+def test_calc_shelf_life_bad_parameters_exit_2(tmp_path: Path, args: list[str]) -> None:
+    path = _leblond_csv(tmp_path, ("b2",))
+    columns = ["--lot", "batch", "--time", "month", "--value", "potency"]
+    code, out, err = _calc("--csv", str(path), *columns, *args)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
