@@ -80,7 +80,7 @@ def stability_plot(t: TestEvaluation, labels: StabilityPlotLabels) -> tuple[byte
                 limit,
                 color="#c0392b",
                 linewidth=1.6,
-                zorder=1,
+                zorder=2.5,  # above the grid lines (zorder 1.5)
                 label=labels.criterion if n == 0 else None,
             )
         ax.axvline(
