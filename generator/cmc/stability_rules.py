@@ -79,11 +79,11 @@ def _claims(cmc: LoadedCmc, evaluations: dict[str, StudyEvaluation]) -> list[Pro
             out.append(
                 Problem(
                     "CM126",
-                    f"study '{study.id}' claims {claimed} but has no results with a numerical "
-                    "stability criterion to support it",
+                    f"study '{study.id}' claims {claimed} but has no results that can support it",
                     where,
-                    "add the results file under 'results:' (with tests whose specification has "
-                    "usage: [release, stability]), or remove the claim until data exist",
+                    "a claim needs results under 'results:' of a test with a numerical "
+                    "stability criterion (usage: [release, stability]), at least 3 of them at "
+                    "2 or more time points; or remove the claim until such data exist",
                     Severity.WARNING,
                 )
             )

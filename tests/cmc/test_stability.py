@@ -92,6 +92,23 @@ def test_q1e_common_line_matches_leblond_2011() -> None:
     assert fit.p_intercepts is not None and fit.p_intercepts > 0.25
 
 
+def test_a_range_uses_two_sided_bounds() -> None:
+    # Q1E: two-sided 95 % limits for a range, i.e. each side at 97.5 %: the lower bound then
+    # crosses 95 earlier than the one-sided 95 % bound does
+    lots, months, values = _leblond(("b2", "b5", "b7"))
+    common = {"confidence": 0.95, "alpha_pool": 0.25, "horizon": 30.0}
+    one_sided = fit_shelf_life(lots, months, values, lower=95.0, upper=None, **common)
+    two_sided = fit_shelf_life(lots, months, values, lower=95.0, upper=120.0, **common)
+    at_975 = fit_shelf_life(
+        lots, months, values, lower=95.0, upper=None, confidence=0.975, alpha_pool=0.25, horizon=30
+    )
+    assert one_sided and two_sided and at_975
+    assert one_sided.crossing and two_sided.crossing and at_975.crossing
+    assert two_sided.crossing < one_sided.crossing
+    assert two_sided.crossing == pytest.approx(at_975.crossing, abs=1e-9)
+    assert two_sided.curves[0].upper is not None and one_sided.curves[0].upper is None
+
+
 def test_frozen_storage_allows_no_extrapolation(cd19: Path) -> None:
     loaded = analyse(resolved(cd19))
     assert loaded is not None
@@ -147,6 +164,7 @@ def test_claim_without_results_is_a_warning(cd19: Path) -> None:
     path.write_text("".join(r for r in rows if not r.startswith("ST-02,")), "utf-8")
     found = [p for p in cmc_problems(resolved(cd19)) if p.code == "CM126"]
     assert len(found) == 1 and "'ST-02' claims 2 hours" in found[0].message
+    assert "no results that can support it" in found[0].message
     assert found[0].severity is Severity.WARNING
 
 
