@@ -15,13 +15,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from generator.cmc.analytics import effective_criterion
 from generator.cmc.stability_data import StabilityData, StabilityRow
 from generator.models.cmc import CmcProduct, Gate, Specification, StabilityStudy
 from generator.models.cmc_stability import ExtrapolationRule, StabilityEvaluation
+
+if TYPE_CHECKING:
+    import numpy as np
+# numpy and scipy load only when results are evaluated: a cached build imports neither
 
 SEARCH_FACTOR = 20.0
 """The crossing is searched up to this multiple of the longest time point."""
@@ -226,6 +229,8 @@ def extrapolation_limit(last: float, rule: ExtrapolationRule, unit: str) -> floa
 
 
 def _design(lots: Sequence[str], times: np.ndarray, model: str) -> np.ndarray:
+    import numpy as np
+
     names = list(dict.fromkeys(lots))
     dummies = np.array([[1.0 if lot == n else 0.0 for n in names] for lot in lots])
     if model == "common":
@@ -236,6 +241,8 @@ def _design(lots: Sequence[str], times: np.ndarray, model: str) -> np.ndarray:
 
 
 def _sse(x: np.ndarray, y: np.ndarray) -> float:
+    import numpy as np
+
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     resid = y - x @ beta
     return float(resid @ resid)
@@ -245,6 +252,7 @@ def choose_model(
     lots: Sequence[str], times: Sequence[float], values: Sequence[float], alpha: float
 ) -> tuple[str, float | None, float | None]:
     """(model, p of equal slopes, p of equal intercepts) by the Q1E Appendix B tests."""
+    import numpy as np
     from scipy import stats
 
     names = list(dict.fromkeys(lots))
@@ -285,6 +293,8 @@ def fit_shelf_life(
     """The earliest time the confidence bound of the mean crosses a limit (None when it does
     not within `SEARCH_FACTOR` x the longest time point). One-sided bounds for one limit,
     two-sided (each side at (1 + confidence) / 2) for a range, as Q1E section 2.2 describes."""
+    import numpy as np
+
     if len(values) < 3 or len(set(times)) < 2:
         return None
     model, p_slopes, p_int = choose_model(lots, times, values, alpha_pool)
@@ -333,12 +343,16 @@ class _LineFit:
     df: int
 
     def _row(self, lot: str, t: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         if self.model == "common":
             return np.column_stack([np.ones(len(t)), t])
         dummies = np.array([[1.0 if lot == n else 0.0 for n in self.lots]] * len(t))
         return np.column_stack([dummies, t])
 
     def line(self, lot: str) -> tuple[float, float]:
+        import numpy as np
+
         x = self._row(lot, np.array([0.0, 1.0]))
         y0, y1 = x @ self.beta
         return float(y0), float(y1 - y0)
@@ -346,6 +360,7 @@ class _LineFit:
     def bounds(
         self, lot: str, t: np.ndarray, level: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        import numpy as np
         from scipy import stats
 
         x = self._row(lot, t)
@@ -358,6 +373,7 @@ class _LineFit:
         self, lot: str, level: float, lower: float | None, upper: float | None, search: float
     ) -> float | None:
         """Earliest t >= 0 where the bound leaves [lower, upper], refined by bisection."""
+        import numpy as np
 
         def outside(t: np.ndarray) -> np.ndarray:
             _, lo, hi = self.bounds(lot, t, level)
@@ -406,6 +422,8 @@ class _LineFit:
 def _line_fit(
     lots: Sequence[str], times: Sequence[float], values: Sequence[float], model: str
 ) -> _LineFit:
+    import numpy as np
+
     t = np.asarray(times, dtype=float)
     y = np.asarray(values, dtype=float)
     x = _design(lots, t, model)
