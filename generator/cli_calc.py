@@ -797,3 +797,100 @@ def equivalence_cmd(
         )
 
     _run(build, fmt)
+
+
+# ------------------------------------------------------------------------------------------
+# calc shelf-life (stability: ICH Q1E)
+# ------------------------------------------------------------------------------------------
+
+MAX_STABILITY_ROWS = 10_000
+"""Most results `calc shelf-life` reads (as many as lots in a lot file)."""
+
+
+def _read_stability_csv(
+    path: Path, columns: tuple[str, str, str]
+) -> tuple[list[str], list[float], list[float]]:
+    """(lots, times, values) from three columns; rows with an empty value are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    fields = reader.fieldnames or []
+    for name in columns:
+        if name not in fields:
+            raise UsageError(f"{path} has no column '{name}' (columns: {', '.join(fields)})")
+    lot_col, time_col, value_col = columns
+    lots: list[str] = []
+    times: list[float] = []
+    values: list[float] = []
+    for line, row in enumerate(reader, start=2):
+        if line - 1 > MAX_STABILITY_ROWS:
+            raise UsageError(f"{path} has more than {MAX_STABILITY_ROWS:,} rows")
+        value = (row.get(value_col) or "").strip()
+        if not value:
+            continue
+        lots.append((row.get(lot_col) or "").strip())
+        times.append(_float(f"{path}:{line} column '{time_col}'", row.get(time_col)))
+        values.append(_float(f"{path}:{line} column '{value_col}'", value))
+    return lots, times, values
+
+
+@calc_app.command("shelf-life")
+def shelf_life_cmd(
+    csv_path: Annotated[Path, typer.Option("--csv", help="CSV of stability results")],
+    lot: Annotated[str, typer.Option(help="lot (batch) column", metavar="NAME")] = "lot_id",
+    time: Annotated[str, typer.Option(help="time column", metavar="NAME")] = "time_point",
+    value: Annotated[str, typer.Option(help="result column", metavar="NAME")] = "value",
+    lower: Annotated[
+        str | None, typer.Option(help="lower acceptance limit (NLT)", metavar="NUMBER")
+    ] = None,
+    upper: Annotated[
+        str | None, typer.Option(help="upper acceptance limit (NMT)", metavar="NUMBER")
+    ] = None,
+    confidence: Annotated[
+        str, typer.Option(help="confidence of the bound of the mean", metavar="NUMBER")
+    ] = "0.95",
+    pool_alpha: Annotated[
+        str, typer.Option(help="significance level of the poolability tests", metavar="NUMBER")
+    ] = "0.25",
+    fmt: FormatOpt = "text",
+) -> None:
+    """Shelf life per ICH Q1E: regression on time, batches pooled when the tests allow, the
+    time where the confidence bound of the mean crosses the limit (no extrapolation applied:
+    compare 'longest_time_point')."""
+    from generator.cmc import stability
+
+    def build() -> Output:
+        lo, hi = _opt_float("--lower", lower), _opt_float("--upper", upper)
+        if lo is None and hi is None:
+            raise UsageError("give the acceptance limit: --lower, --upper or both")
+        if lo is not None and hi is not None and lo >= hi:
+            raise UsageError("--lower must be below --upper")
+        conf, alpha = _float("--confidence", confidence), _float("--pool-alpha", pool_alpha)
+        for name, p in (("--confidence", conf), ("--pool-alpha", alpha)):
+            if not 0 < p < 1:
+                raise UsageError(f"{name} must lie between 0 and 1, got {p:g}")
+        lots, times, values = _read_stability_csv(csv_path, (lot, time, value))
+        if any(t < 0 for t in times):
+            raise UsageError("time points must be 0 or more")
+        fit = stability.fit_shelf_life(
+            lots, times, values, lower=lo, upper=hi, confidence=conf, alpha_pool=alpha, horizon=0
+        )
+        if fit is None:
+            raise UsageError("need at least 3 results at 2 or more time points")
+        return Output(
+            title=f"Shelf life per ICH Q1E from {len(values)} results of {len(set(lots))} lot(s)",
+            summary=[
+                ("model", fit.model),
+                ("p_equal_slopes", fit.p_slopes),
+                ("p_equal_intercepts", fit.p_intercepts),
+                ("shelf_life", fit.crossing),
+                ("longest_time_point", max(times)),
+            ],
+            columns=["lot", "intercept", "slope", "shelf_life"],
+            rows=[[ln.lot_id, ln.intercept, ln.slope, ln.crossing] for ln in fit.lines],
+            decimals=4,
+        )
+
+    _run(build, fmt)

@@ -30,6 +30,9 @@ from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
 from generator.cmc.rules import check_cmc
+from generator.cmc.stability import StudyEvaluation, evaluate_stability
+from generator.cmc.stability_plot import StabilityPlotLabels, stability_plot
+from generator.cmc.stability_rules import check_stability, stability_readiness
 from generator.load import load_yaml
 from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
 from generator.paths import TEMPLATES_DIR
@@ -72,7 +75,12 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
         return []
     analysis = _analysis(resolved, cmc)
     return sorted_problems(
-        [*check_cmc(cmc, analysis), *check_content(cmc), *lint_text_values(cmc.document)]
+        [
+            *check_cmc(cmc, analysis),
+            *check_content(cmc),
+            *check_stability(cmc, _stability(resolved, cmc)),
+            *lint_text_values(cmc.document),
+        ]
     )
 
 
@@ -98,9 +106,11 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
     analysis = _analysis(resolved, cmc)
     outputs = CmcOutputs()
     figures = _figures(cmc, analysis, outputs.assets if assets else None)
+    stability = _stability(resolved, cmc)
     sponsor = sponsor_templates(resolved)
     env = make_environment(sponsor)
     context = cmc_context(resolved, cmc, analysis, figures)
+    context |= _stability_context(cmc, stability, outputs.assets if assets else None)
     for name, template in TEMPLATES.items():
         document = render_template(env, template, context, sponsor_dir=sponsor)
         outputs.documents[name] = dataclasses.replace(
@@ -176,6 +186,108 @@ def _figures(
         figures[spec.id] = f"figures/{spec.id}.png"
     figures.update(comparability_figures(cmc, analysis, assets))  # issue 13
     return figures
+
+
+def _stability_figures(
+    cmc: LoadedCmc, stability: dict[str, StudyEvaluation], assets: dict[str, bytes] | None
+) -> dict[str, dict[str, str]]:
+    """Stability figure paths by study and test id; drawn into `assets` like `_figures`."""
+    words = load_yaml(PLOT_LABELS_FILE).data["stability"]
+    evaluation = cmc.framework.stability_evaluation
+    confidence = round((evaluation.confidence if evaluation else 0.95) * 100)
+    figures: dict[str, dict[str, str]] = {}
+    for study_id, ev in stability.items():
+        for t in ev.tests:
+            if t.fit is None:
+                continue
+            unit = f" ({t.unit})" if t.unit else ""
+            two_sided = t.lower_limit is not None and t.upper_limit is not None
+            labels = StabilityPlotLabels(
+                title=f"{t.title}: {study_id}",
+                y_axis=f"{t.title}{unit}",
+                x_axis=str(words["x_axis"]).format(unit=ev.time_unit),
+                lot=str(words["lot"]),
+                regression=str(words["regression"]),
+                bound=str(words["bound_two_sided" if two_sided else "bound"]).format(
+                    confidence=confidence
+                ),
+                criterion=str(words["criterion"]),
+                supported=str(words["supported"]),
+            )
+            name = f"figures/stability-{study_id}-{t.test}"
+            if assets is not None:
+                png, svg = cached(
+                    "stability-plot",
+                    repr((t, labels)),
+                    functools.partial(stability_plot, t, labels),
+                )
+                assets[f"{name}.png"] = png
+                assets[f"{name}.svg"] = svg
+            figures.setdefault(study_id, {})[t.test] = f"{name}.png"
+    return figures
+
+
+def _stability_context(
+    cmc: LoadedCmc, stability: dict[str, StudyEvaluation], assets: dict[str, bytes] | None
+) -> dict[str, Any]:
+    """Stability results, their Q1E evaluation, figures and gate readiness for the templates."""
+    plain = functools.partial(to_plain, text=md_escape)
+    evaluation = cmc.framework.stability_evaluation
+    specs = [sp for sp in cmc.product.specifications if "stability" in sp.usage]
+    version = {lot.lot_id: lot.process_version for lot in cmc.lots.lots}
+    tables: dict[str, dict[str, Any]] = {}
+    for study_id in stability:
+        rows = sorted(cmc.stability.rows_of(study_id), key=lambda r: (r.lot_id, r.time))
+        tested = {k for r in rows for k in (*r.results, *r.texts)}
+        tables[study_id] = {
+            "columns": [
+                {
+                    "id": sp.id,
+                    "title": md_escape(sp.title),
+                    "unit": md_escape(sp.unit) if sp.unit else None,
+                    "criterion": plain(effective_criterion(sp, cmc.product.stage)[0]),
+                    "numeric": any(sp.id in r.results for r in rows),
+                }
+                for sp in specs
+                if sp.id in tested
+            ],
+            "rows": [
+                {
+                    "lot_id": md_literal(r.lot_id),
+                    "time": r.time,
+                    "results": {k: v.display for k, v in r.results.items()},
+                    "texts": {k: md_literal(v) for k, v in r.texts.items()},
+                }
+                for r in rows
+            ],
+        }
+    return {
+        "stability": plain(stability),
+        "stability_tables": tables,
+        "stability_figures": _stability_figures(cmc, stability, assets),
+        "stability_evaluation": plain(evaluation),
+        "stability_readiness": plain(stability_readiness(cmc, stability)),
+        "stability_processes": {
+            study_id: list(dict.fromkeys(version[lot] for lot in ev.lots if lot in version))
+            for study_id, ev in stability.items()
+        },
+    }
+
+
+def _stability(resolved: ResolvedProtocol, cmc: LoadedCmc) -> dict[str, StudyEvaluation]:
+    """`evaluate_stability`, cached on disk like `_analysis` (it loads scipy)."""
+    digest = hashlib.sha256()
+    for path in input_files(resolved):
+        digest.update(str(path).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(cmc.product.stage.encode())
+    return cached(
+        "cmc-stability",
+        digest.hexdigest(),
+        functools.partial(
+            evaluate_stability, cmc.product, cmc.stability, cmc.framework.stability_evaluation
+        ),
+    )
 
 
 def fmt(value: float | None, digits: int = 3) -> str:

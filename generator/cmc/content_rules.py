@@ -5,7 +5,9 @@ together with the framework and the lot data. One function per rule, each return
 - CM091 a method both compendial and an alternative to a compendial method, or an
         `alternative_basis` without `alternative_to` (error)
 - CM092 a stability study naming an undeclared process version (error)
-- CM093 shelf-life data from lots of an earlier process than the current one (warning)
+- CM093 shelf-life data, or any claimed shelf life or in-use period, from lots of an earlier
+        process than the current one (warning); the process comes from `process_version` or,
+        without it, from the lots on study
 - CM094 a release test with no result on any of the clinical lots (warning), once there are
         at least `RELEASE_RESULTS_AFTER_CLINICAL_LOTS` of them
 """
@@ -79,6 +81,7 @@ def _stability_process_versions(cmc: LoadedCmc) -> list[Problem]:
     for i, study in enumerate(cmc.product.stability):
         version = study.process_version
         if version is None:
+            out += _claim_from_earlier_lots(cmc, i, current)
             continue
         where = cmc.document.location(("stability", i, "process_version"))
         if version not in versions:
@@ -91,12 +94,13 @@ def _stability_process_versions(cmc: LoadedCmc) -> list[Problem]:
                     did_you_mean(version, versions) or "declare it under process.versions",
                 )
             )
-        elif study.study_type == "shelf-life" and version != current:
+        elif (study.study_type == "shelf-life" or study.claim) and version != current:
+            claim = f"claims {study.claim.period:g} {study.claim.unit} and " if study.claim else ""
             out.append(
                 Problem(
                     "CM093",
-                    f"shelf-life study '{study.id}' is on lots of process {version}, not of the "
-                    f"current process {current}",
+                    f"{_study_kind(study.study_type)} study '{study.id}' {claim}is on lots of "
+                    f"process {version}, not of the current process {current}",
                     where,
                     f"put lots of process {current} on stability, or show that {version} data "
                     "apply to it (comparability of the stability-indicating attributes)",
@@ -104,6 +108,35 @@ def _stability_process_versions(cmc: LoadedCmc) -> list[Problem]:
                 )
             )
     return out
+
+
+def _study_kind(study_type: str) -> str:
+    return "shelf-life" if study_type == "shelf-life" else f"{study_type} stability"
+
+
+def _claim_from_earlier_lots(cmc: LoadedCmc, i: int, current: str) -> list[Problem]:
+    """CM093 for a study without `process_version`: the process of its lots (cmc.yaml `lots:`
+    and the lots in its results) decides whether a claim rests on the current process."""
+    study = cmc.product.stability[i]
+    if study.study_type != "shelf-life" and study.claim is None:
+        return []
+    version = {lot.lot_id: lot.process_version for lot in cmc.lots.lots}
+    on_study = [*study.lots, *(r.lot_id for r in cmc.stability.rows_of(study.id))]
+    earlier = sorted({version[lot] for lot in on_study if lot in version} - {current})
+    if not earlier:
+        return []
+    claim = f"claims {study.claim.period:g} {study.claim.unit} and " if study.claim else ""
+    return [
+        Problem(
+            "CM093",
+            f"{_study_kind(study.study_type)} study '{study.id}' {claim}is on lots of process "
+            f"{', '.join(earlier)}, not of the current process {current}",
+            cmc.document.location(("stability", i, "lots" if study.lots else "id")),
+            f"put lots of process {current} on stability, or show that {', '.join(earlier)} "
+            "data apply to it (comparability of the stability-indicating attributes)",
+            Severity.WARNING,
+        )
+    ]
 
 
 def _release_tests_without_results(cmc: LoadedCmc) -> list[Problem]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from generator.cmc.lots import LotTable, load_lots
+from generator.cmc.stability_data import StabilityData, load_stability
 from generator.framework_loader import shipped_display
 from generator.load import LoadedDocument, load_yaml
 from generator.models.cmc import CmcFramework, CmcProduct, Module3Registry
@@ -39,6 +40,7 @@ class LoadedCmc:
     product: CmcProduct
     document: LoadedDocument
     lots: LotTable
+    stability: StabilityData = field(default_factory=StabilityData)  # stability results
 
     @property
     def framework(self) -> CmcFramework:
@@ -106,6 +108,13 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
     check(framework.analysis.sources, ("analysis", "sources"), doc)
     for gate, expectation in framework.comparability_expectations.items():
         check(expectation.sources, ("comparability_expectations", gate, "sources"), doc)
+    evaluation = framework.stability_evaluation  # stability: Q1E settings and gate expectations
+    if evaluation is not None:
+        check(evaluation.sources, ("stability_evaluation", "sources"), doc)
+        for i, r in enumerate(evaluation.extrapolation):
+            check(r.sources, ("stability_evaluation", "extrapolation", i, "sources"), doc)
+        for i, e in enumerate(evaluation.gates):
+            check(e.sources, ("stability_evaluation", "gates", i, "sources"), doc)
     check(registry.sources, ("sources",), reg_doc)
     seen: set[str] = set()
     for i, a in enumerate(framework.attributes):
@@ -231,7 +240,21 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
         qualitative_tests=qualitative,
         catalogue={a: tested_as.get(a) for a in attributes},
     )
-    return LoadedCmc(loaded_fw, product, doc, lots)
+    results_files = {path.parent / s.results for s in product.stability if s.results}
+    stability = load_stability(
+        product,
+        path.parent,
+        base,
+        lots,
+        numeric,
+        display={p: display(p) for p in results_files},
+        location_of_file={
+            s.id: doc.location(("stability", i, "results"))
+            for i, s in enumerate(product.stability)
+            if s.results
+        },
+    )
+    return LoadedCmc(loaded_fw, product, doc, lots, stability)
 
 
 def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list[Path]:
@@ -248,6 +271,12 @@ def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list
     lots = data.get("lots")
     if isinstance(lots, dict) and isinstance(lots.get("file"), str):
         files.append((path.parent / lots["file"]).resolve())
+    studies = data.get("stability")
+    for study in studies if isinstance(studies, list) else []:  # stability results files
+        if isinstance(study, dict) and isinstance(study.get("results"), str):
+            results = (path.parent / study["results"]).resolve()
+            if results.is_file() and results not in files:
+                files.append(results)
     pin = data.get("framework")
     if isinstance(pin, str):
         folder = available_cmc_frameworks(root).get(pin.partition("@")[0])

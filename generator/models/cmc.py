@@ -18,6 +18,7 @@ from generator.models.cmc_comparability import (
     ComparabilityExpectation,
     ComparedAttribute,
 )
+from generator.models.cmc_stability import StabilityClaim, StabilityEvaluation, Storage
 from generator.models.common import (
     Evidence,
     Identifier,
@@ -227,6 +228,8 @@ class CmcFramework(StrictModel):
     process_uses: list[ProcessUse] = Field(default_factory=list)
     # comparability (issue 13): what each gate expects of post-change lots used clinically
     comparability_expectations: dict[Gate, ComparabilityExpectation] = Field(default_factory=dict)
+    # stability results and shelf life (ICH Q1E): evaluation settings and gate expectations
+    stability_evaluation: StabilityEvaluation | None = None
 
     @model_validator(mode="after")
     def _gates_in_order(self) -> CmcFramework:
@@ -574,6 +577,28 @@ class StabilityStudy(StrictModel):
         default=None,
         description="Process version of the lots on study (process.versions id); shelf-life "
         "data from an earlier process must be bridged to the current one.",
+    )
+    # stability results and shelf life: lots, container, results file, storage and claim
+    lots: list[Name] = Field(
+        default_factory=list, description="Lot ids on study, as in the lot CSV."
+    )
+    container: Text | None = None
+    results: Name | None = Field(
+        default=None,
+        description="Stability results CSV, relative to cmc.yaml (header: study, lot_id, "
+        "time_point, time_unit, then one column per stability test id); rows of this study.",
+    )
+    storage: Storage = Field(
+        default="frozen",
+        description="Storage category for the evaluation (sets how far a shelf life may go "
+        "beyond the data): frozen, refrigerated, room-temperature or in-use.",
+    )
+    claim: StabilityClaim | None = Field(
+        default=None,
+        description="Proposed shelf life (or in-use period) the results must support.",
+    )
+    commitment: Text | None = Field(
+        default=None, description="Post-approval stability protocol and commitment for the study."
     )
 
 

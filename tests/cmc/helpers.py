@@ -35,3 +35,12 @@ def resolved(folder: Path) -> ResolvedProtocol:
     result, problems = resolve(folder / "product.yaml")
     assert not [p for p in problems if p.is_error], problems
     return result
+
+
+def without_stability_lots(folder: Path) -> None:
+    """Drop the stability studies' `lots:` and `results:` from cmc.yaml: for tests that replace
+    the example's lots, whose stability results name the lots replaced."""
+    cmc = folder / "cmc.yaml"
+    lines = cmc.read_text("utf-8").splitlines(keepends=True)
+    kept = [x for x in lines if not x.startswith(("    lots: [", "    results: "))]
+    cmc.write_text("".join(kept), "utf-8")

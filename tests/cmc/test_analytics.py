@@ -11,7 +11,7 @@ import pytest
 from generator.cmc.analytics import LotPoint, coverage_of, effective_criterion, next_gate
 from generator.cmc.api import analyse, cmc_outputs
 from generator.models.cmc import Criterion, Specification
-from tests.cmc.helpers import REPO, copy_example, resolved
+from tests.cmc.helpers import REPO, copy_example, resolved, without_stability_lots
 
 GOLDEN = REPO / "tests" / "golden"
 
@@ -147,6 +147,7 @@ def test_ten_lots_give_numeric_limit_with_published_k(
         row[header.index("viability")] = str(80 + i)
         rows.append(",".join(row))
     lots.write_text("\n".join(rows) + "\n", "utf-8")
+    without_stability_lots(folder)
     result = analyse(resolved(folder))
     assert result is not None
     t = result[1].tests["viability"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from generator.cmc.api import cmc_outputs
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS
-from tests.cmc.helpers import resolved
+from tests.cmc.helpers import resolved, without_stability_lots
 
 
 def _write_lots(folder: Path, n: int) -> list[list[str]]:
@@ -39,6 +39,7 @@ def _write_lots(folder: Path, n: int) -> list[list[str]]:
         "acceptance: equivalence\n          margin: 340\n", "acceptance: descriptive\n", 1
     )
     cmc.write_text(text, "utf-8")
+    without_stability_lots(folder)
     return [header, *out]
 
 

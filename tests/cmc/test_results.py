@@ -12,7 +12,7 @@ import pytest
 
 from generator.cmc.api import analyse, cmc_outputs, cmc_problems, render_cmc
 from generator.problems import Problem, Severity
-from tests.cmc.helpers import edit, line_of, resolved
+from tests.cmc.helpers import edit, line_of, resolved, without_stability_lots
 
 
 def problems(folder: Path, code: str) -> list[Problem]:
@@ -216,6 +216,7 @@ def _clinical_lots(folder: Path, values: list[str], test: str) -> None:
         row[header.index(test)] = value
         rows.append(",".join(row))
     lots.write_text("\n".join(rows) + "\n", "utf-8")
+    without_stability_lots(folder)
 
 
 def test_two_lots_give_no_number(bcma: Path) -> None:

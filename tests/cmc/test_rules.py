@@ -155,4 +155,10 @@ def test_product_without_cmc_has_no_problems(cd19: Path) -> None:
 
 def test_input_files(cd19: Path) -> None:
     names = [p.name for p in cmc_input_files(resolved(cd19))]
-    assert names == ["cmc.yaml", "lots.csv", "cmc-framework.yaml", "module3-m4q-r1.yaml"]
+    assert names == [
+        "cmc.yaml",
+        "lots.csv",
+        "stability.csv",
+        "cmc-framework.yaml",
+        "module3-m4q-r1.yaml",
+    ]
