@@ -28,6 +28,7 @@ from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
 from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
+from generator.cmc.release_rules import check_release, process_control_readiness
 from generator.cmc.rules import check_cmc
 from generator.load import load_yaml
 from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
@@ -71,7 +72,12 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
         return []
     analysis = _analysis(resolved, cmc)
     return sorted_problems(
-        [*check_cmc(cmc, analysis), *check_content(cmc), *lint_text_values(cmc.document)]
+        [
+            *check_cmc(cmc, analysis),
+            *check_content(cmc),
+            *check_release(cmc, analysis),
+            *lint_text_values(cmc.document),
+        ]
     )
 
 
@@ -246,6 +252,7 @@ def cmc_context(
         "lots_file": _product_relative(cmc.lots.path, product_dir),
         "analysis_settings": plain(framework.analysis),
         "batch_table_max_lots": BATCH_TABLE_MAX_LOTS,
+        "process_control_readiness": plain(process_control_readiness(cmc)),
     }
 
 

@@ -35,3 +35,18 @@ def resolved(folder: Path) -> ResolvedProtocol:
     result, problems = resolve(folder / "product.yaml")
     assert not [p for p in problems if p.is_error], problems
     return result
+
+
+def without_exceptional_release(folder: Path) -> None:
+    """The CD19 example with lot PCT19-002 meeting its dose criterion and no investigation or
+    exceptional release recorded: for tests that copy its rows under new lot ids."""
+    lots = folder / "lots.csv"
+    edit(
+        lots,
+        "CAR transgene detected,Conforms,88.9,72.5,",
+        "CAR transgene detected,Conforms,88.9,100.1,",
+    )
+    cmc = folder / "cmc.yaml"
+    text = cmc.read_text("utf-8")
+    start, end = text.index("investigations:\n"), text.index("process_controls:\n")
+    cmc.write_text(text[:start] + text[end:], "utf-8")
