@@ -174,6 +174,8 @@ def _lot_tables(
             tables.append(
                 {
                     "tests": plain(chunk),
+                    # numerical columns align right, text results left
+                    "numeric": [any(s.id in lot.results for lot in lots) for s in chunk],
                     "criteria": [_criteria_row(chunk, key, plain) for key in keys],
                     "rows": rows,
                 }

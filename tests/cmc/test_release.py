@@ -66,12 +66,12 @@ def test_each_lot_shows_the_criterion_in_force_at_its_release(cd19: Path) -> Non
     assert len(criteria) == 2
     ind = [c.strip() for c in criteria[0].strip("|").split("|")]
     pivotal = [c.strip() for c in criteria[1].strip("|").split("|")]
-    assert ind[1] == "*IND filing*" and ind[car] == "*Report results*"
-    assert pivotal[1] == "*Pivotal study start from 2025-10-01*"
+    assert ind[1] == "*IND*" and ind[car] == "*Report results*"
+    assert pivotal[1] == "*Pivotal from 2025-10-01*"
     assert pivotal[car] == "*NLT 15 % of viable CD3+*"
     # a lot released before 2025-10-01 names the IND criteria, one released after the pivotal
-    assert _row(table, "PCT19-007")[1] == "IND filing"  # released 2025-09-28
-    assert _row(table, "PCT19-008")[1] == "Pivotal study start from 2025-10-01"
+    assert _row(table, "PCT19-007")[1] == "IND"  # released 2025-09-28
+    assert _row(table, "PCT19-008")[1] == "Pivotal from 2025-10-01"
     # while 3.2.P.5.1 shows the criterion proposed now
     spec = _section(_module3(cd19), "3.2.P.5.1")
     assert _row(spec, "CAR expression")[2] == "NLT 15 % of viable CD3+"
@@ -82,7 +82,7 @@ def test_the_release_date_not_the_manufacture_date_decides_the_criterion(cd19: P
     _set_cell(cd19, "PCT19-007", "release_date", "2025-10-02")
     _set_cell(cd19, "PCT19-007", "infusion_date", "2025-10-06")
     table = _section(_module3(cd19), "3.2.P.5.4")
-    assert "| PCT19-007 | Pivotal study start from 2025-10-01 |" in table
+    assert "| PCT19-007 | Pivotal from 2025-10-01 |" in table
 
 
 def test_lot_table_shows_dose_dates_and_the_exceptional_release(cd19: Path) -> None:
@@ -92,8 +92,11 @@ def test_lot_table_shows_dose_dates_and_the_exceptional_release(cd19: Path) -> N
     assert _row(text, "PCT19-001")[7] == "Met the criteria"
     assert _row(text, "ENG-01")[4:7] == ["—", "—", "—"]  # engineering lot: never released
     # the failing result is flagged in the results table
-    assert "| PCT19-002 | IND filing | 88.9 | **72.5** (exceptional release) |" in text
-    assert "**Exceptional release ER-01, lot PCT19-002** (dose_recovery)." in text
+    assert "| PCT19-002 | IND | 88.9 | **72.5** (exceptional release) |" in text
+    assert (
+        "3.2.P.5.3).\n\n**Exceptional release ER-01, lot PCT19-002** "
+        "(Dose (CAR+ viable cells, % of target))." in text
+    )
     assert "the treating physician was informed on 2025-06-09" in text
     assert "the regulator on 2025-06-10" in text
 
@@ -106,14 +109,14 @@ def test_an_oos_result_without_exceptional_release_is_flagged_oos(cd19: Path) ->
     _set_cell(cd19, "PCT19-002", "infusion_date", "")
     markdown = _section(_module3(cd19), "3.2.P.5.4")
     assert _row(markdown, "PCT19-002")[7] == "Out of specification, investigated"
-    assert "| PCT19-002 | IND filing | 88.9 | **72.5** (OOS, investigated) |" in markdown
+    assert "| PCT19-002 | IND | 88.9 | **72.5** (OOS, investigated) |" in markdown
 
 
 def test_earlier_method_versions_are_marked(cd19: Path) -> None:
     text = _section(_module3(cd19), "3.2.P.5.4")
     # viability of the engineering lots was read by trypan blue (v1); AO/PI (v2) is current
-    assert "| ENG-01 | IND filing | 72.4 (v1) |" in text
-    assert "| PCT19-001 | IND filing | 89 |" in text
+    assert "| ENG-01 | IND | 72.4 (v1) |" in text
+    assert "| PCT19-001 | IND | 89 |" in text
     assert "(v*n*) was obtained by an earlier version" in text
 
 
@@ -141,7 +144,7 @@ def test_drug_substance_batch_analyses_cross_refer_or_are_filled(cd19: Path, bcm
     # BCMA tests vector copy number on the drug substance: its own lot table
     ds = _section(_module3(bcma), "3.2.S.4.4")
     assert "Vector copy number (copies/transduced cell)" in ds
-    assert "| ENG-B27-02 | IND filing | 3.1 |" in ds
+    assert "| ENG-B27-02 | IND | 3.1 |" in ds
     assert "Vector copy number" not in _section(_module3(bcma), "3.2.P.5.4")
 
 
