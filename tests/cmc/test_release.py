@@ -146,6 +146,7 @@ def test_drug_substance_batch_analyses_cross_refer_or_are_filled(cd19: Path, bcm
     assert "Vector copy number (copies/transduced cell)" in ds
     assert "| ENG-B27-02 | IND | 3.1 |" in ds
     assert "Vector copy number" not in _section(_module3(bcma), "3.2.P.5.4")
+    assert "may differ from the specification proposed in 3.2.S.4.1." in ds
 
 
 # --- release testing table --------------------------------------------------------------------
