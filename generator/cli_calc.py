@@ -894,3 +894,65 @@ def shelf_life_cmd(
         )
 
     _run(build, fmt)
+
+
+# ------------------------------------------------------------------------------------------
+# Endotoxin limit (issue 13.5): the K/M computation behind a specification's `k_over_m`
+# ------------------------------------------------------------------------------------------
+
+
+@calc_app.command("endotoxin")
+def endotoxin_cmd(
+    k: Annotated[
+        str,
+        typer.Option(
+            "--k", help="K, EU/kg (USP <85>: 5 for IV, 0.2 intrathecal)", metavar="NUMBER"
+        ),
+    ] = "5",
+    weight: Annotated[str, typer.Option(help="body weight, kg", metavar="NUMBER")] = "70",
+    dose_volume: Annotated[
+        str | None,
+        typer.Option(help="largest volume given in one hour, mL [required]", metavar="NUMBER"),
+    ] = None,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Endotoxin limit K/M in EU/mL: K x body weight / dose volume (cmc.yaml `k_over_m`)."""
+
+    def build() -> Output:
+        from pydantic import ValidationError
+
+        from generator.models.cmc import EndotoxinDose
+
+        values = {
+            "k_eu_per_kg": _float("--k", k),
+            "body_weight_kg": _float("--weight", weight),
+            "dose_volume_ml": _float("--dose-volume", dose_volume),
+        }
+        try:
+            dose = EndotoxinDose(**values)
+        except ValidationError as exc:
+            names = {"k_eu_per_kg": "--k", "body_weight_kg": "--weight"}
+            err = exc.errors()[0]
+            name = names.get(str(err["loc"][0]), "--dose-volume")
+            raise UsageError(
+                f"{name} {err['msg'].lower()}, got {values[str(err['loc'][0])]:g}"
+            ) from None
+        return Output(
+            title="Endotoxin limit K/M",
+            summary=[
+                ("k_eu_per_kg", dose.k_eu_per_kg),
+                ("body_weight_kg", dose.body_weight_kg),
+                ("dose_volume_ml", dose.dose_volume_ml),
+            ],
+            columns=["m_ml_per_kg", "endotoxin_per_dose_eu", "limit_eu_per_ml"],
+            rows=[
+                [
+                    dose.dose_volume_ml / dose.body_weight_kg,
+                    dose.k_eu_per_kg * dose.body_weight_kg,
+                    dose.limit,
+                ]
+            ],
+            decimals=4,
+        )
+
+    _run(build, fmt)

@@ -355,7 +355,7 @@ def out_of_specification(product: CmcProduct, lots: LotTable) -> tuple[OutOfSpec
         if lot.lot_id in excluded:
             continue
         for spec in product.specifications:
-            crit, gate = criterion_in_force(spec, product.stage, lot.date)
+            crit, gate = criterion_in_force(spec, product.stage, lot.release_day)
             if crit is None or gate is None or crit.reports_only:
                 continue
             if spec.id in lot.results and crit.is_numeric:

@@ -29,6 +29,7 @@ from generator.cmc.comparability_view import comparability_figures, comparabilit
 from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
+from generator.cmc.release_rules import check_release, process_control_readiness
 from generator.cmc.rules import check_cmc
 from generator.cmc.stability import StudyEvaluation, evaluate_stability
 from generator.cmc.stability_plot import StabilityPlotLabels, stability_plot
@@ -79,6 +80,7 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
             *check_cmc(cmc, analysis),
             *check_content(cmc),
             *check_stability(cmc, _stability(resolved, cmc)),
+            *check_release(cmc, analysis),
             *lint_text_values(cmc.document),
         ]
     )
@@ -364,6 +366,7 @@ def cmc_context(
         "comparability_expectations": {
             g: plain(e) for g, e in framework.comparability_expectations.items()
         },
+        "process_control_readiness": plain(process_control_readiness(cmc)),
     }
 
 

@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from generator.cmc.analytics import effective_criterion
+from generator.cmc.analytics import (
+    criterion_in_force,
+    effective_criterion,
+    out_of_specification,
+    version_on,
+)
 from generator.cmc.lots import Lot, LotTable
-from generator.models.cmc import CmcProduct, Specification
+from generator.models.cmc import (
+    GATES,
+    AnalyticalMethod,
+    CmcProduct,
+    Criterion,
+    Gate,
+    Specification,
+)
 from generator.render import md_literal
 
 BATCH_TABLE_MAX_LOTS = 60
@@ -37,6 +49,12 @@ class BatchAnalyses:
     current_process: str
     tables: list[dict[str, Any]]
     summary: list[dict[str, Any]]
+    lots: list[dict[str, Any]] = field(default_factory=list)
+    """One row per listed lot: dose level, release and infusion dates, outcome."""
+    cross_reference: bool = False
+    """The drug substance is not isolated: its batch analyses are the drug product's."""
+    earlier_versions: bool = False
+    """Some listed result was obtained by an earlier version of its method."""
 
 
 def batch_analyses(
@@ -48,6 +66,8 @@ def batch_analyses(
     fmt: Callable[[float | None], str],
 ) -> BatchAnalyses:
     """The batch analyses of `material`: every lot up to the threshold, a summary beyond."""
+    if material == "drug_substance" and not product.drug_substance.isolated:
+        return BatchAnalyses(False, 0, "", [], [], cross_reference=True)
     tested = [
         s
         for s in product.specifications
@@ -63,40 +83,140 @@ def batch_analyses(
     if summarised:
         lots = [lt for lt in lots if lt.clinical and lt.process_version == current]
         lots = lots[-BATCH_TABLE_MAX_LOTS:]
+    flags = _flags(product, table)
+    tables = _lot_tables(product, tested, lots, flags, plain, lot_data) if tested else []
     return BatchAnalyses(
         summarised=summarised,
         listed_lots=len(lots),
         current_process=current,
-        tables=_lot_tables(tested, lots, plain, lot_data),
+        tables=tables,
         summary=_summary(product, tested, table.lots, plain, fmt) if summarised else [],
+        lots=_lot_rows(product, lots, tested, flags, lot_data) if tested else [],
+        earlier_versions=any(c["version"] for t in tables for r in t["rows"] for c in r["cells"]),
     )
 
 
+def _flags(product: CmcProduct, table: LotTable) -> dict[tuple[str, str], str]:
+    """(lot id, test id) -> 'oos', 'investigated' or 'exceptional-release' where not a pass."""
+    flags: dict[tuple[str, str], str] = {}
+    for o in out_of_specification(product, table):
+        flags[(o.lot_id, o.test)] = "investigated" if o.investigation else "oos"
+    for er in product.exceptional_releases:
+        for test in er.tests:
+            flags[(er.lot, test)] = "exceptional-release"
+    return flags
+
+
+def _lot_rows(
+    product: CmcProduct,
+    lots: Sequence[Lot],
+    tested: list[Specification],
+    flags: dict[tuple[str, str], str],
+    lot_data: Callable[[Any], Any],
+) -> list[dict[str, Any]]:
+    """Per lot: its dates, dose level and outcome (the worst flag of its results)."""
+    rank = ("pass", "investigated", "oos", "exceptional-release")
+    released = {er.lot: er.id for er in product.exceptional_releases}
+    rows = []
+    for lot in lots:
+        found = [flags.get((lot.lot_id, s.id), "pass") for s in tested]
+        rows.append(
+            {
+                "lot": lot_data(lot),
+                "outcome": max(found, key=rank.index) if found else "pass",
+                "tests": [s.id for s, f in zip(tested, found, strict=True) if f != "pass"],
+                "exceptional": released.get(lot.lot_id),
+            }
+        )
+    return rows
+
+
+def _in_force(
+    spec: Specification, product: CmcProduct, lot: Lot
+) -> tuple[Criterion | None, Gate | None]:
+    return criterion_in_force(spec, product.stage, lot.release_day)
+
+
+def _criteria_key(
+    chunk: list[Specification], product: CmcProduct, lot: Lot
+) -> tuple[Gate | None, ...]:
+    return tuple(_in_force(s, product, lot)[1] for s in chunk)
+
+
 def _lot_tables(
+    product: CmcProduct,
     tested: list[Specification],
     lots: Sequence[Lot],
+    flags: dict[tuple[str, str], str],
     plain: Callable[[Any], Any],
     lot_data: Callable[[Any], Any],
 ) -> list[dict[str, Any]]:
+    """Tables of BATCH_COLUMNS tests: one row per set of criteria in force (a specification
+    version, labelled by its latest gate and start date), then one row per lot naming it."""
+    methods = {m.id: m for m in product.methods}
     tables = []
     for start in range(0, len(tested), BATCH_COLUMNS):
         chunk = tested[start : start + BATCH_COLUMNS]
-        rows = [
-            {
-                "lot": lot_data(lot),
-                "cells": [md_literal(_cell(lot, s.id)) for s in chunk],
-            }
-            for lot in lots
-        ]
+        keys: list[tuple[Gate | None, ...]] = []
+        rows = []
+        for lot in lots:
+            key = _criteria_key(chunk, product, lot)
+            if key not in keys:
+                keys.append(key)
+            rows.append(
+                {
+                    "lot": lot_data(lot),
+                    "criteria": keys.index(key),
+                    "cells": [_cell(lot, s, methods.get(s.method), flags) for s in chunk],
+                }
+            )
         if rows:
-            tables.append({"tests": plain(chunk), "rows": rows})
+            tables.append(
+                {
+                    "tests": plain(chunk),
+                    # numerical columns align right, text results left
+                    "numeric": [any(s.id in lot.results for lot in lots) for s in chunk],
+                    "criteria": [_criteria_row(chunk, key, plain) for key in keys],
+                    "rows": rows,
+                }
+            )
     return tables
 
 
-def _cell(lot: Lot, test: str) -> str:
-    if test in lot.results:
-        return lot.results[test].display
-    return lot.texts.get(test, "—")
+def _criteria_row(
+    chunk: list[Specification], key: tuple[Gate | None, ...], plain: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """The criteria of one specification version: its latest gate, the date it took effect."""
+    crits = [s.stages[g] if g is not None else None for s, g in zip(chunk, key, strict=True)]
+    gates = [g for g in key if g is not None]
+    starts = [c.effective for c in crits if c is not None and c.effective is not None]
+    return {
+        "gate": max(gates, key=GATES.index) if gates else None,
+        "start": max(starts) if starts else None,
+        "cells": [plain(c) for c in crits],
+    }
+
+
+def _cell(
+    lot: Lot,
+    spec: Specification,
+    method: AnalyticalMethod | None,
+    flags: dict[tuple[str, str], str],
+) -> dict[str, str]:
+    """A result with its flag, and its method version when not the current one."""
+    if spec.id in lot.results:
+        text = lot.results[spec.id].display
+    else:
+        text = md_literal(lot.texts.get(spec.id, "—"))
+    tested = spec.id in lot.results or spec.id in lot.texts
+    version = version_on(method, lot, spec.id) if method is not None and tested else ""
+    return {
+        "text": text,
+        "flag": flags.get((lot.lot_id, spec.id), ""),
+        "version": md_literal(version)
+        if method is not None and version and version != method.current.version
+        else "",
+    }
 
 
 def _summary(

@@ -28,6 +28,10 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "donor_type",
     "use",
 )
+OPTIONAL_COLUMNS: tuple[str, ...] = ("dose_level", "release_date", "infusion_date")
+"""Optional lot columns for the batch analyses: the dose level the lot was made for, the date the
+lot was released and the date it was infused (dates YYYY-MM-DD; empty when not applicable)."""
+LOT_DATE_COLUMNS: tuple[str, ...] = ("release_date", "infusion_date")
 METHOD_VERSION_SUFFIX = ".method_version"
 """Optional column `<test>.method_version`: the method version that produced the lot's result
 (default: the version in force on the lot date)."""
@@ -90,10 +94,19 @@ class Lot:
     texts: dict[str, str] = field(default_factory=dict)
     method_versions: dict[str, str] = field(default_factory=dict)
     """Method version by test id, where the CSV gives one (`<test>.method_version`)."""
+    dose_level: str = ""
+    release_date: str = ""
+    infusion_date: str = ""
 
     @property
     def clinical(self) -> bool:
         return self.use == "clinical"
+
+    @property
+    def release_day(self) -> str:
+        """The date the lot was released (`release_date`), else its manufacture date: the
+        criteria in force on it are the ones the lot was tested against."""
+        return self.release_date or self.date
 
 
 @dataclass(frozen=True)
@@ -249,7 +262,12 @@ def _check_header(
 ) -> dict[str, int]:
     """Header problems into `problems`; returns the first column number of each known name."""
     tests = numeric_tests | qualitative_tests
-    known = set(REQUIRED_COLUMNS) | tests | {t + METHOD_VERSION_SUFFIX for t in tests}
+    known = (
+        set(REQUIRED_COLUMNS)
+        | set(OPTIONAL_COLUMNS)
+        | tests
+        | {t + METHOD_VERSION_SUFFIX for t in tests}
+    )
     index: dict[str, int] = {}
     for col, name in enumerate(columns, start=1):
         if name in index:
@@ -363,6 +381,17 @@ def _parse_row(
             problems.append(
                 Problem("CL008", f"'{value}' in column '{name}' is not allowed", where(name), hint)
             )
+    for name in LOT_DATE_COLUMNS:
+        value = cell(name)
+        if value and not _real_date(value):
+            problems.append(
+                Problem(
+                    "CL007",
+                    f"date '{value}' in column '{name}' is not a calendar date written YYYY-MM-DD",
+                    where(name),
+                    "write dates as 2026-03-31, or leave the cell empty",
+                )
+            )
     for name in ("process_version", "site"):
         if name in index and not cell(name):
             problems.append(
@@ -372,7 +401,7 @@ def _parse_row(
     texts: dict[str, str] = {}
     versions: dict[str, str] = {}
     for name in index:
-        if name in REQUIRED_COLUMNS:
+        if name in REQUIRED_COLUMNS or name in OPTIONAL_COLUMNS:
             continue
         raw = cell(name)
         if not raw:
@@ -402,6 +431,9 @@ def _parse_row(
         results=results,
         texts=texts,
         method_versions=versions,
+        dose_level=cell("dose_level"),
+        release_date=cell("release_date"),
+        infusion_date=cell("infusion_date"),
     )
 
 

@@ -19,6 +19,12 @@ from generator.models.cmc_comparability import (
     ComparedAttribute,
 )
 from generator.models.cmc_stability import StabilityClaim, StabilityEvaluation, Storage
+from generator.models.cmc_release import (
+    ExceptionalRelease,
+    ProcessControlExpectation,
+    ProcessControls,
+    ReleaseTesting,
+)
 from generator.models.common import (
     Evidence,
     Identifier,
@@ -230,6 +236,8 @@ class CmcFramework(StrictModel):
     comparability_expectations: dict[Gate, ComparabilityExpectation] = Field(default_factory=dict)
     # stability results and shelf life (ICH Q1E): evaluation settings and gate expectations
     stability_evaluation: StabilityEvaluation | None = None
+    # process controls (issue 13.7): material grade, open steps, environmental monitoring, CCI
+    process_controls: list[ProcessControlExpectation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _gates_in_order(self) -> CmcFramework:
@@ -505,6 +513,8 @@ class Specification(StrictModel):
         default=None, description="For endotoxin: the inputs of the K/M limit."
     )
     stages: dict[Gate, Criterion] = Field(min_length=1)
+    # release testing table (issue 13.5): sample point, sample size, timing, result before release
+    release_testing: ReleaseTesting | None = None
 
 
 class LotData(StrictModel):
@@ -611,6 +621,12 @@ class Substance(StrictModel):
     name: Title
     manufacturer: Title
     description: Text
+    # batch analyses (issue 13.4): 3.2.S.4.4 cross-refers to 3.2.P.5.4 when not isolated
+    isolated: bool = Field(
+        default=True,
+        description="False when the drug substance is not isolated (formulated straight into the "
+        "drug product): its batch analyses are those of the drug product.",
+    )
 
 
 class Component(StrictModel):
@@ -661,6 +677,11 @@ class CmcProduct(StrictModel):
         default_factory=list
     )
     chain_of_identity: ChainOfIdentity | None = None
+    # batch analyses and process controls (issue 13.4, 13.7)
+    exceptional_releases: Annotated[list[ExceptionalRelease], unique("exceptional release")] = (
+        Field(default_factory=list)
+    )
+    process_controls: ProcessControls | None = None
     sections: dict[SectionKey, Text] = Field(
         default_factory=dict,
         description="Free text for Module 3 sections, keyed by concept key (see the registry).",

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from generator.cmc.api import cmc_outputs
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS
-from tests.cmc.helpers import resolved, without_stability_lots
+from tests.cmc.helpers import resolved, without_exceptional_release, without_stability_lots
 
 
 def _write_lots(folder: Path, n: int) -> list[list[str]]:
     """N lots cycling through the example's rows, with new ids and dates; the rows written."""
+    without_exceptional_release(folder)  # its OOS lot would repeat under new ids
     path = folder / "lots.csv"
     rows = list(csv.reader(io.StringIO(path.read_text("utf-8"))))
     header, body = rows[0], rows[1:]
@@ -120,6 +121,7 @@ def test_summary_counts_results_outside_the_criterion(cd19: Path) -> None:
             and cells[header.index("use")] == "clinical"
         ):
             cells[header.index("viability")] = "61"
+            cells[header.index("infusion_date")] = ""  # not released, never infused
             text[k] = ",".join(cells)
             oos_lot = cells[0]
             break
