@@ -28,7 +28,9 @@ from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
 from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
 from generator.cmc.plots import PlotLabels, lot_plot
+from generator.cmc.potency import check_potency, potency_view
 from generator.cmc.rules import check_cmc
+from generator.cmc.vector import check_vector, vector_view
 from generator.load import load_yaml
 from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
 from generator.paths import TEMPLATES_DIR
@@ -71,7 +73,13 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
         return []
     analysis = _analysis(resolved, cmc)
     return sorted_problems(
-        [*check_cmc(cmc, analysis), *check_content(cmc), *lint_text_values(cmc.document)]
+        [
+            *check_cmc(cmc, analysis),
+            *check_content(cmc),
+            *check_potency(cmc),  # potency assurance (issue 13, part 2)
+            *check_vector(cmc),  # vector drug substance, editing, allogeneic (part 6)
+            *lint_text_values(cmc.document),
+        ]
     )
 
 
@@ -246,6 +254,9 @@ def cmc_context(
         "lots_file": _product_relative(cmc.lots.path, product_dir),
         "analysis_settings": plain(framework.analysis),
         "batch_table_max_lots": BATCH_TABLE_MAX_LOTS,
+        # potency assurance (issue 13, part 2) and the vector drug substance (part 6)
+        "potency": potency_view(cmc, md_escape),
+        "vector": vector_view(cmc, md_escape, functools.partial(to_plain, text=md_literal), fmt),
     }
 
 
