@@ -16,6 +16,7 @@ expectations (rules CM140-CM144) and laid out as plain data for the templates.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -64,8 +65,8 @@ def status_at(cmc: LoadedCmc, assay: PotencyAssay, gate: Gate) -> str | None:
     method = {m.id: m for m in cmc.product.methods}.get(assay.method)
     if method is not None and gate in gates_through(cmc.product.stage):
         ranks.append(method_rank(method.current.status))
-    if gate in assay.lifecycle:
-        ranks.append(method_rank(assay.lifecycle[gate]))
+    # a status once planned holds at later gates (a method validated for BLA stays validated)
+    ranks += [method_rank(assay.lifecycle[g]) for g in gates_through(gate) if g in assay.lifecycle]
     if not ranks:
         return None
     return METHOD_STATUS_ORDER[max(ranks)]
@@ -271,7 +272,7 @@ def _lifecycle(cmc: LoadedCmc) -> list[Problem]:
     out = []
     for i, assay in enumerate(potency.assays):
         planned = [(g, assay.lifecycle[g]) for g in GATES if g in assay.lifecycle]
-        for (g0, s0), (g1, s1) in zip(planned, planned[1:], strict=False):
+        for (g0, s0), (g1, s1) in itertools.pairwise(planned):
             if method_rank(s1) < method_rank(s0):
                 out.append(
                     Problem(

@@ -149,7 +149,7 @@ def _results(cmc: LoadedCmc, vector: VectorSubstance, lots: LotTable) -> list[Pr
     return [
         Problem(
             "CM147",
-            f"vector lot '{o.lot_id}': {o.test} {o.shown} is outside its criterion",
+            f"vector lot '{o.lot_id}': {o.test} {o.result} is outside its criterion",
             lots.location(o.line, o.test),
             "investigate the result; a vector lot outside its specification is not used",
         )

@@ -152,8 +152,7 @@ class Attribute(StrictModel):
         """Whether the attribute applies to a process that uses `uses` (process.uses), for
         the cell product or (`substance='vector'`) the vector."""
         return self.substance == substance and (
-            not self.applies_if_process_uses
-            or any(u in uses for u in self.applies_if_process_uses)
+            not self.applies_if_process_uses or any(u in uses for u in self.applies_if_process_uses)
         )
 
     @property

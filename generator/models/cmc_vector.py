@@ -16,10 +16,10 @@ from generator.models.cmc import (
     Material,
     ProcessStep,
     ProcessVersion,
+    SectionKey,
     Specification,
 )
 from generator.models.common import Identifier, Name, StrictModel, Text, Title, unique
-from generator.models.cmc import SectionKey
 
 
 class VectorSpecification(Specification):
@@ -43,8 +43,8 @@ class VectorSubstance(StrictModel):
     manufacturers: list[Manufacturer] = Field(min_length=1)
     process: VectorProcess
     materials: list[Material] = Field(default_factory=list)
-    specifications: Annotated[list[VectorSpecification], unique("vector specification")] = (
-        Field(min_length=1)
+    specifications: Annotated[list[VectorSpecification], unique("vector specification")] = Field(
+        min_length=1
     )
     not_applicable: dict[Identifier, Text] = Field(
         default_factory=dict,
@@ -55,6 +55,5 @@ class VectorSubstance(StrictModel):
     storage: Name | None = None
     sections: dict[SectionKey, Text] = Field(
         default_factory=dict,
-        description="Free text for the vector's 3.2.S sections, by concept key "
-        "(drug_substance.*).",
+        description="Free text for the vector's 3.2.S sections, by concept key (drug_substance.*).",
     )
