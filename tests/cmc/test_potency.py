@@ -178,7 +178,7 @@ def test_matrix_renders_in_module3_and_readiness(cd19: Path) -> None:
     assert "Cytotoxicity (characterisation)" in s31 and "Specific lysis of CD19+ Raji" in s31
     readiness = docs["cmc-readiness"].split("# Potency assurance", 1)[1]
     pivotal = next(
-        l for l in readiness.splitlines() if l.startswith("| Pivotal study start (current)")
+        row for row in readiness.splitlines() if row.startswith("| Pivotal study start (current)")
     )
     assert "| Met |" in pivotal and "potency_ifng" in pivotal
     assert "[needs verification]" in pivotal
@@ -188,7 +188,9 @@ def test_readiness_shows_the_missing_pivotal_assay(bcma: Path) -> None:
     cmc = bcma / "cmc.yaml"
     # BCMA at IND: neither release assay has a pivotal numerical criterion yet
     readiness = _documents(bcma)["cmc-readiness"].split("# Potency assurance", 1)[1]
-    pivotal = next(l for l in readiness.splitlines() if l.startswith("| Pivotal study start |"))
+    pivotal = next(
+        row for row in readiness.splitlines() if row.startswith("| Pivotal study start |")
+    )
     assert "**Missing**" in pivotal
     assert "quantitative release assay with a numerical criterion: **missing**" in pivotal
     edit(
@@ -198,7 +200,9 @@ def test_readiness_shows_the_missing_pivotal_assay(bcma: Path) -> None:
         "pivotal: {comparator: NLT, value: 30}}}",
     )
     readiness = _documents(bcma)["cmc-readiness"].split("# Potency assurance", 1)[1]
-    pivotal = next(l for l in readiness.splitlines() if l.startswith("| Pivotal study start |"))
+    pivotal = next(
+        row for row in readiness.splitlines() if row.startswith("| Pivotal study start |")
+    )
     assert "numerical criterion: met (potency_cytotox)" in pivotal
 
 
