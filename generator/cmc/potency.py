@@ -4,8 +4,8 @@ expectations (rules CM140-CM144) and laid out as plain data for the templates.
 - CM140 a matrix reference that does not resolve (method, MoA element, specification), a
   specification judged by another method than the assay's, or a release/stability use
   without a specification (error)
-- CM141 the stage rule: from the pivotal gate on, a quantitative MoA-linked release assay with
-  a numerical acceptance criterion in force (error)
+- CM141 the stage rule: from the pivotal gate on, a quantitative MoA-linked release assay of
+  the potency attribute with a numerical acceptance criterion in force (error)
 - CM142 a MoA element no assay measures, a missing matrix, or no orthogonal assays where the
   gate expects them (warning)
 - CM143 an assay's planned lifecycle that goes back (error) or plans a method status below the
@@ -43,15 +43,20 @@ def _specs(cmc: LoadedCmc) -> dict[str, Specification]:
 
 
 def release_assays(cmc: LoadedCmc, gate: Gate) -> list[PotencyAssay]:
-    """Quantitative, MoA-linked release assays whose test has a numerical criterion at `gate`."""
+    """Quantitative, MoA-linked release assays of potency (their test is of a catalogue
+    attribute of category potency) whose test has a numerical criterion at `gate`. A surrogate
+    such as CAR expression (an identity attribute) belongs in the matrix but does not count."""
     potency = cmc.product.potency
     if potency is None:
         return []
     specs = _specs(cmc)
+    categories = {a.id: a.category for a in cmc.framework.attributes}
     out = []
     for assay in potency.assays:
         spec = specs.get(assay.specification or "")
         if not (assay.quantitative and "release" in assay.use and spec is not None):
+            continue
+        if categories.get(spec.attribute) != "potency":
             continue
         crit, _ = effective_criterion(spec, gate)
         if crit is not None and crit.is_numeric:
@@ -220,7 +225,8 @@ def _stage_rule(cmc: LoadedCmc) -> list[Problem]:
             "mechanism of action, with a numerical acceptance criterion",
             cmc.document.location(where, key=where == ("potency",)),
             f"under 'potency: assays:' mark an assay quantitative: true with use [release] and "
-            f"a specification whose criterion at {stage} is NLT, NMT or a range",
+            f"a specification of attribute 'potency' whose criterion at {stage} is NLT, NMT or "
+            "a range",
         )
     ]
 
