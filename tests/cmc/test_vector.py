@@ -172,3 +172,12 @@ def test_allo_module3_shows_editing_tests_in_the_product_specification(allo: Pat
         "Donor eligibility",
     ):
         assert f"| {title} |" in p51, title
+
+
+def test_adventitious_agents_appendix_lists_the_vector_tests(allo: Path, cd19: Path) -> None:
+    a2 = _section(_documents(allo)["module3"], "3.2.A.2")
+    vector = a2.split("Release tests of the vector", 1)[1]
+    assert "In vitro adventitious viruses (Negative)" in vector
+    assert "Replication-competent lentivirus (Not detected)" in vector
+    assert "Functional titre" not in vector  # not an adventitious-agent test
+    assert "Release tests of the vector" not in _section(_documents(cd19)["module3"], "3.2.A.2")
