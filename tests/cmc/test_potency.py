@@ -205,3 +205,24 @@ def test_framework_potency_expectations_cite_known_sources() -> None:
     pivotal = fw.potency_assurance.at("pivotal")
     assert pivotal is not None and "quantitative-release-assay" in pivotal.requires
     assert pivotal.evidence == "needs-verification"  # recalled, not read in the draft's text
+
+
+def test_matrix_shape_errors_are_reported_together_and_located(cd19: Path) -> None:
+    cmc = cd19 / "cmc.yaml"
+    edit(cmc, "      use: [characterisation]\n", "      use: [characterisaton]\n")
+    edit(
+        cmc,
+        "lifecycle: {pivotal: fit-for-purpose, bla: qualified}",
+        "lifecycle: {pivotal: fit-for-purpose, licence: qualified}",
+    )
+    found = [p for p in cmc_problems(resolved(cd19)) if p.is_error]
+    assert len(found) == 2, [p.format() for p in found]
+    use, gate = sorted(found, key=lambda p: p.location.line)
+    line = line_of(cmc, "use: [characterisaton]")
+    assert (use.location.line, use.location.column) == (line, _column(cmc, line, "characterisaton"))
+    assert "did you mean 'characterisation'?" in use.format()
+    line = line_of(cmc, "licence: qualified")
+    # a bad key of a mapping is reported at its entry's value
+    column = _column(cmc, line, "licence: qualified") + len("licence: ")
+    assert (gate.location.line, gate.location.column) == (line, column)
+    assert "'ind', 'pivotal', 'bla' or 'post-approval'" in gate.message
