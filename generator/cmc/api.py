@@ -34,6 +34,8 @@ from generator.cmc.rules import check_cmc
 from generator.cmc.stability import StudyEvaluation, evaluate_stability
 from generator.cmc.stability_plot import StabilityPlotLabels, stability_plot
 from generator.cmc.stability_rules import check_stability, stability_readiness
+from generator.cmc.potency import check_potency, potency_view
+from generator.cmc.vector import check_vector, vector_view
 from generator.load import load_yaml
 from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
 from generator.paths import TEMPLATES_DIR
@@ -81,6 +83,8 @@ def cmc_problems(resolved: ResolvedProtocol) -> list[Problem]:
             *check_content(cmc),
             *check_stability(cmc, _stability(resolved, cmc)),
             *check_release(cmc, analysis),
+            *check_potency(cmc),  # potency assurance (issue 13, part 2)
+            *check_vector(cmc),  # vector drug substance, editing, allogeneic (part 6)
             *lint_text_values(cmc.document),
         ]
     )
@@ -367,6 +371,9 @@ def cmc_context(
             g: plain(e) for g, e in framework.comparability_expectations.items()
         },
         "process_control_readiness": plain(process_control_readiness(cmc)),
+        # potency assurance (issue 13, part 2) and the vector drug substance (part 6)
+        "potency": potency_view(cmc, md_escape),
+        "vector": vector_view(cmc, md_escape, functools.partial(to_plain, text=md_literal), fmt),
     }
 
 

@@ -10,7 +10,7 @@ from generator.cmc.lots import LotTable, load_lots
 from generator.cmc.stability_data import StabilityData, load_stability
 from generator.framework_loader import shipped_display
 from generator.load import LoadedDocument, load_yaml
-from generator.models.cmc import CmcFramework, CmcProduct, Module3Registry
+from generator.models.cmc import Attribute, CmcFramework, CmcProduct, Module3Registry
 from generator.paths import FRAMEWORKS_DIR
 from generator.problems import Location, Problem, ProblemsError, did_you_mean, relative_display
 from generator.resolve import ResolvedProtocol
@@ -41,6 +41,7 @@ class LoadedCmc:
     document: LoadedDocument
     lots: LotTable
     stability: StabilityData = field(default_factory=StabilityData)  # stability results
+    vector_lots: LotTable | None = None  # the vector drug substance's lots (issue 13, part 6)
 
     @property
     def framework(self) -> CmcFramework:
@@ -115,6 +116,11 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
             check(r.sources, ("stability_evaluation", "extrapolation", i, "sources"), doc)
         for i, e in enumerate(evaluation.gates):
             check(e.sources, ("stability_evaluation", "gates", i, "sources"), doc)
+    if framework.potency_assurance is not None:  # potency assurance (issue 13, part 2)
+        pa = framework.potency_assurance
+        check(pa.sources, ("potency_assurance", "sources"), doc)
+        for i, e in enumerate(pa.expectations):
+            check(e.sources, ("potency_assurance", "expectations", i, "sources"), doc)
     check(registry.sources, ("sources",), reg_doc)
     seen: set[str] = set()
     for i, a in enumerate(framework.attributes):
@@ -254,7 +260,49 @@ def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedC
             if s.results
         },
     )
-    return LoadedCmc(loaded_fw, product, doc, lots, stability)
+    vector_lots = _load_vector_lots(product, doc, path, base, attributes)
+    return LoadedCmc(loaded_fw, product, doc, lots, stability, vector_lots)
+
+
+def _load_vector_lots(
+    product: CmcProduct,
+    doc: LoadedDocument,
+    path: Path,
+    base: Path,
+    attributes: dict[str, Attribute],
+) -> LotTable | None:
+    """The vector's own lot CSV (`vector.lots.file`), checked like the product's."""
+    if product.vector is None:
+        return None
+    vector = product.vector
+    vpath = path.parent / vector.lots.file
+    where = doc.location(("vector", "lots", "file"))
+    if not vpath.resolve().is_relative_to(base) or not vpath.exists():
+        outside = not vpath.resolve().is_relative_to(base)
+        raise ProblemsError(
+            [
+                Problem(
+                    "CM104" if outside else "CM105",
+                    f"vector lot file '{vector.lots.file}' "
+                    + ("lies outside the product's folder" if outside else "does not exist"),
+                    where,
+                    "keep the vector's lot CSV inside the product repository "
+                    "(header: lot_id,date,process_version,site,donor_type,use,<vector test ids>)",
+                )
+            ]
+        )
+    numeric = {
+        s.id
+        for s in vector.specifications
+        if s.attribute in attributes and attributes[s.attribute].result_type == "numeric"
+    }
+    return load_lots(
+        vpath,
+        display=display(vpath),
+        numeric_tests=numeric,
+        qualitative_tests={s.id for s in vector.specifications} - numeric,
+        catalogue={s.attribute: s.id for s in vector.specifications},
+    )
 
 
 def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list[Path]:
@@ -277,6 +325,10 @@ def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list
             results = (path.parent / study["results"]).resolve()
             if results.is_file() and results not in files:
                 files.append(results)
+    vector = data.get("vector")
+    vector_lots = vector.get("lots") if isinstance(vector, dict) else None
+    if isinstance(vector_lots, dict) and isinstance(vector_lots.get("file"), str):
+        files.append((path.parent / vector_lots["file"]).resolve())
     pin = data.get("framework")
     if isinstance(pin, str):
         folder = available_cmc_frameworks(root).get(pin.partition("@")[0])

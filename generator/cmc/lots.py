@@ -35,7 +35,8 @@ LOT_DATE_COLUMNS: tuple[str, ...] = ("release_date", "infusion_date")
 METHOD_VERSION_SUFFIX = ".method_version"
 """Optional column `<test>.method_version`: the method version that produced the lot's result
 (default: the version in force on the lot date)."""
-DONOR_TYPES: tuple[str, ...] = ("patient", "healthy-donor", "allogeneic-donor")
+DONOR_TYPES: tuple[str, ...] = ("patient", "healthy-donor", "allogeneic-donor", "none")
+"""'none': a lot made without donor cells, e.g. a vector lot (vector drug substance)."""
 USES: tuple[str, ...] = ("clinical", "non-clinical")
 
 MAX_LOTS = 10_000

@@ -263,6 +263,7 @@ def safety_attributes_tested(r: Rules) -> None:
     for attr in r.framework.attributes:
         if (
             attr.safety_critical
+            and attr.applies_to(r.product.process.uses)
             and attr.id not in specified
             and attr.id not in r.product.not_applicable
         ):

@@ -153,10 +153,18 @@ class Attribute(StrictModel):
         "'process_uses' ids, e.g. activation-beads); empty: it applies to every product.",
     )
 
-    def applies_to(self, uses: list[str]) -> bool:
-        """Whether the attribute applies to a process that uses `uses` (process.uses)."""
-        return not self.applies_if_process_uses or any(
-            u in uses for u in self.applies_if_process_uses
+    # vector as a second drug substance (issue 13, part 6)
+    substance: Literal["cells", "vector"] = Field(
+        default="cells",
+        description="'vector': an attribute of the viral vector drug substance (its own "
+        "3.2.S block and specification), not of the cell product.",
+    )
+
+    def applies_to(self, uses: list[str], substance: str = "cells") -> bool:
+        """Whether the attribute applies to a process that uses `uses` (process.uses), for
+        the cell product or (`substance='vector'`) the vector."""
+        return self.substance == substance and (
+            not self.applies_if_process_uses or any(u in uses for u in self.applies_if_process_uses)
         )
 
     @property
@@ -238,6 +246,8 @@ class CmcFramework(StrictModel):
     stability_evaluation: StabilityEvaluation | None = None
     # process controls (issue 13.7): material grade, open steps, environmental monitoring, CCI
     process_controls: list[ProcessControlExpectation] = Field(default_factory=list)
+    # potency assurance: staged expectations of the potency strategy (issue 13, part 2)
+    potency_assurance: PotencyFramework | None = None
 
     @model_validator(mode="after")
     def _gates_in_order(self) -> CmcFramework:
@@ -642,6 +652,13 @@ class DrugProduct(StrictModel):
     container_closure: Text
 
 
+# Feature modules import Gate, MethodStatus and Specification from above (see __init__.py).
+from generator.models.cmc_potency import PotencyAssurance, PotencyFramework  # noqa: E402
+from generator.models.cmc_vector import VectorSubstance  # noqa: E402
+
+CmcFramework.model_rebuild()
+
+
 class CmcProduct(StrictModel):
     """A product's CMC inputs file (cmc.yaml)."""
 
@@ -686,6 +703,10 @@ class CmcProduct(StrictModel):
         default_factory=dict,
         description="Free text for Module 3 sections, keyed by concept key (see the registry).",
     )
+    # potency assurance: the mechanism-of-action matrix (issue 13, part 2)
+    potency: PotencyAssurance | None = None
+    # vector as a second drug substance: its own 3.2.S block (issue 13, part 6)
+    vector: VectorSubstance | None = None
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {

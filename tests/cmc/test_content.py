@@ -123,8 +123,8 @@ def test_residual_beads_expected_only_of_a_process_with_beads(allo: Path) -> Non
     assert "residual_beads" not in _missing_attributes(allo)
     edit(
         allo / "cmc.yaml",
-        "uses: [feeder-cells, viral-vector]",
-        "uses: [feeder-cells, viral-vector, activation-beads]",
+        "uses: [feeder-cells, viral-vector, gene-editing, allogeneic-donor]",
+        "uses: [feeder-cells, viral-vector, gene-editing, allogeneic-donor, activation-beads]",
     )
     edit(allo / "cmc.yaml", "  residual_beads: No activation beads are used", "  # ")
     assert "residual_beads" in _missing_attributes(allo)
@@ -132,24 +132,25 @@ def test_residual_beads_expected_only_of_a_process_with_beads(allo: Path) -> Non
 
 def test_feeder_cells_and_gene_editing_attributes_follow_process_uses(allo: Path) -> None:
     cmc = allo / "cmc.yaml"
-    assert not {"on_target_editing", "off_target_editing", "translocations"} & _missing_attributes(
-        allo
-    )
+    editing = {"on_target_editing", "off_target_editing", "translocations", "target_knockout"}
+    # the example declares gene editing and tests every editing attribute
+    assert not editing & _missing_attributes(allo)
+    edit(cmc, "attribute: on_target_editing", "attribute: residual_cytokines")
+    assert {"on_target_editing"} <= _missing_attributes(allo)  # a limit at pivotal and later
+    # without gene editing in process.uses, no editing attribute is expected
     edit(
         cmc,
-        "uses: [feeder-cells, viral-vector]",
-        "uses: [feeder-cells, viral-vector, gene-editing]",
+        "uses: [feeder-cells, viral-vector, gene-editing, allogeneic-donor]",
+        "uses: [feeder-cells, viral-vector, allogeneic-donor]",
     )
-    assert {"on_target_editing"} <= _missing_attributes(allo)  # a limit at pivotal and later
+    assert not editing & _missing_attributes(allo)
     # the example tests residual feeder cells; without the test they are missing
     edit(cmc, "attribute: residual_feeder_cells", "attribute: residual_cytokines")
     assert "residual_feeder_cells" in _missing_attributes(allo)
 
 
 def test_unknown_process_use_has_a_hint(allo: Path) -> None:
-    edit(
-        allo / "cmc.yaml", "uses: [feeder-cells, viral-vector]", "uses: [feeder-cell, viral-vector]"
-    )
+    edit(allo / "cmc.yaml", "uses: [feeder-cells, viral-vector", "uses: [feeder-cell, viral-vector")
     found = _problems(allo, "CM090")
     assert len(found) == 1 and "did you mean 'feeder-cells'?" in found[0]
 
