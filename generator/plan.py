@@ -1,0 +1,150 @@
+"""A build before its export (the plan): every document, figure and note a build writes or
+converts, as plain data, cached per user by the content of every file the build read.
+
+A build whose inputs did not change since the plan was made (a `--force` rebuild, a second
+output folder, a Word build after a Markdown one) unpickles the plan instead of loading,
+validating, resolving and rendering: it imports neither the models nor the renderer. The key
+names the product file, the variant (`clean`), the working folder (problems name files
+relative to it), SOURCE_DATE_EPOCH and the pandoc in use (citeproc and the USDM narrative run
+it); the entry holds a fingerprint of every file read, checked on each use, and through the
+cache's `code_digest` protocmc's own code, templates and frameworks. A build against another
+version (`--since`, possibly a git revision) is never planned from the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator import cache
+from generator.problems import Problem, ProblemsError, Severity
+from generator.rendered import RenderedDocument
+
+if TYPE_CHECKING:
+    from generator.resolve import ResolvedProtocol
+
+KIND = "build-plan"
+
+
+@dataclass
+class Plan:
+    read: list[Path]
+    """Every file the build read (the stamp's inputs), in a stable order."""
+    documents: dict[str, RenderedDocument]
+    assets: dict[str, bytes]
+    usdm: bytes | None
+    notes: list[Problem]
+    """The checks' warnings and notes (a plan exists only when nothing was an error)."""
+    word: dict[str, str]
+    """Word metadata shared by every document (DocxMetadata fields)."""
+    sponsor: Path | None = None
+    """The product's templates folder, which no build may write into."""
+    has_previous: bool = False
+    """An amendment: the build also writes the redline against the previous version."""
+    redline: tuple[str, str] | None = None
+    """(previous, current) clean protocol Markdown for the redline; made for a Word build."""
+    also_read: list[Path] = field(default_factory=list)
+    """Files the plan depends on beyond `read` (the previous version's framework)."""
+
+
+def plan(product_path: Path, *, clean: bool, since: str | None, word: bool) -> Plan:
+    """The build's plan: from the cache when no file it read changed, else made (and stored).
+    `word` asks for the redline sources too. Raises `ProblemsError` when the inputs have
+    errors."""
+    from generator.build import fingerprint
+
+    key = _key(product_path, clean) if since is None and cache.cache_dir() else None
+    if key is not None:
+        entry = cache.load(KIND, key)
+        if isinstance(entry, tuple) and len(entry) == 2:
+            stamp, found = entry
+            if (
+                isinstance(found, Plan)
+                and (found.redline is not None or not word or not found.has_previous)
+                and fingerprint([*found.read, *found.also_read], (), clean=clean) == stamp
+            ):
+                return found
+    made = make_plan(product_path, clean=clean, since=since, word=word)
+    if key is not None:
+        stamp = fingerprint([*made.read, *made.also_read], (), clean=clean)
+        cache.store(KIND, key, (stamp, made))
+    return made
+
+
+def _key(product_path: Path, clean: bool) -> str | None:
+    from generator.export.docx import pandoc_signature
+    from generator.problems import ProtocmcError
+
+    try:
+        signature = pandoc_signature()
+    except ProtocmcError:
+        return None  # the build reports it
+    return (
+        f"{product_path.resolve()}\0clean={clean}\0cwd={os.getcwd()}\0"
+        f"epoch={os.environ.get('SOURCE_DATE_EPOCH')}\0pandoc={signature}"
+    )
+
+
+def make_plan(product_path: Path, *, clean: bool, since: str | None, word: bool) -> Plan:
+    """Check and render everything in memory (the pipeline up to export)."""
+    from generator import api
+    from generator.build import input_files
+
+    report = api.check(product_path, assets=True, clean=clean, since=since)
+    if report.errors:
+        raise ProblemsError(report.problems)
+    resolved = report.resolved
+    assert resolved is not None
+    previous = resolved.previous
+    has_previous = previous is not None and "protocol" in report.documents
+    also_read = []
+    if previous is not None:
+        also_read = sorted(previous.loaded_framework.folder.rglob("*.yaml"))
+    return Plan(
+        read=input_files(product_path, resolved),
+        documents=dict(report.documents),
+        assets=dict(report.assets),
+        usdm=report.usdm,
+        notes=[p for p in report.problems if p.severity is not Severity.ERROR],
+        word=word_metadata(resolved),
+        sponsor=api.sponsor_templates(resolved),
+        has_previous=has_previous,
+        redline=_redline_sources(resolved, report.documents["protocol"])
+        if word and has_previous
+        else None,
+        also_read=also_read,
+    )
+
+
+def word_metadata(resolved: ResolvedProtocol) -> dict[str, str]:
+    """The protocol's Word metadata (a CMC document overrides its own header fields)."""
+    import dataclasses
+
+    from generator.export.docx import DocxMetadata
+
+    tp = resolved.product.title_page
+    base = {
+        "title": tp.full_title,
+        "document_id": tp.sponsor_protocol_id,
+        "version": tp.version,
+        "status": tp.status,
+        "date": tp.version_date,
+    }
+    # the product's locale (paper size, proofing language), where the export takes it
+    if "locale" in {f.name for f in dataclasses.fields(DocxMetadata)}:
+        base["locale"] = resolved.product.locale
+    return base
+
+
+def _redline_sources(resolved: ResolvedProtocol, current: RenderedDocument) -> tuple[str, str]:
+    """The clean drafts (no review marks) of the previous and the current protocol: the
+    redline is for the people who approve the amendment, and review comments would not line
+    up between files."""
+    from generator.protocol_documents import analyse, clean_document, render_protocol
+
+    previous = resolved.previous
+    assert previous is not None
+    before = render_protocol(previous, analyse(previous), clean=True)
+    return before.markdown, clean_document(current).markdown
