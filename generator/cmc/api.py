@@ -27,7 +27,7 @@ from generator.cmc.analytics import (
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
 from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
-from generator.cmc.plots import PlotLabels, lot_plot
+from generator.cmc.plots import PlotJob, PlotLabels, draw_all, lot_figure
 from generator.cmc.rules import check_cmc
 from generator.load import load_yaml
 from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
@@ -144,6 +144,7 @@ def _figures(
     words = load_yaml(PLOT_LABELS_FILE).data
     stage_title = {g.id: g.title for g in cmc.framework.gates}[cmc.product.stage]
     figures: dict[str, str] = {}
+    jobs: list[PlotJob] = []
     for spec in cmc.product.specifications:
         t = analysis.tests[spec.id]
         if not t.numeric or all(p.use == "other-unit" for p in t.points):
@@ -164,15 +165,10 @@ def _figures(
             ),
             clinical_span=str(words["clinical_span"]),
         )
-        if assets is not None:
-            png, svg = cached(
-                "lot-plot",
-                repr((t, labels, limits)),
-                functools.partial(lot_plot, t, labels, limits),
-            )
-            assets[f"figures/{spec.id}.png"] = png
-            assets[f"figures/{spec.id}.svg"] = svg
+        jobs.append(PlotJob(f"figures/{spec.id}", lot_figure, (t, labels, limits)))
         figures[spec.id] = f"figures/{spec.id}.png"
+    if assets is not None:
+        assets.update(draw_all(jobs))  # cached per figure; the missing ones in parallel
     return figures
 
 
