@@ -200,11 +200,15 @@ def _convert_to_word(
 ) -> list[tuple[str, tuple[bytes, list[Problem]]]]:
     """(file name, (.docx bytes, pandoc's warnings)) of every document, in the documents'
     order, then the redline when the product has a previous version; pandoc runs
-    DOCX_JOBS at a time."""
+    DOCX_JOBS at a time. Each conversion is cached per user by everything it reads (the
+    Markdown, the Word metadata, the figures, SOURCE_DATE_EPOCH and the pandoc in use), so a
+    change re-converts only the documents whose Markdown changed."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from generator.cache import cached
     from generator.export.docx import DocxMetadata, convert_docx
 
+    common = _conversion_inputs(plan.assets)
     # pandoc reads figures from disk: a private folder of this build in the system temp
     # folder, where no other build's clean-up can reach it
     with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
@@ -216,25 +220,48 @@ def _convert_to_word(
         def convert(name: str, doc: RenderedDocument) -> tuple[bytes, list[Problem]]:
             # a CMC document names itself in its page header
             metadata = DocxMetadata(**{**plan.word, **dict(doc.header)})
-            return convert_docx(
-                doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
+            key = f"{common}\0{name}\0{metadata!r}\0{doc.markdown}"
+            return cached(
+                "docx",
+                key,
+                lambda: convert_docx(
+                    doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
+                ),
             )
 
         def redline() -> tuple[bytes, list[Problem]]:
             assert plan.redline is not None
-            return _redline(plan.redline, plan.word, Path(tmp)), []
+            sources = plan.redline
+            key = f"{common}\0{sorted(plan.word.items())!r}\0{sources!r}"
+            return cached("docx-redline", key, lambda: _redline(sources, plan.word, Path(tmp))), []
 
         with ThreadPoolExecutor(max_workers=DOCX_JOBS) as pool:
+            # the redline (two conversions and a comparison) is the longest: it starts first
+            later = pool.submit(redline) if plan.has_previous else None
             futures = []
             for name, doc in plan.documents.items():
                 if progress is not None:
                     progress.print(f"converting {name} to Word…", markup=False)
                 futures.append((f"{name}.docx", pool.submit(convert, name, doc)))
-            if plan.has_previous:
+            if later is not None:
                 if progress is not None:
                     progress.print("comparing with the previous version…", markup=False)
-                futures.append((REDLINE_FILE, pool.submit(redline)))
+                futures.append((REDLINE_FILE, later))
             return [(name, future.result()) for name, future in futures]
+
+
+def _conversion_inputs(assets: Mapping[str, bytes]) -> str:
+    """What every Word conversion of a build reads besides its Markdown and metadata."""
+    import os
+
+    from generator.export.docx import pandoc_signature
+
+    digest = hashlib.sha256()
+    for rel, data in sorted(assets.items()):
+        digest.update(f"{rel}\0".encode())
+        digest.update(hashlib.sha256(data).digest())
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return f"figures={digest.hexdigest()} epoch={epoch} pandoc={pandoc_signature()}"
 
 
 def _planned_names(
