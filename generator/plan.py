@@ -142,9 +142,52 @@ def _redline_sources(resolved: ResolvedProtocol, current: RenderedDocument) -> t
     """The clean drafts (no review marks) of the previous and the current protocol: the
     redline is for the people who approve the amendment, and review comments would not line
     up between files."""
-    from generator.protocol_documents import analyse, clean_document, render_protocol
+    from generator.cache import cached
+    from generator.protocol_documents import clean_document
 
     previous = resolved.previous
     assert previous is not None
-    before = render_protocol(previous, analyse(previous), clean=True)
-    return before.markdown, clean_document(current).markdown
+    key = _previous_key(previous)
+    before = (
+        _render_clean(previous)
+        if key is None
+        else cached("previous-clean", key, lambda: _render_clean(previous))
+    )
+    return before, clean_document(current).markdown
+
+
+def _render_clean(previous: ResolvedProtocol) -> str:
+    from generator.protocol_documents import analyse, render_protocol
+
+    return render_protocol(previous, analyse(previous), clean=True).markdown
+
+
+def _previous_key(previous: ResolvedProtocol) -> str | None:
+    """Everything the previous version's draft reads (it changes far less often than the
+    current version: an edit of the amendment does not render the previous version again)."""
+    import hashlib
+    import json
+
+    from generator.export.docx import pandoc_signature
+    from generator.problems import ProtocmcError
+    from generator.sponsor import sponsor_templates
+
+    try:
+        sponsor = sponsor_templates(previous)
+        signature = pandoc_signature()  # citeproc runs pandoc
+    except (ProblemsError, ProtocmcError):
+        return None
+    doc = previous.product_document
+    files = sorted(previous.loaded_framework.folder.rglob("*.yaml"))
+    if sponsor is not None:
+        files += sorted(p for p in sponsor.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    data = json.dumps(doc.data, sort_keys=True, default=str, ensure_ascii=False)
+    digest.update(
+        f"{doc.display}\0{data}\0{previous.product_dir.resolve()}\0cwd={os.getcwd()}\0"
+        f"epoch={os.environ.get('SOURCE_DATE_EPOCH')}\0pandoc={signature}\n".encode()
+    )
+    for path in files:
+        digest.update(f"{path.resolve()}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

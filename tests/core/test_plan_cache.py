@@ -114,3 +114,36 @@ def test_a_build_from_the_plan_imports_neither_models_nor_renderer(tmp_path: Pat
     )
     assert "generator.resolve" in first and "jinja2" in first
     assert second == []
+
+
+def test_an_edit_of_the_amendment_does_not_render_the_previous_version_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The redline's previous draft is cached by what it reads (the previous version, its
+    framework, the sponsor's templates), not by the current version."""
+    from generator import plan
+
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PROTOCMC_NO_CACHE", raising=False)
+    drawn: list[str] = []
+    real = plan._render_clean
+
+    def counting(previous: Any) -> str:
+        drawn.append(previous.product.title_page.version)
+        return real(previous)
+
+    monkeypatch.setattr(plan, "_render_clean", counting)
+    product_dir = tmp_path / "product"
+    shutil.copytree(EXAMPLE, product_dir)
+    product = product_dir / "product.yaml"
+    first = plan.make_plan(product, clean=False, since=None, word=True)
+    text = product.read_text("utf-8")
+    text = text.replace("inpatient_days: 10", "inpatient_days: 9", 1).replace(
+        "changes:\n", "changes:\n  - about: monitoring-logistics\n    rationale: Shorter.\n", 1
+    )
+    product.write_text(text, "utf-8")
+    second = plan.make_plan(product, clean=False, since=None, word=True)
+    assert drawn == ["1.0"]  # rendered once, for the first plan
+    assert first.redline is not None and second.redline is not None
+    assert first.redline[0] == second.redline[0]
+    assert first.redline[1] != second.redline[1]
