@@ -47,14 +47,14 @@ class Plan:
     """(previous, current) clean protocol Markdown for the redline; made for a Word build."""
     also_read: list[Path] = field(default_factory=list)
     """Files the plan depends on beyond `read` (the previous version's framework)."""
+    folders: list[Path] = field(default_factory=list)
+    """Folders whose files it read (frameworks, sponsor templates)."""
 
 
 def plan(product_path: Path, *, clean: bool, since: str | None, word: bool) -> Plan:
     """The build's plan: from the cache when no file it read changed, else made (and stored).
     `word` asks for the redline sources too. Raises `ProblemsError` when the inputs have
     errors."""
-    from generator.build import fingerprint
-
     key = _key(product_path, clean) if since is None and cache.cache_dir() else None
     if key is not None:
         entry = cache.load(KIND, key)
@@ -63,14 +63,31 @@ def plan(product_path: Path, *, clean: bool, since: str | None, word: bool) -> P
             if (
                 isinstance(found, Plan)
                 and (found.redline is not None or not word or not found.has_previous)
-                and fingerprint([*found.read, *found.also_read], (), clean=clean) == stamp
+                and _stamp(found, clean) == stamp
             ):
                 return found
     made = make_plan(product_path, clean=clean, since=since, word=word)
     if key is not None:
-        stamp = fingerprint([*made.read, *made.also_read], (), clean=clean)
-        cache.store(KIND, key, (stamp, made))
+        cache.store(KIND, key, (_stamp(made, clean), made))
     return made
+
+
+def _stamp(plan: Plan, clean: bool) -> str:
+    """A hash of every file the plan read and of the file names in the folders it searched
+    (frameworks, sponsor templates): a file added there, e.g. a new template override, is
+    a change too."""
+    import hashlib
+
+    from generator.build import fingerprint
+
+    names = hashlib.sha256()
+    for folder in plan.folders:
+        names.update(f"{folder}\0".encode())
+        if folder.is_dir():
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                names.update(f"{path.relative_to(folder)}\0".encode())
+    files = fingerprint([*plan.read, *plan.also_read], (), clean=clean)
+    return f"{files} {names.hexdigest()}"
 
 
 def _key(product_path: Path, clean: bool) -> str | None:
@@ -100,8 +117,11 @@ def make_plan(product_path: Path, *, clean: bool, since: str | None, word: bool)
     previous = resolved.previous
     has_previous = previous is not None and "protocol" in report.documents
     also_read = []
+    sponsor = api.sponsor_templates(resolved)
+    folders = [resolved.loaded_framework.folder, *([sponsor] if sponsor is not None else [])]
     if previous is not None:
         also_read = sorted(previous.loaded_framework.folder.rglob("*.yaml"))
+        folders.append(previous.loaded_framework.folder)
     return Plan(
         read=input_files(product_path, resolved),
         documents=dict(report.documents),
@@ -109,12 +129,13 @@ def make_plan(product_path: Path, *, clean: bool, since: str | None, word: bool)
         usdm=report.usdm,
         notes=[p for p in report.problems if p.severity is not Severity.ERROR],
         word=word_metadata(resolved),
-        sponsor=api.sponsor_templates(resolved),
+        sponsor=sponsor,
         has_previous=has_previous,
         redline=_redline_sources(resolved, report.documents["protocol"])
         if word and has_previous
         else None,
         also_read=also_read,
+        folders=folders,
     )
 
 

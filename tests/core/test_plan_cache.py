@@ -147,3 +147,24 @@ def test_an_edit_of_the_amendment_does_not_render_the_previous_version_again(
     assert first.redline is not None and second.redline is not None
     assert first.redline[0] == second.redline[0]
     assert first.redline[1] != second.redline[1]
+
+
+def test_a_template_override_added_to_the_sponsor_folder_is_seen(
+    tmp_path: Path, checks: list[Path]
+) -> None:
+    """A new file in a folder the build searched (not in the list of files it read) is a
+    change: the plan also hashes the folders' file names."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    product_dir = tmp_path / "product"
+    shutil.copytree(fixtures / "minimal", product_dir)
+    product = product_dir / "product.yaml"
+    product.write_text(product.read_text("utf-8") + "templates: templates\n", "utf-8")
+    (product_dir / "templates").mkdir()
+    build_product(product, tmp_path / "out", formats=("md",))
+    shutil.copytree(
+        fixtures / "sponsor-override" / "templates", product_dir / "templates", dirs_exist_ok=True
+    )
+    build_product(product, tmp_path / "out", formats=("md",), force=True)
+    assert len(checks) == 2
+    text = (tmp_path / "out" / "protocol.md").read_text("utf-8")
+    assert "added by the sponsor's template override" in text
