@@ -18,7 +18,9 @@ Rows (CD19 example unless said otherwise):
   edit        rebuild (no --force) after a one-line protocol-only change to product.yaml
                 floor: the import floor; the `full` column is the --force rebuild
   portfolio   `protocmc portfolio` of N generated protocol-only products, -j 2 against -j 1
-                (the ratio is the speed-up: 1-worker time / 2-worker time)
+                (the ratio is the speed-up: 1-worker time / 2-worker time); once unchanged
+                (every build answered from its cached plan: mostly start-up), once with
+                every product changed before each run (every product really built)
   site        `protocmc site` of the product / of the repository (mkdocs build --strict),
                 floor: bare `mkdocs build` of the same pages pre-rendered (`protocmc site --docs`)
   boin        1M-trial BOIN simulation (benchmarks/simulation.py): seconds and peak RSS;
@@ -88,6 +90,19 @@ def run_process(
     return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
+CPU = [False]
+"""--cpu: rows report CPU time (user + system, with children) instead of wall time."""
+
+
+def metric(run: Run) -> float:
+    return run.cpu_seconds if CPU[0] else run.seconds
+
+
+def children_cpu() -> float:
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
 def timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()
@@ -133,7 +148,7 @@ def interleaved(
 
 
 def import_floor() -> float:
-    return run_process(FLOOR_IMPORTS).seconds
+    return metric(run_process(FLOOR_IMPORTS))
 
 
 # --------------------------------------------------------------------------- builds
@@ -154,7 +169,7 @@ def build_rows(work: Path, reps: int) -> list[Row]:
     run_process([*build, "--format", "all", "--force"], env=env)  # warm caches (OS and ours)
 
     def md_warm() -> float:
-        return run_process([*build, "--format", "md", "--force"], env=env).seconds
+        return metric(run_process([*build, "--format", "md", "--force"], env=env))
 
     cold_n = [0]
 
@@ -162,7 +177,7 @@ def build_rows(work: Path, reps: int) -> list[Row]:
         cold_n[0] += 1
         folder = work / f"cache-cold-{cold_n[0]}"
         cold = {**ENV, "PROTOCMC_CACHE_DIR": str(folder)}
-        seconds = run_process([*build, "--format", "md", "--force"], env=cold).seconds
+        seconds = metric(run_process([*build, "--format", "md", "--force"], env=cold))
         shutil.rmtree(folder, ignore_errors=True)
         return seconds
 
@@ -207,17 +222,19 @@ def word_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
     floor_dir.mkdir(exist_ok=True)
 
     def floor() -> float:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu()
         for doc in documents:
             cmd = pandoc_command(resource_path=sources, output=str(floor_dir / f"{doc.stem}.docx"))
             subprocess.run(cmd, input=doc.read_bytes(), check=True, capture_output=True)
-        return time.perf_counter() - start
+        return children_cpu() - cpu if CPU[0] else time.perf_counter() - start
 
     def word() -> float:
-        return run_process(
-            [PROTOCMC, "build", str(product), "-o", str(out), "--format", "docx", "--force"],
-            env=env,
-        ).seconds
+        return metric(
+            run_process(
+                [PROTOCMC, "build", str(product), "-o", str(out), "--format", "docx", "--force"],
+                env=env,
+            )
+        )
 
     value, base = interleaved(reps, word, floor)
     assert base is not None
@@ -249,10 +266,10 @@ def edit_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
     def edit() -> float:
         days = 8 + next(values) % 2
         product.write_text(re.sub(r"inpatient_days: \d+", f"inpatient_days: {days}", text), "utf-8")
-        return run_process(build, env=env).seconds
+        return metric(run_process(build, env=env))
 
     def full() -> float:
-        return run_process([*build, "--force"], env=env).seconds
+        return metric(run_process([*build, "--force"], env=env))
 
     value, full_stats = interleaved(reps, edit, full)
     floor = Stats(tuple(import_floor() for _ in range(reps)))
@@ -291,10 +308,23 @@ def make_products(count: int, folder: Path) -> list[Path]:
 def portfolio_rows(work: Path, sizes: Sequence[int], reps: int) -> list[Row]:
     env = {**ENV, "PROTOCMC_CACHE_DIR": str(work / "cache-warm")}
     rows = []
+    edits = iter(range(1_000_000))
     for size in sizes:
         products = [str(p) for p in make_products(size, work / f"products-{size}")]
 
-        def portfolio(jobs: int, size: int = size, products: list[str] = products) -> float:
+        def portfolio(
+            jobs: int, size: int = size, products: list[str] = products, changed: bool = False
+        ) -> float:
+            if changed:  # every product differs from every earlier run: all really built
+                run = next(edits)
+                for product in products:
+                    path = Path(product) / "product.yaml"
+                    text = re.sub(
+                        r"Variant (\d+)( run \d+)?:",
+                        rf"Variant \1 run {run}:",
+                        path.read_text("utf-8"),
+                    )
+                    path.write_text(text, "utf-8")
             out = work / f"portfolio-{size}-{jobs}"
             cmd = [
                 PROTOCMC,
@@ -312,18 +342,23 @@ def portfolio_rows(work: Path, sizes: Sequence[int], reps: int) -> list[Row]:
             return run_process(cmd, env=env).seconds
 
         portfolio(1)  # warm the per-user cache for these variants
-        two, one = interleaved(reps, lambda: portfolio(2), lambda: portfolio(1))
-        assert one is not None
-        rows.append(
-            Row(
-                f"Portfolio, {size} products, 2 workers (floor: 1)",
-                two,
-                one,
-                "speed-up",
-                one.median / two.median,
-                ">= 1.8x",
+        for changed, label in ((False, "unchanged"), (True, "each changed")):
+            two, one = interleaved(
+                reps,
+                lambda changed=changed: portfolio(2, changed=changed),
+                lambda changed=changed: portfolio(1, changed=changed),
             )
-        )
+            assert one is not None
+            rows.append(
+                Row(
+                    f"Portfolio, {size} products {label}, 2 workers (floor: 1)",
+                    two,
+                    one,
+                    "speed-up",
+                    one.median / two.median,
+                    ">= 1.8x",
+                )
+            )
     return rows
 
 
@@ -344,17 +379,17 @@ def site_rows(work: Path, reps: int, repository: bool) -> list[Row]:
 
         def floor(docs: Path = docs, floor_out: Path = floor_out) -> float:
             cmd = [MKDOCS, "build", "-q", "-f", str(docs / "mkdocs.yml"), "-d", str(floor_out)]
-            return run_process(cmd).seconds
+            return metric(run_process(cmd))
 
         if target == ROOT:
 
             def site(out: Path = out) -> float:
                 cmd = [MKDOCS, "build", "--strict", "-q", "-d", str(out)]
-                return run_process(cmd, cwd=ROOT).seconds
+                return metric(run_process(cmd, cwd=ROOT))
         else:
 
             def site(out: Path = out, target: Path = target) -> float:
-                return run_process([PROTOCMC, "site", str(target), "-o", str(out)]).seconds
+                return metric(run_process([PROTOCMC, "site", str(target), "-o", str(out)]))
 
         site()  # warm
         value, base = interleaved(reps, site, floor)
@@ -428,16 +463,23 @@ def main(argv: list[str] | None = None) -> int:
         "--only", nargs="*", default=None, help="sections: build portfolio site boin (default: all)"
     )
     parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="CPU time instead of wall time (a loaded machine); the portfolio stays wall time",
+    )
+    parser.add_argument(
         "--no-repo-site", action="store_true", help="skip the repository site (the slowest row)"
     )
     args = parser.parse_args(argv)
+    CPU[0] = args.cpu
     reps = args.reps or (2 if args.quick else 5)
     sizes = args.sizes if args.sizes is not None else ([10] if args.quick else [10, 50])
     only = set(args.only or ["build", "portfolio", "site", "boin"])
     load = os.getloadavg()[0]
     print(
         f"protocmc benchmarks: {reps} repetition(s), portfolio sizes {sizes}, "
-        f"{os.cpu_count()} core(s), load average {load:.2f} at start",
+        f"{os.cpu_count()} core(s), load average {load:.2f} at start"
+        + (", CPU seconds (the portfolio: wall seconds)" if args.cpu else ""),
         flush=True,
     )
     started = time.perf_counter()

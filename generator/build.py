@@ -19,13 +19,17 @@ from generator import outfolder
 from generator.cache import code_digest
 from generator.outfolder import STAMP
 from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
-from generator.problems import Problem, ProblemsError, Severity
+from generator.plan import Plan
+from generator.plan import plan as make_or_load_plan
+from generator.problems import Problem
 
 if TYPE_CHECKING:
-    from generator.export.docx import DocxMetadata
     from generator.render import RenderedDocument
     from generator.resolve import ResolvedProtocol
 
+USDM_FILE = "protocol.usdm.json"
+"""`generator.export.usdm.FILE_NAME`, named here so a build from the plan cache need not
+import the USDM export."""
 REDLINE_FILE = "protocol-redline.docx"
 """The protocol with tracked changes against the previous version (amendments only)."""
 
@@ -136,46 +140,37 @@ def build_product(
         existing = _unchanged_since_stamp(outdir, product_path, formats, clean)
         if existing is not None:
             return BuildResult(files=existing, skipped=True)
-    from generator import api
-
-    report = api.check(product_path, assets=True, clean=clean, since=since)
-    if report.errors:
-        raise ProblemsError(report.problems)
-    resolved = report.resolved
-    assert resolved is not None
-    read = input_files(product_path, resolved)
-    sponsor = api.sponsor_templates(resolved)
-    if sponsor is not None:
+    plan = make_or_load_plan(product_path, clean=clean, since=since, word="docx" in formats)
+    read = plan.read
+    if plan.sponsor is not None:
         outfolder.check_folder(
-            outdir, {**shipped_folders(), sponsor: "the product's templates folder"}
+            outdir, {**shipped_folders(), plan.sponsor: "the product's templates folder"}
         )
     stamp_value = fingerprint(read, formats, clean=clean, since=since)
 
-    documents = dict(report.documents)
-    assets = dict(report.assets)
+    documents = plan.documents
+    assets = plan.assets
     planned = _planned_names(
         documents,
         assets,
         formats,
-        usdm=report.usdm is not None,
-        redline=resolved.previous is not None and "protocol" in documents,
+        usdm=plan.usdm is not None,
+        redline=plan.has_previous and "protocol" in documents,
     )
     # refuse before the slow Word conversion; checked again under the folder lock
     outfolder.check_targets(outdir, planned, outfolder.read_record(outdir), read)
 
     # Everything is produced in memory first, so a failure writes nothing at all.
     outputs: dict[str, bytes] = {}
-    notes = [p for p in report.problems if p.severity is not Severity.ERROR]
+    notes = list(plan.notes)
     if "md" in formats:
         for name, doc in documents.items():
             outputs[f"{name}.md"] = doc.markdown.encode("utf-8")
         outputs.update(assets)
-    if "usdm" in formats and report.usdm is not None:
-        from generator.export.usdm import FILE_NAME
-
-        outputs[FILE_NAME] = report.usdm
+    if "usdm" in formats and plan.usdm is not None:
+        outputs[USDM_FILE] = plan.usdm
     if "docx" in formats:
-        for name, (data, warnings) in _convert_to_word(resolved, documents, assets, progress):
+        for name, (data, warnings) in _convert_to_word(plan, progress):
             outputs[name] = data
             notes.extend(warnings)
     assert list(outputs) == planned
@@ -201,68 +196,72 @@ pandoc itself is single-threaded, and the post-processing is short."""
 
 
 def _convert_to_word(
-    resolved: ResolvedProtocol,
-    documents: Mapping[str, RenderedDocument],
-    assets: Mapping[str, bytes],
-    progress: Progress | None,
+    plan: Plan, progress: Progress | None
 ) -> list[tuple[str, tuple[bytes, list[Problem]]]]:
     """(file name, (.docx bytes, pandoc's warnings)) of every document, in the documents'
     order, then the redline when the product has a previous version; pandoc runs
-    DOCX_JOBS at a time."""
+    DOCX_JOBS at a time. Each conversion is cached per user by everything it reads (the
+    Markdown, the Word metadata, the figures, SOURCE_DATE_EPOCH and the pandoc in use), so a
+    change re-converts only the documents whose Markdown changed."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from generator.cache import cached
     from generator.export.docx import DocxMetadata, convert_docx
 
-    tp = resolved.product.title_page
-    base = {
-        "title": tp.full_title,
-        "document_id": tp.sponsor_protocol_id,
-        "version": tp.version,
-        "status": tp.status,
-        "date": tp.version_date,
-        **_locale_field(resolved.product.locale),
-    }
-    protocol_metadata = DocxMetadata(**base)
+    common = _conversion_inputs(plan.assets)
     # pandoc reads figures from disk: a private folder of this build in the system temp
     # folder, where no other build's clean-up can reach it
     with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
-        for rel, data in assets.items():
+        for rel, data in plan.assets.items():
             target = Path(tmp) / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
         def convert(name: str, doc: RenderedDocument) -> tuple[bytes, list[Problem]]:
             # a CMC document names itself in its page header
-            metadata = DocxMetadata(**{**base, **dict(doc.header)})
-            return convert_docx(
-                doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
+            metadata = DocxMetadata(**{**plan.word, **dict(doc.header)})
+            key = f"{common}\0{name}\0{metadata!r}\0{doc.markdown}"
+            return cached(
+                "docx",
+                key,
+                lambda: convert_docx(
+                    doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
+                ),
             )
 
         def redline() -> tuple[bytes, list[Problem]]:
-            return _redline(resolved, documents["protocol"], protocol_metadata, Path(tmp)), []
+            assert plan.redline is not None
+            sources = plan.redline
+            key = f"{common}\0{sorted(plan.word.items())!r}\0{sources!r}"
+            return cached("docx-redline", key, lambda: _redline(sources, plan.word, Path(tmp))), []
 
         with ThreadPoolExecutor(max_workers=DOCX_JOBS) as pool:
+            # the redline (two conversions and a comparison) is the longest: it starts first
+            later = pool.submit(redline) if plan.has_previous else None
             futures = []
-            for name, doc in documents.items():
+            for name, doc in plan.documents.items():
                 if progress is not None:
                     progress.print(f"converting {name} to Word…", markup=False)
                 futures.append((f"{name}.docx", pool.submit(convert, name, doc)))
-            if resolved.previous is not None and "protocol" in documents:
+            if later is not None:
                 if progress is not None:
                     progress.print("comparing with the previous version…", markup=False)
-                futures.append((REDLINE_FILE, pool.submit(redline)))
+                futures.append((REDLINE_FILE, later))
             return [(name, future.result()) for name, future in futures]
 
 
-def _locale_field(locale: str) -> dict[str, str]:
-    """The product's locale for the Word export (paper size, proofing language), where the
-    export takes it (`DocxMetadata.locale`)."""
-    import dataclasses
+def _conversion_inputs(assets: Mapping[str, bytes]) -> str:
+    """What every Word conversion of a build reads besides its Markdown and metadata."""
+    import os
 
-    from generator.export.docx import DocxMetadata
+    from generator.export.docx import pandoc_signature
 
-    names = {f.name for f in dataclasses.fields(DocxMetadata)}
-    return {"locale": locale} if "locale" in names else {}
+    digest = hashlib.sha256()
+    for rel, data in sorted(assets.items()):
+        digest.update(f"{rel}\0".encode())
+        digest.update(hashlib.sha256(data).digest())
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return f"figures={digest.hexdigest()} epoch={epoch} pandoc={pandoc_signature()}"
 
 
 def _planned_names(
@@ -274,14 +273,12 @@ def _planned_names(
     redline: bool = False,
 ) -> list[str]:
     """The output names a build writes, in the order it produces them."""
-    from generator.export.usdm import FILE_NAME
-
     names: list[str] = []
     if "md" in formats:
         names += [f"{name}.md" for name in documents]
         names += list(assets)
     if "usdm" in formats and usdm:
-        names.append(FILE_NAME)
+        names.append(USDM_FILE)
     if "docx" in formats:
         names += [f"{name}.docx" for name in documents]
         if redline:
@@ -289,24 +286,16 @@ def _planned_names(
     return names
 
 
-def _redline(
-    resolved: ResolvedProtocol, current: RenderedDocument, metadata: DocxMetadata, figures: Path
-) -> bytes:
+def _redline(sources: tuple[str, str], word: dict[str, str], figures: Path) -> bytes:
     """protocol-redline.docx: the current protocol with tracked revisions against the
-    previous version. Both are the clean drafts (no review marks): the redline is for the
-    people who approve the amendment, and review comments would not line up between files."""
-    from generator.export.docx import convert_docx
+    previous version, both clean drafts (`generator.plan`), with the protocol's metadata."""
+    from generator.export.docx import DocxMetadata, convert_docx
     from generator.export.redline import redline_docx
-    from generator.protocol_documents import analyse, clean_document, render_protocol
 
-    previous = resolved.previous
-    assert previous is not None
-    before = render_protocol(previous, analyse(previous), clean=True)
-    now = clean_document(current)
+    metadata = DocxMetadata(**word)
+    before, now = sources
     old_docx, _ = convert_docx(
-        before.markdown, metadata=metadata, resource_path=figures, source="previous protocol.md"
+        before, metadata=metadata, resource_path=figures, source="previous protocol.md"
     )
-    new_docx, _ = convert_docx(
-        now.markdown, metadata=metadata, resource_path=figures, source="protocol.md"
-    )
-    return redline_docx(old_docx, new_docx, date=resolved.product.title_page.version_date)
+    new_docx, _ = convert_docx(now, metadata=metadata, resource_path=figures, source="protocol.md")
+    return redline_docx(old_docx, new_docx, date=word["date"])

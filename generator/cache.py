@@ -89,24 +89,48 @@ def code_digest() -> str:
     return value
 
 
+def _entry(kind: str, key: str) -> Path | None:
+    root = cache_dir()
+    if root is None:
+        return None
+    digest = hashlib.sha256(f"{code_digest()}\n{kind}\n{key}".encode()).hexdigest()
+    return root / kind / f"{digest}.pickle"
+
+
+_MISSING = object()
+
+
+def load(kind: str, key: str, default: object = None) -> object:
+    """The value stored under `kind` and `key`, or `default` (no entry, unreadable entry,
+    cache off)."""
+    path = _entry(kind, key)
+    if path is None:
+        return default
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        return default
+
+
+def store(kind: str, key: str, value: object) -> None:
+    path = _entry(kind, key)
+    # a read-only home is fine: we just compute next time too
+    if path is not None:
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def cached(kind: str, key: str, compute: Callable[[], T]) -> T:
     """`compute()`, memoised on disk under `kind` by a key that names all its inputs (and,
     through `code_digest`, the code that computes it)."""
-    root = cache_dir()
-    if root is None:
+    if cache_dir() is None:
         return compute()
-    digest = hashlib.sha256(f"{code_digest()}\n{kind}\n{key}".encode()).hexdigest()
-    path = root / kind / f"{digest}.pickle"
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)  # type: ignore[no-any-return]
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
-        pass
-    value = compute()
-    # a read-only home is fine: we just compute next time too
-    with contextlib.suppress(OSError):
-        atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    return value
+    value = load(kind, key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        store(kind, key, value)
+    return value  # type: ignore[return-value]
 
 
 def jinja_bytecode_dir() -> Path | None:

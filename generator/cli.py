@@ -407,5 +407,26 @@ def main() -> None:
         sys.exit(3)
 
 
+def run() -> NoReturn:
+    """The `protocmc` command: `main`, then leave without the interpreter's teardown (freeing
+    every module and object cost 10-15 % of a cached build's CPU time, issue 17). Every
+    output is already written and renamed into place (atomic writes); only the standard
+    streams are flushed here. Under coverage measurement (which writes its data at exit) the
+    normal exit is kept."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not isinstance(code, int) or "coverage" in sys.modules:
+        sys.exit(code)  # type: ignore[arg-type]
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: let the normal exit report it
+        sys.exit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -31,6 +31,9 @@ class DocumentKind(Protocol):
     name: str
     documents: tuple[str, ...]
     """Names of the documents it renders (output file stems)."""
+    product_keys: tuple[str, ...] | None
+    """The top-level keys of the product file its documents read; None: the whole file, the
+    protocol framework and the previous version (an amendment's summary of changes)."""
 
     def applies(self, resolved: ResolvedProtocol) -> bool: ...
 
@@ -52,6 +55,7 @@ class ProtocolKind:
 
     name: str = "protocol"
     documents: tuple[str, ...] = ("protocol",)
+    product_keys: tuple[str, ...] | None = None
 
     def applies(self, resolved: ResolvedProtocol) -> bool:
         return True
@@ -99,6 +103,8 @@ class CmcKind:
 
     name: str = "cmc"
     documents: tuple[str, ...] = ("module3", "cmc-readiness", "specification-lifecycle")
+    # the CMC templates show the product and title page; `cmc:` and `templates:` name files
+    product_keys: tuple[str, ...] | None = ("product", "title_page", "cmc", "templates")
 
     def applies(self, resolved: ResolvedProtocol) -> bool:
         return resolved.product.cmc is not None
@@ -132,11 +138,14 @@ def render(
     kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
 ) -> Rendered:
     """`kind.render`, answered from the per-user cache when nothing the kind reads changed:
-    the edges of the dependency graph document kind -> input files are the product file, the
-    protocol framework's files, the sponsor's templates and the kind's own `input_files`
-    (cmc.yaml, the lot CSV and the CMC framework for the CMC documents); protocmc's code,
-    templates and shipped frameworks are in every key (`code_digest`). So a change to
-    cmc.yaml or the lots re-renders the CMC documents and not the protocol."""
+    the edges of the dependency graph document kind -> inputs are the parts of the product
+    file it reads (`product_keys`: the whole file, the protocol framework's files and the
+    previous version for the protocol; product, title page and file names for the CMC
+    documents), the sponsor's templates and the kind's own `input_files` (cmc.yaml, the lot
+    CSV and the CMC framework for the CMC documents); protocmc's code, templates and shipped
+    frameworks are in every key (`code_digest`). So a change to cmc.yaml or the lots
+    re-renders the CMC documents and not the protocol, and a protocol-only change to the
+    product file re-renders the protocol and not the CMC documents."""
     from generator.cache import cached
 
     key = _render_key(kind, resolved, release=release, assets=assets)
@@ -164,7 +173,9 @@ def _render_key(
     except (ProblemsError, ProtocmcError):
         return None  # the render reports it
     doc = resolved.product_document
-    files = [doc.path, *sorted(resolved.loaded_framework.folder.rglob("*.yaml"))]
+    files = []
+    if kind.product_keys is None:
+        files += [doc.path, *sorted(resolved.loaded_framework.folder.rglob("*.yaml"))]
     if sponsor is not None:
         files += sorted(p for p in sponsor.rglob("*") if p.is_file())
     files += kind.input_files(resolved)
@@ -174,14 +185,17 @@ def _render_key(
         f"cwd={os.getcwd()} epoch={os.environ.get('SOURCE_DATE_EPOCH')} pandoc={signature}\n"
     )
     digest.update(head.encode())
-    if resolved.previous is not None:
+    if kind.product_keys is not None:
+        # the parts of the product file the kind reads: an edit elsewhere (a protocol
+        # section, the design) does not render its documents again
+        data = doc.data if isinstance(doc.data, dict) else {}
+        part = {key: data.get(key) for key in kind.product_keys}
+        digest.update(f"product {_json(part)}\0".encode())
+    elif resolved.previous is not None:
         # an amendment's drafts read the previous version too (summary of changes), which may
         # come from a git revision rather than a file: its parsed content is part of the key
-        import json
-
         previous = resolved.previous.product_document
-        text = json.dumps(previous.data, sort_keys=True, default=str, ensure_ascii=False)
-        digest.update(f"previous {previous.display}\0{text}\0".encode())
+        digest.update(f"previous {previous.display}\0{_json(previous.data)}\0".encode())
     for path in files:
         digest.update(f"{path.resolve()}\0".encode())
         try:
@@ -189,3 +203,9 @@ def _render_key(
         except OSError:
             return None
     return digest.hexdigest()
+
+
+def _json(data: object) -> str:
+    import json
+
+    return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ from jinja2.exceptions import SecurityError
 from generator.cache import jinja_bytecode_dir
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Location, Problem, ProblemsError
+from generator.rendered import OpenPoint as OpenPoint
+from generator.rendered import RenderedDocument as RenderedDocument
 from generator.resolve import format_value
 from generator.sandbox import (
     ConfinedLoader,
@@ -43,31 +44,6 @@ from generator.sandbox import (
 )
 
 INSERTION_RE = re.compile(r"\[\\<(?P<text>.*?)\\>\]\{\.insertion\}")
-
-
-@dataclass(frozen=True)
-class OpenPoint:
-    """An open insertion point of a draft: its prompt, the section that holds it and what in
-    the product file fills it."""
-
-    text: str
-    section: str = ""
-    """"4.2.1 Estimand(s)", or "" before the first numbered heading."""
-    fill: str = ""
-    """The product-file key or field that fills it, e.g. 'sections.trial_schema'."""
-
-
-@dataclass(frozen=True)
-class RenderedDocument:
-    name: str
-    markdown: str
-    insertion_points: list[str]
-    open_points: tuple[OpenPoint, ...] = ()
-    problems: tuple[Problem, ...] = ()
-    """Checks of the draft's text made while rendering it (protocol_documents)."""
-    header: tuple[tuple[str, str], ...] = ()
-    """Word header fields of this document that differ from the protocol's (DocxMetadata field
-    name -> value): Module 3 names itself, not the protocol id and version."""
 
 
 def make_environment(sponsor_dir: Path | None = None) -> SandboxEnvironment:

@@ -28,13 +28,13 @@ from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
 from generator.cmc.comparability_view import comparability_figures, comparability_view
 from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
-from generator.cmc.plots import PlotLabels, lot_plot
+from generator.cmc.plots import PlotJob, PlotLabels, draw_all, lot_figure
+from generator.cmc.potency import check_potency, potency_view
 from generator.cmc.release_rules import check_release, process_control_readiness
 from generator.cmc.rules import check_cmc
 from generator.cmc.stability import StudyEvaluation, evaluate_stability
 from generator.cmc.stability_plot import StabilityPlotLabels, stability_plot
 from generator.cmc.stability_rules import check_stability, stability_readiness
-from generator.cmc.potency import check_potency, potency_view
 from generator.cmc.vector import check_vector, vector_view
 from generator.load import load_yaml
 from generator.models.cmc import GATES, METHOD_STATUS_ORDER, CmcProduct
@@ -161,6 +161,7 @@ def _figures(
     words = load_yaml(PLOT_LABELS_FILE).data
     stage_title = {g.id: g.title for g in cmc.framework.gates}[cmc.product.stage]
     figures: dict[str, str] = {}
+    jobs: list[PlotJob] = []
     for spec in cmc.product.specifications:
         t = analysis.tests[spec.id]
         if not t.numeric or all(p.use == "other-unit" for p in t.points):
@@ -181,16 +182,11 @@ def _figures(
             ),
             clinical_span=str(words["clinical_span"]),
         )
-        if assets is not None:
-            png, svg = cached(
-                "lot-plot",
-                repr((t, labels, limits)),
-                functools.partial(lot_plot, t, labels, limits),
-            )
-            assets[f"figures/{spec.id}.png"] = png
-            assets[f"figures/{spec.id}.svg"] = svg
+        jobs.append(PlotJob(f"figures/{spec.id}", lot_figure, (t, labels, limits)))
         figures[spec.id] = f"figures/{spec.id}.png"
     figures.update(comparability_figures(cmc, analysis, assets))  # issue 13
+    if assets is not None:
+        assets.update(draw_all(jobs))  # cached per figure; the missing ones in parallel
     return figures
 
 

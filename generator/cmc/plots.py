@@ -1,5 +1,11 @@
 """Plots of lot values against limits: PNG for Word, SVG for the site; byte-reproducible.
 
+Every plot is a `PlotJob`: a module-level function that draws a matplotlib Figure, its
+arguments (plain data) and the file stem. `draw_all(jobs)` answers each job from the per-user
+cache (keyed by the function and its arguments) and draws the missing ones in worker
+processes, forked after matplotlib is imported, each figure drawn once and saved in every
+format. A new plot is a drawing function and one `PlotJob` per figure.
+
 Clinical lots are filled blue circles, non-clinical lots hollow orange triangles; the current
 specification is a solid red line, the proposed tolerance interval a dashed grey line, and the
 span of the clinical lots a light blue band. Labels come from the caller (templates' words).
@@ -8,10 +14,16 @@ span of the clinical lots a light blue band. Labels come from the caller (templa
 from __future__ import annotations
 
 import io
+import os
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.cmc.analytics import TestAnalysis
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _RC: dict[str, Any] = {
     "svg.hashsalt": "protocmc",
@@ -41,96 +53,166 @@ class PlotLabels:
     clinical_span: str
 
 
+@dataclass(frozen=True)
+class PlotJob:
+    """One figure: `draw(*args)` makes it; it is written as `<stem>.<format>` per format."""
+
+    stem: str
+    """The path without suffix, e.g. 'figures/viability'."""
+    draw: Callable[..., Figure]
+    """A module-level function (worker processes receive it by name)."""
+    args: tuple[Any, ...]
+    formats: tuple[str, ...] = ("png", "svg")
+
+    def key(self) -> str:
+        return f"{self.draw.__module__}.{self.draw.__qualname__} {self.formats} {self.args!r}"
+
+
+PLOT_JOBS = 2
+"""Figures drawn at once when several are missing from the cache (a 2-core machine)."""
+
+
+def draw_all(jobs: Sequence[PlotJob]) -> dict[str, bytes]:
+    """Every job's files by relative path, in the jobs' order: from the per-user cache where
+    drawn before, the rest drawn (in PLOT_JOBS worker processes when there are several)."""
+    from generator import cache
+
+    missing = object()
+    found: dict[str, object] = {job.stem: cache.load("plot", job.key(), missing) for job in jobs}
+    todo = [job for job in jobs if found[job.stem] is missing]
+    for job, files in zip(todo, _draw_many(todo), strict=True):
+        cache.store("plot", job.key(), files)
+        found[job.stem] = files
+    out: dict[str, bytes] = {}
+    for job in jobs:
+        drawn = found[job.stem]
+        assert isinstance(drawn, dict)
+        out.update(drawn)
+    return out
+
+
+def _draw_many(jobs: Sequence[PlotJob]) -> list[dict[str, bytes]]:
+    import multiprocessing
+
+    workers = min(len(jobs), PLOT_JOBS, os.cpu_count() or 1)
+    # fork only: the workers inherit matplotlib already imported (the import is the slow part
+    # of a first plot); never from a worker process (a portfolio's workers fill the cores)
+    if workers < 2 or sys.platform != "linux" or multiprocessing.parent_process() is not None:
+        return [draw(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    import matplotlib.backends.backend_agg
+    import matplotlib.backends.backend_svg  # noqa: F401
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(draw, jobs))
+
+
+def draw(job: PlotJob) -> dict[str, bytes]:
+    """One job's files: the figure drawn once, saved in each of its formats."""
+    # matplotlib loads only when a plot is drawn (cached builds never draw)
+    from matplotlib import rc_context
+
+    with rc_context(_RC):  # type: ignore[arg-type]
+        fig = job.draw(*job.args)
+        out = {}
+        for fmt in job.formats:
+            buffer = io.BytesIO()
+            metadata = {"Software": None} if fmt == "png" else {"Date": None}
+            fig.savefig(buffer, format=fmt, metadata=metadata)
+            out[f"{job.stem}.{fmt}"] = buffer.getvalue()
+    return out
+
+
 def lot_plot(
     analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]
 ) -> tuple[bytes, bytes]:
     """(PNG bytes, SVG bytes) for one numeric test."""
-    # matplotlib loads only when a plot is drawn (cached builds never draw)
-    from matplotlib import rc_context
+    files = draw(PlotJob("plot", lot_figure, (analysis, labels, spec_limits)))
+    return files["plot.png"], files["plot.svg"]
+
+
+def lot_figure(
+    analysis: TestAnalysis, labels: PlotLabels, spec_limits: tuple[float | None, float | None]
+) -> Figure:
+    """Lot values of one numeric test against its limits (drawn under the plots' rc)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with rc_context(_RC):  # type: ignore[arg-type]
-        fig = Figure(figsize=(6.5, 4.2), dpi=150)
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot(1, 1, 1)
-        # results in another unit (an earlier method version) do not belong on this axis
-        points = tuple(p for p in analysis.points if p.use != "other-unit")
-        xs = list(range(1, len(points) + 1))
-        clin = [(x, p.value) for x, p in zip(xs, points, strict=True) if p.clinical]
-        non = [(x, p.value) for x, p in zip(xs, points, strict=True) if not p.clinical]
-        if clin:
-            lo_c = min(v for _, v in clin)
-            hi_c = max(v for _, v in clin)
-            ax.axhspan(lo_c, hi_c, color="#cfe3f5", alpha=0.6, zorder=0, label=labels.clinical_span)
-        if clin:
-            ax.scatter(
-                [x for x, _ in clin],
-                [v for _, v in clin],
-                s=36,
-                marker="o",
-                color="#1f5fa8",
-                edgecolors="#0b2f5a",
-                linewidths=0.6,
-                zorder=3,
-                label=labels.clinical,
-            )
-        if non:
-            ax.scatter(
-                [x for x, _ in non],
-                [v for _, v in non],
-                s=40,
-                marker="^",
-                facecolors="none",
-                edgecolors="#d9730d",
-                linewidths=1.3,
-                zorder=3,
-                label=labels.non_clinical,
-            )
-        first_spec = True
-        for limit in spec_limits:
-            if limit is not None:
-                ax.axhline(
-                    limit,
-                    color="#c0392b",
-                    linewidth=1.6,
-                    zorder=2,
-                    label=labels.specification if first_spec else None,
-                )
-                first_spec = False
-        first_ti = True
-        for limit in analysis.interval:
-            if limit is not None:
-                ax.axhline(
-                    limit,
-                    color="#555555",
-                    linewidth=1.3,
-                    linestyle=(0, (5, 3)),
-                    zorder=2,
-                    label=labels.proposed if first_ti else None,
-                )
-                first_ti = False
-        # one labelled tick per lot costs a text layout per lot and plot (minutes at 10,000
-        # lots) and is unreadable beyond a few dozen: label every n-th lot instead
-        step = -(-len(points) // MAX_LABELLED_LOTS)
-        ticks = xs[::step]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels(
-            [points[x - 1].lot_id for x in ticks], rotation=60, ha="right", fontsize=7
+    fig = Figure(figsize=(6.5, 4.2), dpi=150)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    # results in another unit (an earlier method version) do not belong on this axis
+    points = tuple(p for p in analysis.points if p.use != "other-unit")
+    xs = list(range(1, len(points) + 1))
+    clin = [(x, p.value) for x, p in zip(xs, points, strict=True) if p.clinical]
+    non = [(x, p.value) for x, p in zip(xs, points, strict=True) if not p.clinical]
+    if clin:
+        lo_c = min(v for _, v in clin)
+        hi_c = max(v for _, v in clin)
+        ax.axhspan(lo_c, hi_c, color="#cfe3f5", alpha=0.6, zorder=0, label=labels.clinical_span)
+    if clin:
+        ax.scatter(
+            [x for x, _ in clin],
+            [v for _, v in clin],
+            s=36,
+            marker="o",
+            color="#1f5fa8",
+            edgecolors="#0b2f5a",
+            linewidths=0.6,
+            zorder=3,
+            label=labels.clinical,
         )
-        ax.set_xlim(0.3, len(points) + 0.7)
-        ax.set_xlabel(labels.x_axis)
-        ax.set_ylabel(labels.y_axis)
-        ax.set_title(labels.title)
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
-        ax.spines["top"].set_visible(False)
-        ax.spines["right"].set_visible(False)
-        ax.margins(y=0.12)
-        handles, names = ax.get_legend_handles_labels()
-        fig.legend(handles, names, loc="lower center", ncol=2, frameon=False, fontsize=7.5)
-        fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.36)
-        png = io.BytesIO()
-        fig.savefig(png, format="png", metadata={"Software": None})
-        svg = io.BytesIO()
-        fig.savefig(svg, format="svg", metadata={"Date": None})
-    return png.getvalue(), svg.getvalue()
+    if non:
+        ax.scatter(
+            [x for x, _ in non],
+            [v for _, v in non],
+            s=40,
+            marker="^",
+            facecolors="none",
+            edgecolors="#d9730d",
+            linewidths=1.3,
+            zorder=3,
+            label=labels.non_clinical,
+        )
+    first_spec = True
+    for limit in spec_limits:
+        if limit is not None:
+            ax.axhline(
+                limit,
+                color="#c0392b",
+                linewidth=1.6,
+                zorder=2,
+                label=labels.specification if first_spec else None,
+            )
+            first_spec = False
+    first_ti = True
+    for limit in analysis.interval:
+        if limit is not None:
+            ax.axhline(
+                limit,
+                color="#555555",
+                linewidth=1.3,
+                linestyle=(0, (5, 3)),
+                zorder=2,
+                label=labels.proposed if first_ti else None,
+            )
+            first_ti = False
+    # one labelled tick per lot costs a text layout per lot and plot (minutes at 10,000
+    # lots) and is unreadable beyond a few dozen: label every n-th lot instead
+    step = -(-len(points) // MAX_LABELLED_LOTS)
+    ticks = xs[::step]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([points[x - 1].lot_id for x in ticks], rotation=60, ha="right", fontsize=7)
+    ax.set_xlim(0.3, len(points) + 0.7)
+    ax.set_xlabel(labels.x_axis)
+    ax.set_ylabel(labels.y_axis)
+    ax.set_title(labels.title)
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.margins(y=0.12)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False, fontsize=7.5)
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.36)
+    return fig

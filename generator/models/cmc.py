@@ -18,13 +18,13 @@ from generator.models.cmc_comparability import (
     ComparabilityExpectation,
     ComparedAttribute,
 )
-from generator.models.cmc_stability import StabilityClaim, StabilityEvaluation, Storage
 from generator.models.cmc_release import (
     ExceptionalRelease,
     ProcessControlExpectation,
     ProcessControls,
     ReleaseTesting,
 )
+from generator.models.cmc_stability import StabilityClaim, StabilityEvaluation, Storage
 from generator.models.common import (
     Evidence,
     Identifier,

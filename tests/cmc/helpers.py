@@ -44,6 +44,8 @@ def without_stability_lots(folder: Path) -> None:
     lines = cmc.read_text("utf-8").splitlines(keepends=True)
     kept = [x for x in lines if not x.startswith(("    lots: [", "    results: "))]
     cmc.write_text("".join(kept), "utf-8")
+
+
 def without_exceptional_release(folder: Path) -> None:
     """The CD19 example with lot PCT19-002 meeting its dose criterion and no investigation or
     exceptional release recorded: for tests that copy its rows under new lot ids."""

@@ -64,6 +64,27 @@ def test_a_cmc_change_re_renders_the_cmc_documents_not_the_protocol(
         "changes:\n",
         "changes:\n  - about: monitoring-logistics\n    rationale: Shorter stay agreed with sites.\n",
     )
+    module3_before = (out / "module3.md").read_bytes()
     build_product(product, out, formats=("md",))
     assert rendered["protocol"] == 2  # the protocol reads the product file
     assert (out / "protocol.md").read_bytes() != protocol_before
+    # a protocol-only change: the CMC documents read other parts of the product file
+    assert rendered["cmc"] == 2
+    assert (out / "module3.md").read_bytes() == module3_before
+
+
+def test_a_change_to_the_product_description_re_renders_both(
+    tmp_path: Path, rendered: Counter[str]
+) -> None:
+    """The CMC documents show the product and the title page (product_keys of CmcKind)."""
+    product_dir = tmp_path / "product"
+    shutil.copytree(EXAMPLE, product_dir)
+    product = product_dir / "product.yaml"
+    out = tmp_path / "out"
+    build_product(product, out, formats=("md",))
+    assert rendered == {"protocol": 1, "cmc": 1}
+    _edit(product, "  name: PCT-19\n", "  name: PCT-19B\n")
+    _edit(product, "changes:\n", "changes:\n  - about: name\n    rationale: New product code.\n")
+    build_product(product, out, formats=("md",))
+    assert rendered == {"protocol": 2, "cmc": 2}
+    assert "PCT-19B" in (out / "module3.md").read_text("utf-8")

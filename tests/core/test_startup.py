@@ -45,25 +45,28 @@ def test_a_cached_build_imports_no_numerics(tmp_path: Path) -> None:
     assert second["blas"] == "1"  # a default for numpy, set before it could load
 
 
-def test_portfolio_workers_start_with_the_whole_pipeline(tmp_path: Path) -> None:
-    """After the parent's warm-up a build imports no further protocmc module, so forked
-    workers never pay for imports."""
+def test_portfolio_workers_start_with_what_a_cached_build_needs(tmp_path: Path) -> None:
+    """After the parent's warm-up a build answered from its cached plan imports no further
+    protocmc module, so forked workers never pay for imports; the parent does not import the
+    rest of the pipeline (a worker whose product changed does)."""
     probe = """
 import sys
 from pathlib import Path
 from generator import portfolio
 portfolio._warm_up()
 before = set(sys.modules)
+print(sorted(m for m in before if m in {"generator.resolve", "generator.render", "jinja2"}))
 from generator.build import build_product
 build_product(Path(sys.argv[1]), Path(sys.argv[2]), formats=("md", "usdm"), force=True)
 print(sorted(m for m in set(sys.modules) - before if m.startswith("generator")))
 """
     env = {**os.environ, "PROTOCMC_CACHE_DIR": str(tmp_path / "cache")}
-    result = subprocess.run(
-        [sys.executable, "-c", probe, str(EXAMPLE), str(tmp_path / "out")],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    args = [sys.executable, "-c", probe, str(EXAMPLE), str(tmp_path / "out")]
+    runs = [
+        subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout
+        for _ in range(2)
+    ]
+    (light, built), (_, cached) = (run.strip().splitlines()[-2:] for run in runs)
+    assert light == "[]"  # the warm-up left the pipeline out
+    assert "generator.resolve" in built  # the first build (empty cache) imported it
+    assert cached == "[]"  # the second build, from the plan, imported nothing

@@ -1,0 +1,63 @@
+"""Plot jobs (generator/cmc/plots.py `draw_all`): each figure is answered from the per-user
+cache by its drawing function and arguments; the missing ones are drawn in worker processes,
+with the same bytes as drawn in this process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.cmc import plots
+from generator.cmc.plots import PlotJob, draw, draw_all
+
+
+def _figure(marks: str, n: int) -> Any:
+    """A small figure; leaves a mark (process id, figure number) each time it is drawn."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    (Path(marks) / f"{os.getpid()}-{n}").touch()
+    fig = Figure(figsize=(2, 1.5), dpi=50)
+    FigureCanvasAgg(fig)
+    fig.add_subplot(1, 1, 1).plot([0, 1, 2], [n, 2 * n, n])
+    return fig
+
+
+@pytest.fixture
+def marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PROTOCMC_NO_CACHE", raising=False)
+    folder = tmp_path / "marks"
+    folder.mkdir()
+    return folder
+
+
+def _drawn(marks: Path) -> list[tuple[int, int]]:
+    return sorted(tuple(int(x) for x in p.name.split("-")) for p in marks.iterdir())  # type: ignore[misc]
+
+
+def test_missing_figures_are_drawn_in_workers_then_come_from_the_cache(marks: Path) -> None:
+    jobs = [PlotJob(f"figures/f{n}", _figure, (str(marks), n)) for n in range(4)]
+    files = draw_all(jobs)
+    assert list(files) == [f"figures/f{n}.{fmt}" for n in range(4) for fmt in ("png", "svg")]
+    drawn = _drawn(marks)
+    assert sorted(n for _, n in drawn) == [0, 1, 2, 3]  # each figure drawn once
+    if plots.PLOT_JOBS > 1 and (os.cpu_count() or 1) > 1:
+        assert os.getpid() not in {pid for pid, _ in drawn}  # by worker processes
+    for mark in marks.iterdir():
+        mark.unlink()
+    # the workers' bytes are this process's bytes
+    assert {k: v for job in jobs for k, v in draw(job).items()} == files
+    for mark in marks.iterdir():
+        mark.unlink()
+    assert draw_all(jobs) == files
+    assert _drawn(marks) == []  # nothing drawn again
+
+
+def test_a_figure_with_other_arguments_is_drawn_again(marks: Path) -> None:
+    draw_all([PlotJob("figures/a", _figure, (str(marks), 1))])
+    draw_all([PlotJob("figures/a", _figure, (str(marks), 2))])
+    assert sorted(n for _, n in _drawn(marks)) == [1, 2]
