@@ -116,11 +116,13 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
             check(r.sources, ("stability_evaluation", "extrapolation", i, "sources"), doc)
         for i, e in enumerate(evaluation.gates):
             check(e.sources, ("stability_evaluation", "gates", i, "sources"), doc)
+    for i, pc in enumerate(framework.process_controls):
+        check(pc.sources, ("process_controls", i, "sources"), doc)
     if framework.potency_assurance is not None:  # potency assurance (issue 13, part 2)
         pa = framework.potency_assurance
         check(pa.sources, ("potency_assurance", "sources"), doc)
-        for i, e in enumerate(pa.expectations):
-            check(e.sources, ("potency_assurance", "expectations", i, "sources"), doc)
+        for i, pe in enumerate(pa.expectations):
+            check(pe.sources, ("potency_assurance", "expectations", i, "sources"), doc)
     check(registry.sources, ("sources",), reg_doc)
     seen: set[str] = set()
     for i, a in enumerate(framework.attributes):

@@ -183,8 +183,8 @@ def test_readiness_shows_the_missing_pivotal_assay(bcma: Path) -> None:
     assert "quantitative potency release assay with a numerical criterion: **missing**" in pivotal
     edit(
         cmc,
-        'unit: "% specific lysis", stages: {ind: {comparator: report-results}}}',
-        'unit: "% specific lysis", stages: {ind: {comparator: report-results}, '
+        'unit: "% specific lysis", usage: [release, stability], stages: {ind: {comparator: report-results}}}',
+        'unit: "% specific lysis", usage: [release, stability], stages: {ind: {comparator: report-results}, '
         "pivotal: {comparator: NLT, value: 30}}}",
     )
     readiness = _documents(bcma)["cmc-readiness"].split("# Potency assurance", 1)[1]
