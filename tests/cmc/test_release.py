@@ -88,9 +88,9 @@ def test_the_release_date_not_the_manufacture_date_decides_the_criterion(cd19: P
 def test_lot_table_shows_dose_dates_and_the_exceptional_release(cd19: Path) -> None:
     text = _section(_module3(cd19), "3.2.P.5.4")
     row = _row(text, "PCT19-002")
-    assert row[4:8] == ["DL1", "2025-06-08", "2025-06-12", "**Exceptional release** (ER-01)"]
-    assert _row(text, "PCT19-001")[7] == "Met the criteria"
-    assert _row(text, "ENG-01")[4:7] == ["—", "—", "—"]  # engineering lot: never released
+    assert row[5:9] == ["DL1", "2025-06-08", "2025-06-12", "**Exceptional release** (ER-01)"]
+    assert _row(text, "PCT19-001")[8] == "Met"
+    assert _row(text, "ENG-01")[5:8] == ["—", "—", "—"]  # engineering lot: never released
     # the failing result is flagged in the results table
     assert "| PCT19-002 | IND | 88.9 | **72.5** (exceptional release) |" in text
     assert (
@@ -108,7 +108,7 @@ def test_an_oos_result_without_exceptional_release_is_flagged_oos(cd19: Path) ->
     (cd19 / "cmc.yaml").write_text(text[:start] + text[end:], "utf-8")
     _set_cell(cd19, "PCT19-002", "infusion_date", "")
     markdown = _section(_module3(cd19), "3.2.P.5.4")
-    assert _row(markdown, "PCT19-002")[7] == "Out of specification, investigated"
+    assert _row(markdown, "PCT19-002")[8] == "Out of specification, investigated"
     assert "| PCT19-002 | IND | 88.9 | **72.5** (OOS, investigated) |" in markdown
 
 
@@ -123,7 +123,7 @@ def test_earlier_method_versions_are_marked(cd19: Path) -> None:
 def test_lot_files_without_the_new_columns_still_load(bcma: Path) -> None:
     assert "release_date" not in (bcma / "lots.csv").read_text("utf-8")
     text = _section(_module3(bcma), "3.2.P.5.4")
-    assert _row(text, "ENG-B27-01")[4:7] == ["—", "—", "—"]
+    assert _row(text, "ENG-B27-01")[5:8] == ["—", "—", "—"]
 
 
 def test_bad_release_date_is_reported_with_row_and_column(cd19: Path) -> None:
