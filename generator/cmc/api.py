@@ -33,7 +33,7 @@ from generator.cmc.potency import check_potency, potency_view
 from generator.cmc.release_rules import check_release, process_control_readiness
 from generator.cmc.rules import check_cmc
 from generator.cmc.stability import StudyEvaluation, evaluate_stability
-from generator.cmc.stability_plot import StabilityPlotLabels, stability_plot
+from generator.cmc.stability_plot import StabilityPlotLabels, stability_figure
 from generator.cmc.stability_rules import check_stability, stability_readiness
 from generator.cmc.vector import check_vector, vector_view
 from generator.load import load_yaml
@@ -111,12 +111,15 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
         return CmcOutputs()
     analysis = _analysis(resolved, cmc)
     outputs = CmcOutputs()
-    figures = _figures(cmc, analysis, outputs.assets if assets else None)
+    jobs: list[PlotJob] | None = [] if assets else None  # figures are drawn only by a build
+    figures = _figures(cmc, analysis, jobs)
     stability = _stability(resolved, cmc)
     sponsor = sponsor_templates(resolved)
     env = make_environment(sponsor)
     context = cmc_context(resolved, cmc, analysis, figures)
-    context |= _stability_context(cmc, stability, outputs.assets if assets else None)
+    context |= _stability_context(cmc, stability, jobs)
+    if jobs:
+        outputs.assets.update(draw_all(jobs))  # cached per figure; the missing ones in parallel
     for name, template in TEMPLATES.items():
         document = render_template(env, template, context, sponsor_dir=sponsor)
         outputs.documents[name] = dataclasses.replace(
@@ -153,15 +156,12 @@ def analyse(resolved: ResolvedProtocol) -> tuple[LoadedCmc, CmcAnalysis] | None:
     return cmc, _analysis(resolved, cmc)
 
 
-def _figures(
-    cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes] | None
-) -> dict[str, str]:
-    """Figure paths by test id; drawn into `assets` (PNG for Word, SVG for the site) only when
-    it is given — `check` needs the names, only a build needs the pictures."""
+def _figures(cmc: LoadedCmc, analysis: CmcAnalysis, jobs: list[PlotJob] | None) -> dict[str, str]:
+    """Figure paths by test id; their drawings (PNG for Word, SVG for the site) are added to
+    `jobs` only when it is given — `check` needs the names, only a build needs the pictures."""
     words = load_yaml(PLOT_LABELS_FILE).data
     stage_title = {g.id: g.title for g in cmc.framework.gates}[cmc.product.stage]
     figures: dict[str, str] = {}
-    jobs: list[PlotJob] = []
     for spec in cmc.product.specifications:
         t = analysis.tests[spec.id]
         if not t.numeric or all(p.use == "other-unit" for p in t.points):
@@ -182,18 +182,17 @@ def _figures(
             ),
             clinical_span=str(words["clinical_span"]),
         )
-        jobs.append(PlotJob(f"figures/{spec.id}", lot_figure, (t, labels, limits)))
+        if jobs is not None:
+            jobs.append(PlotJob(f"figures/{spec.id}", lot_figure, (t, labels, limits)))
         figures[spec.id] = f"figures/{spec.id}.png"
-    figures.update(comparability_figures(cmc, analysis, assets))  # issue 13
-    if assets is not None:
-        assets.update(draw_all(jobs))  # cached per figure; the missing ones in parallel
+    figures.update(comparability_figures(cmc, analysis, jobs))  # issue 13
     return figures
 
 
 def _stability_figures(
-    cmc: LoadedCmc, stability: dict[str, StudyEvaluation], assets: dict[str, bytes] | None
+    cmc: LoadedCmc, stability: dict[str, StudyEvaluation], jobs: list[PlotJob] | None
 ) -> dict[str, dict[str, str]]:
-    """Stability figure paths by study and test id; drawn into `assets` like `_figures`."""
+    """Stability figure paths by study and test id; drawings added to `jobs` like `_figures`."""
     words = load_yaml(PLOT_LABELS_FILE).data["stability"]
     evaluation = cmc.framework.stability_evaluation
     confidence = round((evaluation.confidence if evaluation else 0.95) * 100)
@@ -217,20 +216,14 @@ def _stability_figures(
                 supported=str(words["supported"]),
             )
             name = f"figures/stability-{study_id}-{t.test}"
-            if assets is not None:
-                png, svg = cached(
-                    "stability-plot",
-                    repr((t, labels)),
-                    functools.partial(stability_plot, t, labels),
-                )
-                assets[f"{name}.png"] = png
-                assets[f"{name}.svg"] = svg
+            if jobs is not None:
+                jobs.append(PlotJob(name, stability_figure, (t, labels)))
             figures.setdefault(study_id, {})[t.test] = f"{name}.png"
     return figures
 
 
 def _stability_context(
-    cmc: LoadedCmc, stability: dict[str, StudyEvaluation], assets: dict[str, bytes] | None
+    cmc: LoadedCmc, stability: dict[str, StudyEvaluation], jobs: list[PlotJob] | None
 ) -> dict[str, Any]:
     """Stability results, their Q1E evaluation, figures and gate readiness for the templates."""
     plain = functools.partial(to_plain, text=md_escape)
@@ -266,7 +259,7 @@ def _stability_context(
     return {
         "stability": plain(stability),
         "stability_tables": tables,
-        "stability_figures": _stability_figures(cmc, stability, assets),
+        "stability_figures": _stability_figures(cmc, stability, jobs),
         "stability_evaluation": plain(evaluation),
         "stability_readiness": plain(stability_readiness(cmc, stability)),
         "stability_processes": {

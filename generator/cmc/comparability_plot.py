@@ -9,11 +9,13 @@ a quality range shows the range as a green band. Labels come from the caller.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.cmc.plots import _RC
+from generator.cmc.plots import PlotJob, draw
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -44,81 +46,90 @@ def _spread(n: int) -> list[float]:
     return [0.0] if n == 1 else [-0.18 + 0.36 * i / (n - 1) for i in range(n)]
 
 
-def comparability_plot(
-    data: ComparabilityPlotData, labels: ComparabilityPlotLabels
-) -> tuple[bytes, bytes]:
-    """(PNG bytes, SVG bytes)."""
-    from matplotlib import rc_context
+def comparability_figure(data: ComparabilityPlotData, labels: ComparabilityPlotLabels) -> Figure:
+    """The figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with rc_context(_RC):  # type: ignore[arg-type]
-        fig = Figure(figsize=(6.5, 3.8), dpi=150)
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot(1, 1, 1)
-        if data.band is not None:
-            ax.axhspan(*data.band, color="#d8ecd3", alpha=0.8, zorder=0, label=labels.band)
-        shown: set[str] = set()
-        for x0, group in ((0.0, data.pre), (1.0, data.post)):
-            for dx, (value, clinical) in zip(_spread(len(group)), group, strict=True):
-                name = labels.clinical if clinical else labels.non_clinical
-                style: dict[str, Any] = (
-                    {"marker": "o", "color": "#1f5fa8", "edgecolors": "#0b2f5a", "linewidths": 0.6}
-                    if clinical
-                    else {
-                        "marker": "^",
-                        "facecolors": "none",
-                        "edgecolors": "#d9730d",
-                        "linewidths": 1.3,
-                    }
-                )
-                ax.scatter(
-                    [x0 + dx],
-                    [value],
-                    s=36,
-                    zorder=3,
-                    label=None if name in shown else name,
-                    **style,
-                )
-                shown.add(name)
-            if group:
-                mean = sum(v for v, _ in group) / len(group)
-                ax.hlines(
-                    mean,
-                    x0 - 0.28,
-                    x0 + 0.28,
-                    color="#222222",
-                    linewidth=2.0,
-                    zorder=4,
-                    label="_nolegend_" if x0 else labels.mean,
-                )
-        if data.interval is not None:
-            lo, hi = data.interval
-            ax.errorbar(
-                [1.38],
-                [(lo + hi) / 2],
-                yerr=[[(hi - lo) / 2], [(hi - lo) / 2]],
-                fmt="none",
-                ecolor="#c0392b",
-                elinewidth=1.8,
-                capsize=5,
-                zorder=4,
-                label=labels.interval,
+    fig = Figure(figsize=(6.5, 3.8), dpi=150)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    if data.band is not None:
+        ax.axhspan(*data.band, color="#d8ecd3", alpha=0.8, zorder=0, label=labels.band)
+    shown: set[str] = set()
+    for x0, group in ((0.0, data.pre), (1.0, data.post)):
+        for dx, (value, clinical) in zip(_spread(len(group)), group, strict=True):
+            name = labels.clinical if clinical else labels.non_clinical
+            style: dict[str, Any] = (
+                {"marker": "o", "color": "#1f5fa8", "edgecolors": "#0b2f5a", "linewidths": 0.6}
+                if clinical
+                else {
+                    "marker": "^",
+                    "facecolors": "none",
+                    "edgecolors": "#d9730d",
+                    "linewidths": 1.3,
+                }
             )
-        ax.set_xticks([0.0, 1.0])
-        ax.set_xticklabels([labels.pre, labels.post])
-        ax.set_xlim(-0.55, 1.6)
-        ax.set_ylabel(labels.y_axis)
-        ax.set_title(labels.title)
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
-        ax.spines["top"].set_visible(False)
-        ax.spines["right"].set_visible(False)
-        ax.margins(y=0.12)
-        handles, names = ax.get_legend_handles_labels()
-        fig.legend(handles, names, loc="lower center", ncol=2, frameon=False, fontsize=7.5)
-        fig.subplots_adjust(left=0.13, right=0.98, top=0.91, bottom=0.26)
-        png = io.BytesIO()
-        fig.savefig(png, format="png", metadata={"Software": None})
-        svg = io.BytesIO()
-        fig.savefig(svg, format="svg", metadata={"Date": None})
-    return png.getvalue(), svg.getvalue()
+            ax.scatter(
+                [x0 + dx],
+                [value],
+                s=36,
+                zorder=3,
+                label=None if name in shown else name,
+                **style,
+            )
+            shown.add(name)
+        if group:
+            mean = sum(v for v, _ in group) / len(group)
+            ax.hlines(
+                mean,
+                x0 - 0.28,
+                x0 + 0.28,
+                color="#222222",
+                linewidth=2.0,
+                zorder=4,
+                label="_nolegend_" if x0 else labels.mean,
+            )
+    if data.interval is not None:
+        lo, hi = data.interval
+        ax.errorbar(
+            [1.38],
+            [(lo + hi) / 2],
+            yerr=[[(hi - lo) / 2], [(hi - lo) / 2]],
+            fmt="none",
+            ecolor="#c0392b",
+            elinewidth=1.8,
+            capsize=5,
+            zorder=4,
+            label=labels.interval,
+        )
+    ax.set_xticks([0.0, 1.0])
+    ax.set_xticklabels([labels.pre, labels.post])
+    ax.set_xlim(-0.55, 1.6)
+    ax.set_ylabel(labels.y_axis)
+    ax.set_title(labels.title)
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.margins(y=0.12)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False, fontsize=7.5)
+    fig.subplots_adjust(left=0.13, right=0.98, top=0.91, bottom=0.26)
+    return fig
+
+
+def comparability_plot(
+    data: ComparabilityPlotData, labels: ComparabilityPlotLabels
+) -> tuple[bytes, bytes]:
+    """(PNG bytes, SVG bytes), drawn in this process."""
+    files = draw(
+        PlotJob(
+            "plot",
+            comparability_figure,
+            (
+                data,
+                labels,
+            ),
+        )
+    )
+    return files["plot.png"], files["plot.svg"]

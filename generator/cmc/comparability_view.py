@@ -4,18 +4,17 @@ templates/cmc/comparability-plot-labels.yaml hold it."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from generator.cache import cached
 from generator.cmc.analytics import CmcAnalysis
 from generator.cmc.comparability import AttributeOutcome, ComparabilityOutcome
 from generator.cmc.comparability_plot import (
     ComparabilityPlotData,
     ComparabilityPlotLabels,
-    comparability_plot,
+    comparability_figure,
 )
 from generator.cmc.loader import LoadedCmc
+from generator.cmc.plots import PlotJob
 from generator.load import load_yaml
 from generator.paths import TEMPLATES_DIR
 from generator.render import md_escape, md_literal
@@ -71,25 +70,19 @@ def _labels(
 
 
 def comparability_figures(
-    cmc: LoadedCmc, analysis: CmcAnalysis, assets: dict[str, bytes] | None
+    cmc: LoadedCmc, analysis: CmcAnalysis, jobs: list[PlotJob] | None
 ) -> dict[str, str]:
     """Figure paths by '<change>/<test>' for each numeric compared attribute with data on both
-    sides; drawn into `assets` only when it is given (as the lot plots)."""
+    sides; each figure's drawing is added to `jobs` only when it is given (a build)."""
     figures: dict[str, str] = {}
     for change in analysis.comparability:
         for o in change.attributes:
             if not o.numeric or not o.pre_values or not o.post_values:
                 continue
             name = figure_name(change.change, o.compared.test)
-            if assets is not None:
+            if jobs is not None:
                 data, labels = _plot_data(cmc, o), _labels(cmc, change, o)
-                png, svg = cached(
-                    "comparability-plot",
-                    repr((data, labels)),
-                    functools.partial(comparability_plot, data, labels),
-                )
-                assets[f"{name}.png"] = png
-                assets[f"{name}.svg"] = svg
+                jobs.append(PlotJob(name, comparability_figure, (data, labels)))
             figures[f"{change.change}/{o.compared.test}"] = f"{name}.png"
     return figures
 

@@ -4,11 +4,14 @@ come from the caller (templates' words), like `generator.cmc.plots`."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from generator.cmc.plots import _RC
+from generator.cmc.plots import PlotJob, draw
 from generator.cmc.stability import TestEvaluation
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _COLOURS = ("#1f5fa8", "#d9730d", "#2e8b57", "#8e44ad", "#7f6000", "#c2185b")
 _MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -27,83 +30,92 @@ class StabilityPlotLabels:
     supported: str
 
 
-def stability_plot(t: TestEvaluation, labels: StabilityPlotLabels) -> tuple[bytes, bytes]:
-    """(PNG bytes, SVG bytes) for one attribute of one study."""
-    from matplotlib import rc_context
+def stability_figure(t: TestEvaluation, labels: StabilityPlotLabels) -> Figure:
+    """The figure of one attribute of one study."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     lots = list(dict.fromkeys(o.lot_id for o in t.observations))
     style = {lot: (_COLOURS[i % 6], _MARKERS[i % 6]) for i, lot in enumerate(lots)}
-    with rc_context(_RC):  # type: ignore[arg-type]
-        fig = Figure(figsize=(6.5, 4.0), dpi=150)
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot(1, 1, 1)
-        for lot in lots:
-            colour, marker = style[lot]
-            points = [o for o in t.observations if o.lot_id == lot]
-            ax.scatter(
-                [o.time for o in points],
-                [o.value for o in points],
-                s=30,
-                marker=marker,
-                color=colour,
-                zorder=3,
-                label=labels.lot.format(lot=lot),
-            )
-        first = True
-        for curve in t.fit.curves if t.fit else ():
-            colour = style[curve.lot_id][0] if curve.lot_id in style else "#333333"
-            ax.plot(
-                curve.times,
-                curve.mean,
-                color=colour,
-                linewidth=1.2,
-                zorder=2,
-                label=labels.regression if first else None,
-            )
-            for bound in (curve.lower, curve.upper):
-                if bound is not None:
-                    ax.plot(
-                        curve.times,
-                        bound,
-                        color=colour,
-                        linewidth=1.0,
-                        linestyle=(0, (4, 2)),
-                        zorder=2,
-                        label=labels.bound if first else None,
-                    )
-                    first = False
-            first = False
-        for n, limit in enumerate(x for x in (t.lower_limit, t.upper_limit) if x is not None):
-            ax.axhline(
-                limit,
-                color="#c0392b",
-                linewidth=1.6,
-                zorder=2.5,  # above the grid lines (zorder 1.5)
-                label=labels.criterion if n == 0 else None,
-            )
-        ax.axvline(
-            t.supported,
-            color="#555555",
-            linewidth=1.0,
-            linestyle=":",
-            zorder=1,
-            label=labels.supported,
+    fig = Figure(figsize=(6.5, 4.0), dpi=150)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    for lot in lots:
+        colour, marker = style[lot]
+        points = [o for o in t.observations if o.lot_id == lot]
+        ax.scatter(
+            [o.time for o in points],
+            [o.value for o in points],
+            s=30,
+            marker=marker,
+            color=colour,
+            zorder=3,
+            label=labels.lot.format(lot=lot),
         )
-        ax.set_xlabel(labels.x_axis)
-        ax.set_ylabel(labels.y_axis)
-        ax.set_title(labels.title)
-        ax.set_xlim(left=0)
-        ax.grid(color="#dddddd", linewidth=0.6, zorder=0)
-        ax.spines["top"].set_visible(False)
-        ax.spines["right"].set_visible(False)
-        ax.margins(y=0.12)
-        handles, names = ax.get_legend_handles_labels()
-        fig.legend(handles, names, loc="lower center", ncol=3, frameon=False, fontsize=7.5)
-        fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.30)
-        png = io.BytesIO()
-        fig.savefig(png, format="png", metadata={"Software": None})
-        svg = io.BytesIO()
-        fig.savefig(svg, format="svg", metadata={"Date": None})
-    return png.getvalue(), svg.getvalue()
+    first = True
+    for curve in t.fit.curves if t.fit else ():
+        colour = style[curve.lot_id][0] if curve.lot_id in style else "#333333"
+        ax.plot(
+            curve.times,
+            curve.mean,
+            color=colour,
+            linewidth=1.2,
+            zorder=2,
+            label=labels.regression if first else None,
+        )
+        for bound in (curve.lower, curve.upper):
+            if bound is not None:
+                ax.plot(
+                    curve.times,
+                    bound,
+                    color=colour,
+                    linewidth=1.0,
+                    linestyle=(0, (4, 2)),
+                    zorder=2,
+                    label=labels.bound if first else None,
+                )
+                first = False
+        first = False
+    for n, limit in enumerate(x for x in (t.lower_limit, t.upper_limit) if x is not None):
+        ax.axhline(
+            limit,
+            color="#c0392b",
+            linewidth=1.6,
+            zorder=2.5,  # above the grid lines (zorder 1.5)
+            label=labels.criterion if n == 0 else None,
+        )
+    ax.axvline(
+        t.supported,
+        color="#555555",
+        linewidth=1.0,
+        linestyle=":",
+        zorder=1,
+        label=labels.supported,
+    )
+    ax.set_xlabel(labels.x_axis)
+    ax.set_ylabel(labels.y_axis)
+    ax.set_title(labels.title)
+    ax.set_xlim(left=0)
+    ax.grid(color="#dddddd", linewidth=0.6, zorder=0)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.margins(y=0.12)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=3, frameon=False, fontsize=7.5)
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.30)
+    return fig
+
+
+def stability_plot(t: TestEvaluation, labels: StabilityPlotLabels) -> tuple[bytes, bytes]:
+    """(PNG bytes, SVG bytes), drawn in this process."""
+    files = draw(
+        PlotJob(
+            "plot",
+            stability_figure,
+            (
+                t,
+                labels,
+            ),
+        )
+    )
+    return files["plot.png"], files["plot.svg"]
