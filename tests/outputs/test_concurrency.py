@@ -50,7 +50,7 @@ def _assert_whole(out: Path, product: Path, expected: dict[str, bytes]) -> None:
     data = assert_consistent(out)
     assert snapshot(out) == expected
     figures = [n for n in data["outputs"] if n.startswith("figures/") and n.endswith(".png")]
-    assert len(figures) == 11
+    assert len(figures) == 14  # 11 lot plots and 3 stability plots
     assert len(docx_media(out / "module3.docx")) == len(figures)
     again = subprocess.run(_build(product, out), env=env(), capture_output=True, text=True)
     assert again.returncode == 0, again.stderr

@@ -65,4 +65,12 @@ def write_hostile_product(target: Path) -> Path:
     rows[3] = rows[3].replace("Cambridge MA", f'"{LINK_PAYLOAD}"', 1)
     assert LINK_PAYLOAD in rows[3]
     lots.write_text("\n".join(rows), "utf-8")
+    # the stability results name ENG-02, renamed above: leave them out of this product
+    cmc = folder / "cmc.yaml"
+    kept = [
+        x
+        for x in cmc.read_text("utf-8").splitlines(keepends=True)
+        if not x.startswith(("    lots: [", "    results: "))
+    ]
+    cmc.write_text("".join(kept), "utf-8")
     return product
