@@ -74,5 +74,11 @@ def write_hostile_product(target: Path) -> Path:
         f'lots_pre_change: ["{LOT_PAYLOAD}", "{PIPE_LOT}", ',
         1,
     )
-    cmc.write_text(study, "utf-8")
+    # the stability results name ENG-02, renamed above: leave them out of this product
+    kept = [
+        x
+        for x in study.splitlines(keepends=True)
+        if not x.startswith(("    lots: [", "    results: "))
+    ]
+    cmc.write_text("".join(kept), "utf-8")
     return product
