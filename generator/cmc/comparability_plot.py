@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from generator.cmc.plots import PlotJob, draw
+from generator.cmc.plots import PlotJob, draw, finish
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -109,13 +109,7 @@ def comparability_figure(data: ComparabilityPlotData, labels: ComparabilityPlotL
     ax.set_ylabel(labels.y_axis)
     ax.set_title(labels.title)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
-    ax.spines["top"].set_visible(False)
-    ax.spines["right"].set_visible(False)
-    ax.margins(y=0.12)
-    handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False, fontsize=7.5)
-    fig.subplots_adjust(left=0.13, right=0.98, top=0.91, bottom=0.26)
-    return fig
+    return finish(fig, ax, columns=2, left=0.13, top=0.91, bottom=0.26)
 
 
 def comparability_plot(

@@ -209,10 +209,16 @@ def lot_figure(
     ax.set_ylabel(labels.y_axis)
     ax.set_title(labels.title)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=1)
+    return finish(fig, ax, columns=2, left=0.11, top=0.92, bottom=0.36)
+
+
+def finish(fig: Figure, ax: Any, *, columns: int, left: float, top: float, bottom: float) -> Figure:
+    """The house style every plot ends with: open axes, a margin above and below the data, and
+    the legend in `columns` columns under the plot."""
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
     ax.margins(y=0.12)
     handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False, fontsize=7.5)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.36)
+    fig.legend(handles, names, loc="lower center", ncol=columns, frameon=False, fontsize=7.5)
+    fig.subplots_adjust(left=left, right=0.98, top=top, bottom=bottom)
     return fig

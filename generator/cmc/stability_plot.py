@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from generator.cmc.plots import PlotJob, draw
+from generator.cmc.plots import PlotJob, draw, finish
 from generator.cmc.stability import TestEvaluation
 
 if TYPE_CHECKING:
@@ -97,13 +97,7 @@ def stability_figure(t: TestEvaluation, labels: StabilityPlotLabels) -> Figure:
     ax.set_title(labels.title)
     ax.set_xlim(left=0)
     ax.grid(color="#dddddd", linewidth=0.6, zorder=0)
-    ax.spines["top"].set_visible(False)
-    ax.spines["right"].set_visible(False)
-    ax.margins(y=0.12)
-    handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=3, frameon=False, fontsize=7.5)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.30)
-    return fig
+    return finish(fig, ax, columns=3, left=0.11, top=0.92, bottom=0.30)
 
 
 def stability_plot(t: TestEvaluation, labels: StabilityPlotLabels) -> tuple[bytes, bytes]:
