@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -627,11 +628,28 @@ def _ad_p_value(p: float | None) -> Cell:
     return p
 
 
-def _read_csv_column(path: Path, column: str | None) -> list[float]:
+MAX_CSV_BYTES = 50_000_000
+"""Largest CSV a calculator reads (a lot file of 10,000 lots is well under 10 MB)."""
+
+
+def _read_csv_text(path: Path) -> str:
+    """A CSV's text; a FIFO, device or folder is refused before it is opened (reading
+    /dev/zero would never end), and so is a file too large to be a lot or stability table."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"cannot read {path}: not a regular file")
+        if info.st_size > MAX_CSV_BYTES:
+            raise UsageError(f"{path} is larger than {MAX_CSV_BYTES:,} bytes")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+
+
+def _read_csv_column(path: Path, column: str | None) -> list[float]:
+    text = _read_csv_text(path)
     reader = csv.DictReader(io.StringIO(text))
     fields = reader.fieldnames or []
     if not fields:
@@ -811,10 +829,7 @@ def _read_stability_csv(
     path: Path, columns: tuple[str, str, str]
 ) -> tuple[list[str], list[float], list[float]]:
     """(lots, times, values) from three columns; rows with an empty value are skipped."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = _read_csv_text(path)
     reader = csv.DictReader(io.StringIO(text))
     fields = reader.fieldnames or []
     for name in columns:

@@ -410,3 +410,31 @@ def test_equivalence_bad_parameters_exit_2_with_one_line(args: list[str]) -> Non
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["limits", "--csv", "/dev/zero"],
+        ["shelf-life", "--csv", "/dev/zero", "--lower", "1"],
+        ["limits", "--csv", "."],
+    ],
+    ids=["limits-device", "shelf-life-device", "limits-folder"],
+)
+def test_csv_calculators_refuse_what_is_not_a_regular_file(args: list[str]) -> None:
+    # through the real CLI with a timeout: reading /dev/zero used to never end
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "calc", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "not a regular file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_csv_calculators_refuse_text_that_is_not_utf8(tmp_path: Path) -> None:
+    bad = tmp_path / "lots.csv"
+    bad.write_bytes(b"\xff\xfeviability\n1\n")
+    code, out, err = run("limits", "--csv", str(bad))
+    assert code == 2 and "is not UTF-8 text" in out + err
