@@ -410,13 +410,9 @@ def _parse_row(
         if name.endswith(METHOD_VERSION_SUFFIX):
             versions[name.removesuffix(METHOD_VERSION_SUFFIX)] = raw
         elif name in numeric_tests:
-            parsed = _number(raw)
-            if isinstance(parsed, str):
-                problems.append(
-                    Problem(
-                        "CL006", f"'{raw}' in column '{name}' {parsed}", where(name), _NUMBER_HINT
-                    )
-                )
+            parsed = result_cell(raw, name, "CL006", where(name))
+            if isinstance(parsed, Problem):
+                problems.append(parsed)
                 continue
             results[name] = parsed
         else:
@@ -446,6 +442,14 @@ def _real_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def result_cell(raw: str, column: str, code: str, where: Location) -> Result | Problem:
+    """A test result cell of a lot or stability CSV, or the problem with it (under `code`)."""
+    parsed = _number(raw)
+    if isinstance(parsed, str):
+        return Problem(code, f"'{raw}' in column '{column}' {parsed}", where, _NUMBER_HINT)
+    return parsed
 
 
 def _number(raw: str) -> Result | str:

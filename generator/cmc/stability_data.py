@@ -16,13 +16,13 @@ from pathlib import Path
 
 from generator.cmc.lots import (
     _CSV_HINT,
-    _NUMBER_HINT,
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_LOTS,
     LotTable,
     Result,
     _number,
+    result_cell,
 )
 from generator.load import character_problems, read_text
 from generator.models.cmc import CmcProduct, StabilityStudy
@@ -290,13 +290,9 @@ def _parse_row(
         if name in REQUIRED_COLUMNS or not raw:
             continue
         if name in numeric_tests:
-            parsed = _number(raw)
-            if isinstance(parsed, str):
-                problems.append(
-                    Problem(
-                        "CM122", f"'{raw}' in column '{name}' {parsed}", where(name), _NUMBER_HINT
-                    )
-                )
+            parsed = result_cell(raw, name, "CM122", where(name))
+            if isinstance(parsed, Problem):
+                problems.append(parsed)
                 continue
             results[name] = parsed
         else:
