@@ -23,8 +23,6 @@ class Rendered:
     assets: dict[str, bytes] = field(default_factory=dict)
     """Files written beside the documents (figures), keyed by relative path."""
     problems: list[Problem] = field(default_factory=list)
-    usdm: bytes | None = None
-    """The protocol as a CDISC USDM v4.0.0 document (protocol.usdm.json)."""
 
 
 class DocumentKind(Protocol):
@@ -74,27 +72,26 @@ class ProtocolKind:
         return problems
 
     def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
-        from generator.export.usdm_validate import check_usdm
-        from generator.protocol_documents import (
-            analyse,
-            clean_document,
-            draft_problems,
-            render_protocol,
-        )
+        from generator.protocol_documents import analyse, draft_problems, render_protocol
 
         document = render_protocol(resolved, analyse(resolved))
-        # the machine-readable protocol carries the protocol text only, never review marks
-        from generator.export.usdm import printed_criteria
-
-        usdm, usdm_problems = check_usdm(
-            resolved,
-            clean_document(document).markdown,
-            printed_criteria(document.markdown),
-        )
         return Rendered(
             documents={"protocol": document},
-            problems=[*draft_problems(resolved, document, release=release), *usdm_problems],
-            usdm=usdm,
+            problems=draft_problems(resolved, document, release=release),
+        )
+
+    def usdm(
+        self, resolved: ResolvedProtocol, rendered: Rendered
+    ) -> tuple[bytes, list[Problem]] | None:
+        """protocol.usdm.json (CDISC USDM v4.0.0) of the rendered protocol, and its checks."""
+        from generator.export.usdm import printed_criteria
+        from generator.export.usdm_validate import check_usdm
+        from generator.protocol_documents import clean_document
+
+        document = rendered.documents["protocol"]
+        # the machine-readable protocol carries the protocol text only, never review marks
+        return check_usdm(
+            resolved, clean_document(document).markdown, printed_criteria(document.markdown)
         )
 
 
@@ -156,6 +153,23 @@ def render(
     )
 
 
+def usdm(
+    kind: DocumentKind, resolved: ResolvedProtocol, rendered: Rendered, *, release: bool
+) -> tuple[bytes, list[Problem]] | None:
+    """The USDM JSON a kind exports from its rendered documents (the protocol's), with its
+    checks; None for a kind that exports none. Cached like `render`, by the same inputs: a
+    build that writes no USDM (Markdown or Word only) never makes it."""
+    from generator.cache import cached
+
+    export = getattr(kind, "usdm", None)
+    if export is None:
+        return None
+    key = _render_key(kind, resolved, release=release, assets=False)
+    if key is None:
+        return export(resolved, rendered)  # type: ignore[no-any-return]
+    return cached("usdm", key, lambda: export(resolved, rendered))  # type: ignore[no-any-return]
+
+
 def _render_key(
     kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
 ) -> str | None:
@@ -163,7 +177,7 @@ def _render_key(
     import hashlib
     import os
 
-    from generator.export.docx import pandoc_signature
+    from generator.export.pandoc import pandoc_signature
     from generator.problems import ProblemsError, ProtocmcError
     from generator.sponsor import sponsor_templates
 
