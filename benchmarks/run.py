@@ -16,7 +16,8 @@ Rows (CD19 example unless said otherwise):
                 the Word conversion cache is emptied before each run)
                 floor: bare pandoc (same reference.docx, filters and options) on the same
                 Markdown (the documents and the redline's two drafts), one after another
-  edit        rebuild (no --force) after a one-line protocol-only change to product.yaml
+  edit        rebuild (no --force) after a one-line protocol-only change to product.yaml (a
+                rationale no earlier run has seen: no cached render answers it)
                 floor: the import floor; the `full` column is the --force rebuild
   portfolio   `protocmc portfolio` of N generated protocol-only products, -j 2 against -j 1
                 (the ratio is the speed-up: 1-worker time / 2-worker time); once unchanged
@@ -267,23 +268,24 @@ def word_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
 
 
 def edit_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
-    """Rebuild (no --force) after a one-line protocol-only change: each repetition flips
-    `inpatient_days` between two in-range values, so every run sees a changed product."""
+    """Rebuild (no --force) after a one-line protocol-only change: each repetition writes a
+    rationale no earlier run has seen, so no cached render of the protocol can answer it."""
     build = [PROTOCMC, "build", str(product), "-o", str(out), "--format", "md"]
     original = product.read_text("utf-8")
     # the example is a substantial amendment: a protocol change carries its rationale
     text = original.replace(
         "changes:\n",
-        "changes:\n  - about: monitoring-logistics\n    rationale: Benchmark edit.\n",
+        "changes:\n  - about: monitoring-logistics\n    rationale: Benchmark edit 0.\n",
         1,
-    )
+    ).replace("inpatient_days: 10", "inpatient_days: 9", 1)
     product.write_text(text, "utf-8")
     run_process([*build, "--force"], env=env)
-    values = iter(range(10_000))
+    values = iter(range(1, 1_000_000))
+    stamp = time.time_ns()
 
     def edit() -> float:
-        days = 8 + next(values) % 2
-        product.write_text(re.sub(r"inpatient_days: \d+", f"inpatient_days: {days}", text), "utf-8")
+        rationale = f"Benchmark edit {stamp}-{next(values)}."
+        product.write_text(text.replace("Benchmark edit 0.", rationale), "utf-8")
         return metric(run_process(build, env=env))
 
     def full() -> float:

@@ -122,7 +122,7 @@ def check(
     kinds = documents.applicable(resolved)
     if not problems.errors:
         for kind in kinds:
-            problems.extend(kind.check(resolved))
+            problems.extend(documents.check(kind, resolved))
     if problems.errors:
         report.problems = problems.items
         return report

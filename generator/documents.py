@@ -107,9 +107,9 @@ class CmcKind:
         return resolved.product.cmc is not None
 
     def input_files(self, resolved: ResolvedProtocol) -> list[Path]:
-        from generator.cmc.api import cmc_input_files
+        from generator.cmc.inputs import input_files
 
-        return cmc_input_files(resolved)
+        return input_files(resolved)
 
     def check(self, resolved: ResolvedProtocol) -> list[Problem]:
         from generator.cmc.api import cmc_problems
@@ -129,6 +129,27 @@ REGISTRY: tuple[DocumentKind, ...] = (ProtocolKind(), CmcKind())
 def applicable(resolved: ResolvedProtocol) -> list[DocumentKind]:
     """The document kinds a product builds, in output order."""
     return [kind for kind in REGISTRY if kind.applies(resolved)]
+
+
+def check(kind: DocumentKind, resolved: ResolvedProtocol) -> list[Problem]:
+    """`kind.check`, answered from the per-user cache when nothing the kind reads changed (the
+    same inputs as `render`): a protocol-only edit neither loads nor checks the CMC files."""
+    from generator import cache
+
+    key = _render_key(kind, resolved, release=False, assets=False)
+    found = cache.load(f"checked-{kind.name}", key) if key is not None else None
+    if isinstance(found, list):
+        return found
+    problems = kind.check(resolved)
+    # a problem located in the product file names a line that an edit elsewhere in the file
+    # moves; a kind that reads only some keys of the file is checked again then
+    product = resolved.product_document.display
+    moves = kind.product_keys is not None and any(
+        p.location is not None and p.location.file == product for p in problems
+    )
+    if key is not None and not moves:
+        cache.store(f"checked-{kind.name}", key, problems)
+    return problems
 
 
 def render(
