@@ -23,8 +23,8 @@ except SystemExit:
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"numpy", "scipy", "matplotlib"})
 # what the start of a command must not pay for when the plan answers: the calc commands,
 # pypandoc (its import pulls in urllib and http), pydantic (typer >= 0.29 parses through it),
-# the models and Jinja
-unused = {"generator.cli_calc", "pypandoc", "urllib.request", "pydantic", "jinja2"}
+# the models and Jinja, and rich (plain lines to a pipe are written without it)
+unused = {"generator.cli_calc", "pypandoc", "urllib.request", "pydantic", "jinja2", "rich"}
 import os
 print(json.dumps({"heavy": heavy, "unused": sorted(unused & set(sys.modules)),
                   "blas": os.environ.get("OPENBLAS_NUM_THREADS")}))
