@@ -233,6 +233,8 @@ def _render_key(
         digest.update(f"previous {previous.display}\0{_json(previous.data)}\0".encode())
     for path in files:
         digest.update(f"{path.resolve()}\0".encode())
+        if not path.is_file():  # a FIFO would block the read; the kind's loader reports it
+            return None
         try:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:

@@ -34,6 +34,8 @@ def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list
     if path is None:
         return []
     files = [path.resolve()]
+    if not path.is_file():  # a folder, a FIFO or a device: the CMC loader reports it
+        return files
     try:
         doc = load_yaml(path, display=display(path))
     except ProblemsError:
