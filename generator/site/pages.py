@@ -11,18 +11,31 @@ framework, the CMC matrix, the worked examples (if any), open placeholders and t
 
 from __future__ import annotations
 
-import glob
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from generator.framework_loader import LoadedFramework, available_frameworks, load_framework
+from generator.framework_loader import (
+    LoadedFramework,
+    available_frameworks,
+    load_framework,
+    load_registry,
+)
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError
 from generator.site import views
+from generator.site.options import (
+    SCRIPT,
+    SEARCH_SHIM,
+    STYLESHEET,
+    SiteInputs,
+    SiteOptions,
+    SitePage,
+    resolve_products,
+)
 from generator.site.products import (
     SiteProduct,
     convert_docx_downloads,
@@ -34,9 +47,18 @@ from generator.site.products import (
 from generator.site.prose import Prose
 from generator.site.templating import render, site_environment
 
-STYLESHEET = "assets/protocmc.css"
-SCRIPT = "assets/protocmc.js"
-SEARCH_SHIM = "assets/vendor/iframe-worker/shim.js"
+__all__ = [
+    "SCRIPT",
+    "SEARCH_SHIM",
+    "STYLESHEET",
+    "GeneratedSite",
+    "SiteOptions",
+    "SitePage",
+    "generate_pages",
+    "generate_site",
+    "resolve_products",
+]
+
 VENDOR_FILES = {
     SEARCH_SHIM: TEMPLATES_DIR / "site" / "vendor" / "iframe-worker" / "shim.js",
     "assets/vendor/iframe-worker/LICENSE": TEMPLATES_DIR
@@ -54,48 +76,6 @@ DRAFT_TITLES = {
     "cmc-readiness": "CMC readiness report",
     "specification-lifecycle": "Specification lifecycle",
 }
-
-
-@dataclass(frozen=True)
-class SiteOptions:
-    """What to generate; mirrors the plugin's config options."""
-
-    products: list[Path] = field(default_factory=list)
-    """The sponsor's own product files: their drafts lead the site."""
-    examples: list[Path] = field(default_factory=list)
-    """Worked examples shown beside the framework."""
-    framework_pages: bool = True
-    frameworks: list[str] = field(default_factory=list)
-    """Framework ids to publish; empty means every installed protocol framework."""
-    home: bool = False
-    """Generate the home page (index.md) too: for docs folders without one."""
-    title: str = "protocmc"
-    downloads: bool = True
-    """Publish each draft as a Word file beside its page."""
-
-
-@dataclass(frozen=True)
-class SitePage:
-    src_uri: str
-    content: str | bytes
-    title: str = ""
-    nav: tuple[str, ...] | None = None
-    """Navigation section path; None keeps the file out of the navigation (assets)."""
-
-
-def resolve_products(patterns: list[Path], base: Path) -> list[Path]:
-    """Product files from paths or glob patterns (relative to `base`), sorted, de-duplicated."""
-    found: list[Path] = []
-    for pattern in patterns:
-        full = pattern if pattern.is_absolute() else base / pattern
-        matches = (
-            sorted(Path(p) for p in glob.glob(str(full))) if glob.has_magic(str(full)) else [full]
-        )
-        for m in matches:
-            path = m / "product.yaml" if m.is_dir() else m
-            if path.resolve() not in [f.resolve() for f in found]:
-                found.append(path)
-    return found
 
 
 def _optional_cmc_loader() -> Any | None:
@@ -460,8 +440,19 @@ def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) ->
     return pages
 
 
-def generate_pages(options: SiteOptions) -> list[SitePage]:
+@dataclass(frozen=True)
+class GeneratedSite:
+    pages: list[SitePage]
     """Every generated page and asset, in navigation order."""
+    inputs: SiteInputs
+    """The files the pages were made from, besides protocmc's own code, templates and
+    frameworks (`generator.site.page_cache` checks them before reusing the pages)."""
+
+
+def generate_site(options: SiteOptions) -> GeneratedSite:
+    """Every generated page and asset, and the files they come from."""
+    load_framework.cache_clear()  # a framework edited while `protocmc serve` runs
+    load_registry.cache_clear()
     env = site_environment()
     products = [load_product(p, "product") for p in options.products]
     products += [load_product(p, "example") for p in options.examples]
@@ -473,4 +464,14 @@ def generate_pages(options: SiteOptions) -> list[SitePage]:
     prose = Prose()
     _all_pages(env, site, prose)  # collects every text the pages show
     prose.convert()
-    return _static_assets() + _all_pages(env, site, prose)
+    pages = _static_assets() + _all_pages(env, site, prose)
+    inputs = SiteInputs(
+        files=[f for p in products for f in p.inputs.files],
+        folders=[f for p in products for f in p.inputs.folders],
+    )
+    return GeneratedSite(pages, inputs)
+
+
+def generate_pages(options: SiteOptions) -> list[SitePage]:
+    """Every generated page and asset, in navigation order (never from the cache)."""
+    return generate_site(options).pages

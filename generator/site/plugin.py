@@ -37,19 +37,19 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from generator.framework_loader import load_framework, load_registry
+from generator import cache
 from generator.paths import FRAMEWORKS_DIR, TEMPLATES_DIR
 from generator.problems import ProblemsError, sorted_problems
 from generator.site import config as site_config
-from generator.site.pages import (
+from generator.site.options import (
     SCRIPT,
     SEARCH_SHIM,
     STYLESHEET,
     SiteOptions,
     SitePage,
-    generate_pages,
     resolve_products,
 )
+from generator.site.page_cache import site_pages
 
 log = logging.getLogger("mkdocs.plugins.protocmc")
 
@@ -150,10 +150,11 @@ class ProtocmcPlugin(BasePlugin[ProtocmcConfig]):  # type: ignore[no-untyped-cal
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         options = site_options(self.config, config)
         self.watched = [*options.products, *options.examples]
-        load_framework.cache_clear()
-        load_registry.cache_clear()
+        # `protocmc serve` rebuilds in one process: a template or framework edited since the
+        # last build is a new code digest, so no cached page or draft is reused
+        cache.code_digest.cache_clear()
         try:
-            self.pages = generate_pages(options)
+            self.pages = site_pages(options)
         except ProblemsError as exc:
             lines = [
                 f"{p.location}: {p.code}: {p.message}" if p.location else f"{p.code}: {p.message}"

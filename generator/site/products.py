@@ -23,6 +23,7 @@ from generator.cache import cached
 from generator.problems import Problem, ProblemsError, Severity
 from generator.resolve import ResolvedProtocol
 from generator.site.draft import SiteDraft
+from generator.site.options import SiteInputs
 from generator.site.pandoc_html import documents_to_html
 
 Role = Literal["product", "example"]
@@ -50,6 +51,8 @@ class SiteProduct:
     drafts: dict[str, Draft]
     assets: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    inputs: SiteInputs = field(default_factory=SiteInputs)
+    """Every file the product's drafts were made from (for the page cache)."""
 
     @property
     def base(self) -> str:
@@ -101,7 +104,16 @@ def load_product(path: Path, role: Role) -> SiteProduct:
     order = {k: i for i, k in enumerate(DRAFT_ORDER)}
     kinds = sorted(markdown, key=lambda k: (order.get(k, len(order)), k))
     drafts = {k: Draft(k, markdown[k], header=headers.get(k, ())) for k in kinds}
-    return SiteProduct(role, _slug(path), path, resolved, drafts, assets, report.problems)
+    inputs = _inputs(path, resolved)
+    return SiteProduct(role, _slug(path), path, resolved, drafts, assets, report.problems, inputs)
+
+
+def _inputs(path: Path, resolved: ResolvedProtocol) -> SiteInputs:
+    """The files `api.check` read for this product (those of `protocmc build`)."""
+    from generator.build import input_files
+
+    sponsor = api.sponsor_templates(resolved)
+    return SiteInputs(input_files(path, resolved), [sponsor] if sponsor is not None else [])
 
 
 def unique_slugs(products: list[SiteProduct]) -> None:
