@@ -249,10 +249,15 @@ def _usage(site: _Site, fw: LoadedFramework) -> dict[str, list[dict[str, Any]]]:
 
 # --------------------------------------------------------------------------- pages
 
+Env = ImmutableSandboxedEnvironment | None
+"""The site's template environment; None while only collecting the texts the views show."""
 
-def _framework_pages(
-    env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose
-) -> list[SitePage]:
+
+def _render(env: Env, name: str, context: dict[str, Any]) -> str:
+    return "" if env is None else render(env, name, context)
+
+
+def _framework_pages(env: Env, site: _Site, prose: Prose) -> list[SitePage]:
     pages: list[SitePage] = []
     for fw in site.frameworks:
         fid = fw.framework.id
@@ -264,7 +269,7 @@ def _framework_pages(
         pages.append(
             SitePage(
                 f"framework/{fid}/index.md",
-                render(env, "framework.md.j2", {"fw": overview}),
+                _render(env, "framework.md.j2", {"fw": overview}),
                 "Overview",
                 section,
             )
@@ -275,7 +280,7 @@ def _framework_pages(
             pages.append(
                 SitePage(
                     f"framework/{fid}/{element.id}.md",
-                    render(env, "element.md.j2", {"fw": overview, "element": view}),
+                    _render(env, "element.md.j2", {"fw": overview, "element": view}),
                     element.title,
                     section,
                 )
@@ -283,7 +288,7 @@ def _framework_pages(
         pages.append(
             SitePage(
                 f"framework/{fid}/sources.md",
-                render(env, "sources.md.j2", {"fw": views.sources_view(fw, prose)}),
+                _render(env, "sources.md.j2", {"fw": views.sources_view(fw, prose)}),
                 "Sources",
                 section,
             )
@@ -292,7 +297,7 @@ def _framework_pages(
         pages.append(
             SitePage(
                 f"cmc/{cmc.id}/index.md",
-                render(env, "cmc-matrix.md.j2", {"fw": views.cmc_matrix_view(cmc, prose)}),
+                _render(env, "cmc-matrix.md.j2", {"fw": views.cmc_matrix_view(cmc, prose)}),
                 MATRIX_TITLE,
                 ("CMC",),
             )
@@ -300,21 +305,19 @@ def _framework_pages(
     return pages
 
 
-def _product_pages(
-    env: ImmutableSandboxedEnvironment, site: _Site, p: SiteProduct, prose: Prose
-) -> list[SitePage]:
+def _product_pages(env: Env, site: _Site, p: SiteProduct, prose: Prose) -> list[SitePage]:
     view = _product_view(site, p, prose, "../../")
     section = (p.title,) if p.role == "product" else ("Examples", p.title)
     base = p.base
     pages = [
         SitePage(
             f"{base}/index.md",
-            render(env, "product.md.j2", {"p": view}),
+            _render(env, "product.md.j2", {"p": view}),
             "Overview",
             section,
         )
     ]
-    register_md = render(env, "register-entries.md.j2", {"p": view, "in_protocol": True})
+    register_md = _render(env, "register-entries.md.j2", {"p": view, "in_protocol": True})
     for d in view["drafts"]:
         draft = p.drafts[d["kind"]]
         assert draft.html is not None
@@ -322,10 +325,14 @@ def _product_pages(
         pages.append(
             SitePage(
                 f"{base}/{d['page']}",
-                render(
+                _render(
                     env,
                     "draft.md.j2",
-                    {"p": view, "draft": d, "body": draft.html.markdown(replace)},
+                    {
+                        "p": view,
+                        "draft": d,
+                        "body": draft.html.markdown(replace) if env is not None else "",
+                    },
                 ),
                 d["title"],
                 section,
@@ -336,7 +343,7 @@ def _product_pages(
     pages.append(
         SitePage(
             f"{base}/tailoring-register.md",
-            render(env, "register.md.j2", {"p": view}),
+            _render(env, "register.md.j2", {"p": view}),
             "Tailoring register",
             section,
         )
@@ -346,7 +353,7 @@ def _product_pages(
         pages.append(
             SitePage(
                 f"{base}/amendments.md",
-                render(env, "amendments.md.j2", {"p": view, "amendments": amendments}),
+                _render(env, "amendments.md.j2", {"p": view, "amendments": amendments}),
                 "Amendments",
                 section,
             )
@@ -391,7 +398,7 @@ def _static_assets() -> list[SitePage]:
     return pages
 
 
-def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) -> list[SitePage]:
+def _all_pages(env: Env, site: _Site, prose: Prose) -> list[SitePage]:
     options = site.options
     pages: list[SitePage] = []
     product_views = [_product_view(site, p, prose, "") for p in site.products]
@@ -400,7 +407,7 @@ def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) ->
     frameworks = [views.framework_info(fw) for fw in site.frameworks]
     cmc = [{"id": c.id, "title": c.title, "version": c.version} for c in site.cmc]
     if options.home:
-        home = render(
+        home = _render(
             env,
             "home.md.j2",
             {
@@ -420,7 +427,7 @@ def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) ->
         pages.append(
             SitePage(
                 "examples/index.md",
-                render(env, "examples.md.j2", {"examples": example_views}),
+                _render(env, "examples.md.j2", {"examples": example_views}),
                 "Examples",
                 ("Examples",),
             )
@@ -431,12 +438,12 @@ def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) ->
         pages.append(
             SitePage(
                 "placeholders.md",
-                render(env, "placeholders.md.j2", {"products": product_views}),
+                _render(env, "placeholders.md.j2", {"products": product_views}),
                 "Open placeholders",
                 (),
             )
         )
-    pages.append(SitePage("tags.md", render(env, "tags.md.j2", {}), "Tags", ()))
+    pages.append(SitePage("tags.md", _render(env, "tags.md.j2", {}), "Tags", ()))
     return pages
 
 
@@ -462,8 +469,8 @@ def generate_site(options: SiteOptions) -> GeneratedSite:
         convert_docx_downloads(products)
     site = _Site(options, _protocol_frameworks(options), _cmc_frameworks(options), products)
     prose = Prose()
-    _all_pages(env, site, prose)  # collects every text the pages show
-    prose.convert()
+    _all_pages(None, site, prose)  # builds the views only: collects every text they show
+    prose.convert()  # one pandoc run for all of them
     pages = _static_assets() + _all_pages(env, site, prose)
     inputs = SiteInputs(
         files=[f for p in products for f in p.inputs.files],
