@@ -171,3 +171,16 @@ def test_lone_product_site_name_is_cached_by_content(
     minimal_product.write_text(text, "utf-8")
     assert site_name(minimal_product) == "TEST-2"
     assert loads == [minimal_product]
+
+
+def test_theme_templates_compile_once_per_user(fresh_cache: Path) -> None:
+    import jinja2
+
+    from generator.site.plugin import ProtocmcPlugin
+
+    env = ProtocmcPlugin().on_env(jinja2.Environment(), config=None, files=None)  # type: ignore[arg-type]
+    assert env is not None
+    bytecode = env.bytecode_cache
+    assert isinstance(bytecode, jinja2.FileSystemBytecodeCache)
+    assert Path(bytecode.directory) == cache.jinja_bytecode_dir()
+    assert Path(bytecode.directory).is_relative_to(fresh_cache)
