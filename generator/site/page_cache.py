@@ -80,6 +80,8 @@ def _stamp(inputs: SiteInputs) -> str:
         except OSError:
             digest.update(b"<missing>")
     for folder in inputs.folders:
+        if _shipped(folder):
+            continue
         digest.update(f"{folder}\0".encode())
         if folder.is_dir():
             for name in sorted(p for p in folder.rglob("*") if p.is_file()):

@@ -12,6 +12,7 @@ framework, the CMC matrix, the worked examples (if any), open placeholders and t
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -464,9 +465,12 @@ def generate_site(options: SiteOptions) -> GeneratedSite:
     products = [load_product(p, "product") for p in options.products]
     products += [load_product(p, "example") for p in options.examples]
     unique_slugs(products)
-    convert_drafts(products)
-    if options.downloads:
-        convert_docx_downloads(products)
+    # pandoc to Word and to HTML at the same time (each a pool of pandoc processes)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        downloads = beside.submit(convert_docx_downloads, products) if options.downloads else None
+        convert_drafts(products)
+        if downloads is not None:
+            downloads.result()
     site = _Site(options, _protocol_frameworks(options), _cmc_frameworks(options), products)
     prose = Prose()
     _all_pages(None, site, prose)  # builds the views only: collects every text they show

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from generator import api
 from generator.cache import cached
 from generator.problems import Problem, ProblemsError, Severity
+from generator.rendered import RenderedDocument
 from generator.resolve import ResolvedProtocol
 from generator.site.draft import SiteDraft
 from generator.site.options import SiteInputs
@@ -74,15 +75,13 @@ def _optional(module: str) -> Any | None:
 
 
 def _cmc_documents(
-    report: api.CheckReport,
-) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]], dict[str, bytes]]:
-    """The product's CMC drafts (Markdown), their Word header fields and every figure they
-    may use: the check renders them with their figures (through the per-user cache of
-    `documents.render`)."""
-    cmc = {name: doc for name, doc in report.documents.items() if name != "protocol"}
-    documents = {name: doc.markdown for name, doc in cmc.items()}
-    headers = {name: tuple(doc.header) for name, doc in cmc.items()}
-    return documents, headers, dict(report.assets)
+    documents: dict[str, RenderedDocument],
+) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]]]:
+    """The product's CMC drafts (Markdown) and their Word header fields."""
+    cmc = {name: doc for name, doc in documents.items() if name != "protocol"}
+    return {name: doc.markdown for name, doc in cmc.items()}, {
+        name: tuple(doc.header) for name, doc in cmc.items()
+    }
 
 
 def _slug(path: Path) -> str:
@@ -92,28 +91,30 @@ def _slug(path: Path) -> str:
 
 
 def load_product(path: Path, role: Role) -> SiteProduct:
-    """Check one product file and render its drafts; input errors raise `ProblemsError`."""
-    report = api.check(path, assets=True)
-    errors = [p for p in report.problems if p.severity is Severity.ERROR]
-    if errors or report.resolved is None or "protocol" not in report.documents:
-        raise ProblemsError(errors or report.problems)
-    resolved = report.resolved
-    markdown = {"protocol": report.documents["protocol"].markdown}
-    cmc_docs, headers, assets = _cmc_documents(report)
+    """Check one product file and render its drafts; input errors raise `ProblemsError`.
+
+    The drafts and figures are those of `protocmc build` (`generator.plan`): answered from
+    its cached plan when no file the build reads changed, and stored there when made, so a
+    build after the site (or the site after a build) does not check and render again.
+    """
+    from generator.plan import plan
+
+    try:
+        made = plan(path, clean=False, since=None, word=False)
+    except ProblemsError as exc:
+        errors = [p for p in exc.problems if p.severity is Severity.ERROR]
+        raise ProblemsError(errors or exc.problems) from None
+    resolved, _problems = api.resolve(path)  # the views read the product and its framework
+    markdown = {"protocol": made.documents["protocol"].markdown}
+    cmc_docs, headers = _cmc_documents(made.documents)
     markdown.update(cmc_docs)
     order = {k: i for i, k in enumerate(DRAFT_ORDER)}
     kinds = sorted(markdown, key=lambda k: (order.get(k, len(order)), k))
     drafts = {k: Draft(k, markdown[k], header=headers.get(k, ())) for k in kinds}
-    inputs = _inputs(path, resolved)
-    return SiteProduct(role, _slug(path), path, resolved, drafts, assets, report.problems, inputs)
-
-
-def _inputs(path: Path, resolved: ResolvedProtocol) -> SiteInputs:
-    """The files `api.check` read for this product (those of `protocmc build`)."""
-    from generator.build import input_files
-
-    sponsor = api.sponsor_templates(resolved)
-    return SiteInputs(input_files(path, resolved), [sponsor] if sponsor is not None else [])
+    inputs = SiteInputs([*made.read, *made.also_read], list(made.folders))
+    return SiteProduct(
+        role, _slug(path), path, resolved, drafts, dict(made.assets), made.notes, inputs
+    )
 
 
 def unique_slugs(products: list[SiteProduct]) -> None:

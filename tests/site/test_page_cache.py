@@ -184,3 +184,32 @@ def test_theme_templates_compile_once_per_user(fresh_cache: Path) -> None:
     assert isinstance(bytecode, jinja2.FileSystemBytecodeCache)
     assert Path(bytecode.directory) == cache.jinja_bytecode_dir()
     assert Path(bytecode.directory).is_relative_to(fresh_cache)
+
+
+def test_site_and_build_share_the_plan(
+    fresh_cache: Path, minimal_product: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The product build inside the site is the build's plan: made once, by either."""
+    from generator import api, plan
+    from generator.site.products import load_product
+
+    checks: list[Path] = []
+    real = api.check
+
+    def counting(path: Path, **kwargs: Any) -> Any:
+        checks.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(api, "check", counting)
+    made = plan.plan(minimal_product, clean=False, since=None, word=False)
+    product = load_product(minimal_product, "product")
+    assert len(checks) == 1
+    assert product.drafts["protocol"].markdown == made.documents["protocol"].markdown
+    assert minimal_product.resolve() in product.inputs.files
+
+    other = minimal_product.parent.parent / "other" / "product.yaml"
+    other.parent.mkdir()
+    other.write_text(minimal_product.read_text("utf-8"), "utf-8")
+    load_product(other, "product")
+    plan.plan(other, clean=False, since=None, word=False)
+    assert len(checks) == 2
