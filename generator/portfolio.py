@@ -137,7 +137,7 @@ def _warm_up() -> None:
     for name in PLAN_MODULES:
         importlib.import_module(name)
     code_digest()
-    from generator.export.docx import pandoc_executable
+    from generator.export.pandoc import pandoc_executable
 
     with contextlib.suppress(ProtocmcError):  # each product reports a missing pandoc itself
         pandoc_executable()
