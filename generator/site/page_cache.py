@@ -47,7 +47,7 @@ def site_pages(options: SiteOptions) -> list[SitePage]:
 def _key(options: SiteOptions) -> str | None:
     if cache.cache_dir() is None:
         return None
-    from generator.export.docx import pandoc_signature
+    from generator.export.pandoc import pandoc_signature
 
     try:
         signature = pandoc_signature()  # drafts to HTML and Word

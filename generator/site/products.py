@@ -100,7 +100,7 @@ def load_product(path: Path, role: Role) -> SiteProduct:
     from generator.plan import plan
 
     try:
-        made = plan(path, clean=False, since=None, word=False)
+        made = plan(path, clean=False, since=None, word=False, usdm=False)  # no USDM on a site
     except ProblemsError as exc:
         errors = [p for p in exc.problems if p.severity is Severity.ERROR]
         raise ProblemsError(errors or exc.problems) from None

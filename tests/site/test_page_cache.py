@@ -211,5 +211,5 @@ def test_site_and_build_share_the_plan(
     other.parent.mkdir()
     other.write_text(minimal_product.read_text("utf-8"), "utf-8")
     load_product(other, "product")
-    plan.plan(other, clean=False, since=None, word=False)
+    plan.plan(other, clean=False, since=None, word=False, usdm=False)
     assert len(checks) == 2
