@@ -54,6 +54,8 @@ class SiteProduct:
     problems: list[Problem] = field(default_factory=list)
     inputs: SiteInputs = field(default_factory=SiteInputs)
     """Every file the product's drafts were made from (for the page cache)."""
+    word: dict[str, str] = field(default_factory=dict)
+    """The build's Word metadata of the drafts (`generator.plan.word_metadata`)."""
 
     @property
     def base(self) -> str:
@@ -113,7 +115,7 @@ def load_product(path: Path, role: Role) -> SiteProduct:
     drafts = {k: Draft(k, markdown[k], header=headers.get(k, ())) for k in kinds}
     inputs = SiteInputs([*made.read, *made.also_read], list(made.folders))
     return SiteProduct(
-        role, _slug(path), path, resolved, drafts, dict(made.assets), made.notes, inputs
+        role, _slug(path), path, resolved, drafts, dict(made.assets), made.notes, inputs, made.word
     )
 
 
@@ -178,16 +180,9 @@ def _docx_code_key() -> str:
 def _docx(product: SiteProduct, draft: Draft, code_key: str) -> bytes:
     from generator.export.docx import DocxMetadata, convert_docx
 
-    tp = product.resolved.product.title_page
-    fields = {
-        "title": tp.full_title,
-        "document_id": tp.sponsor_protocol_id,
-        "version": tp.version,
-        "status": tp.status,
-        "date": tp.version_date,
-        **dict(draft.header),
-    }
-    metadata = DocxMetadata(**fields)
+    # the build's Word metadata (with the product's locale: its paper size), so the download
+    # is the file `protocmc build` writes
+    metadata = DocxMetadata(**{**product.word, **dict(draft.header)})
     digest = hashlib.sha256()
     digest.update(code_key.encode())
     digest.update(repr(metadata).encode())
