@@ -401,6 +401,9 @@ BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 def main() -> None:
     for name in BLAS_THREADS:
         os.environ.setdefault(name, "1")
+    # pydantic looks for plugins in every installed package's metadata when it builds the
+    # first validator (30 ms a build); protocmc uses none. A user's own setting wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app()
     except KeyboardInterrupt:

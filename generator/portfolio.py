@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from generator.console import make_console
+from generator.console import Console, make_console
 from generator.problems import Problem, ProblemsError, ProtocmcError, UsageError
 
 Status = Literal["built", "skipped", "failed"]
@@ -196,7 +195,7 @@ def build_portfolio(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[last]}"),
-            console=console,
+            console=console.rich,
             disable=not progress,
             transient=False,
         )
