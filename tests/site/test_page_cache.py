@@ -213,3 +213,20 @@ def test_site_and_build_share_the_plan(
     load_product(other, "product")
     plan.plan(other, clean=False, since=None, word=False, usdm=False)
     assert len(checks) == 2
+
+
+def test_each_page_is_rendered_once(minimal_product: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first pass over the pages only collects the texts for pandoc: no template runs."""
+    rendered: list[str] = []
+    real = site_pages_module.render
+
+    def counting(env: Any, name: str, context: dict[str, Any]) -> str:
+        rendered.append(name)
+        return real(env, name, context)
+
+    monkeypatch.setattr(site_pages_module, "render", counting)
+    pages = site_pages_module.generate_pages(_options(minimal_product))
+    markdown = [p for p in pages if isinstance(p.content, str)]
+    # one template per Markdown page, and the register entries the protocol page embeds
+    assert len(rendered) == len(markdown) + 1
+    assert rendered.count("register-entries.md.j2") == 1
