@@ -43,21 +43,37 @@ def product_config(product: Path, workdir: Path) -> Path:
     """
     import json
 
-    from generator import api
-
     docs = workdir / "docs"
     docs.mkdir(parents=True, exist_ok=True)
-    try:
-        _doc, model = api.load_product(product)
-        tp = model.title_page
-        name = (tp.short_title or "").strip() or model.product.name
-    except ProtocmcError:
-        name = product.resolve().parent.name  # the build reports the problems
-    settings = product_site_config(name, str(docs), str(product.resolve()))
+    settings = product_site_config(site_name(product), str(docs), str(product.resolve()))
     config = workdir / "mkdocs.yml"
     # JSON is YAML: no quoting rules to get wrong for names with colons or quotes
     config.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return config
+
+
+def site_name(product: Path) -> str:
+    """The product's short title, else its product name; its folder's name when the file does
+    not load (the build then reports why). Cached by the file's content, so an unchanged
+    product is named without loading the models."""
+    import hashlib
+
+    from generator.cache import cached
+
+    def name() -> str:
+        from generator import api
+
+        try:
+            _doc, model = api.load_product(product)
+        except ProtocmcError:
+            return product.resolve().parent.name
+        return (model.title_page.short_title or "").strip() or model.product.name
+
+    try:
+        digest = hashlib.sha256(product.read_bytes()).hexdigest()
+    except OSError:
+        return name()
+    return cached("site-name", f"{product.resolve()}\0{digest}", name)
 
 
 @contextlib.contextmanager

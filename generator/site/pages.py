@@ -11,18 +11,32 @@ framework, the CMC matrix, the worked examples (if any), open placeholders and t
 
 from __future__ import annotations
 
-import glob
 import re
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from generator.framework_loader import LoadedFramework, available_frameworks, load_framework
+from generator.framework_loader import (
+    LoadedFramework,
+    available_frameworks,
+    load_framework,
+    load_registry,
+)
 from generator.paths import TEMPLATES_DIR
 from generator.problems import Problem, ProblemsError
 from generator.site import views
+from generator.site.options import (
+    SCRIPT,
+    SEARCH_SHIM,
+    STYLESHEET,
+    SiteInputs,
+    SiteOptions,
+    SitePage,
+    resolve_products,
+)
 from generator.site.products import (
     SiteProduct,
     convert_docx_downloads,
@@ -34,9 +48,18 @@ from generator.site.products import (
 from generator.site.prose import Prose
 from generator.site.templating import render, site_environment
 
-STYLESHEET = "assets/protocmc.css"
-SCRIPT = "assets/protocmc.js"
-SEARCH_SHIM = "assets/vendor/iframe-worker/shim.js"
+__all__ = [
+    "SCRIPT",
+    "SEARCH_SHIM",
+    "STYLESHEET",
+    "GeneratedSite",
+    "SiteOptions",
+    "SitePage",
+    "generate_pages",
+    "generate_site",
+    "resolve_products",
+]
+
 VENDOR_FILES = {
     SEARCH_SHIM: TEMPLATES_DIR / "site" / "vendor" / "iframe-worker" / "shim.js",
     "assets/vendor/iframe-worker/LICENSE": TEMPLATES_DIR
@@ -54,48 +77,6 @@ DRAFT_TITLES = {
     "cmc-readiness": "CMC readiness report",
     "specification-lifecycle": "Specification lifecycle",
 }
-
-
-@dataclass(frozen=True)
-class SiteOptions:
-    """What to generate; mirrors the plugin's config options."""
-
-    products: list[Path] = field(default_factory=list)
-    """The sponsor's own product files: their drafts lead the site."""
-    examples: list[Path] = field(default_factory=list)
-    """Worked examples shown beside the framework."""
-    framework_pages: bool = True
-    frameworks: list[str] = field(default_factory=list)
-    """Framework ids to publish; empty means every installed protocol framework."""
-    home: bool = False
-    """Generate the home page (index.md) too: for docs folders without one."""
-    title: str = "protocmc"
-    downloads: bool = True
-    """Publish each draft as a Word file beside its page."""
-
-
-@dataclass(frozen=True)
-class SitePage:
-    src_uri: str
-    content: str | bytes
-    title: str = ""
-    nav: tuple[str, ...] | None = None
-    """Navigation section path; None keeps the file out of the navigation (assets)."""
-
-
-def resolve_products(patterns: list[Path], base: Path) -> list[Path]:
-    """Product files from paths or glob patterns (relative to `base`), sorted, de-duplicated."""
-    found: list[Path] = []
-    for pattern in patterns:
-        full = pattern if pattern.is_absolute() else base / pattern
-        matches = (
-            sorted(Path(p) for p in glob.glob(str(full))) if glob.has_magic(str(full)) else [full]
-        )
-        for m in matches:
-            path = m / "product.yaml" if m.is_dir() else m
-            if path.resolve() not in [f.resolve() for f in found]:
-                found.append(path)
-    return found
 
 
 def _optional_cmc_loader() -> Any | None:
@@ -269,10 +250,15 @@ def _usage(site: _Site, fw: LoadedFramework) -> dict[str, list[dict[str, Any]]]:
 
 # --------------------------------------------------------------------------- pages
 
+Env = ImmutableSandboxedEnvironment | None
+"""The site's template environment; None while only collecting the texts the views show."""
 
-def _framework_pages(
-    env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose
-) -> list[SitePage]:
+
+def _render(env: Env, name: str, context: dict[str, Any]) -> str:
+    return "" if env is None else render(env, name, context)
+
+
+def _framework_pages(env: Env, site: _Site, prose: Prose) -> list[SitePage]:
     pages: list[SitePage] = []
     for fw in site.frameworks:
         fid = fw.framework.id
@@ -284,7 +270,7 @@ def _framework_pages(
         pages.append(
             SitePage(
                 f"framework/{fid}/index.md",
-                render(env, "framework.md.j2", {"fw": overview}),
+                _render(env, "framework.md.j2", {"fw": overview}),
                 "Overview",
                 section,
             )
@@ -295,7 +281,7 @@ def _framework_pages(
             pages.append(
                 SitePage(
                     f"framework/{fid}/{element.id}.md",
-                    render(env, "element.md.j2", {"fw": overview, "element": view}),
+                    _render(env, "element.md.j2", {"fw": overview, "element": view}),
                     element.title,
                     section,
                 )
@@ -303,7 +289,7 @@ def _framework_pages(
         pages.append(
             SitePage(
                 f"framework/{fid}/sources.md",
-                render(env, "sources.md.j2", {"fw": views.sources_view(fw, prose)}),
+                _render(env, "sources.md.j2", {"fw": views.sources_view(fw, prose)}),
                 "Sources",
                 section,
             )
@@ -312,7 +298,7 @@ def _framework_pages(
         pages.append(
             SitePage(
                 f"cmc/{cmc.id}/index.md",
-                render(env, "cmc-matrix.md.j2", {"fw": views.cmc_matrix_view(cmc, prose)}),
+                _render(env, "cmc-matrix.md.j2", {"fw": views.cmc_matrix_view(cmc, prose)}),
                 MATRIX_TITLE,
                 ("CMC",),
             )
@@ -320,21 +306,19 @@ def _framework_pages(
     return pages
 
 
-def _product_pages(
-    env: ImmutableSandboxedEnvironment, site: _Site, p: SiteProduct, prose: Prose
-) -> list[SitePage]:
+def _product_pages(env: Env, site: _Site, p: SiteProduct, prose: Prose) -> list[SitePage]:
     view = _product_view(site, p, prose, "../../")
     section = (p.title,) if p.role == "product" else ("Examples", p.title)
     base = p.base
     pages = [
         SitePage(
             f"{base}/index.md",
-            render(env, "product.md.j2", {"p": view}),
+            _render(env, "product.md.j2", {"p": view}),
             "Overview",
             section,
         )
     ]
-    register_md = render(env, "register-entries.md.j2", {"p": view, "in_protocol": True})
+    register_md = _render(env, "register-entries.md.j2", {"p": view, "in_protocol": True})
     for d in view["drafts"]:
         draft = p.drafts[d["kind"]]
         assert draft.html is not None
@@ -342,10 +326,14 @@ def _product_pages(
         pages.append(
             SitePage(
                 f"{base}/{d['page']}",
-                render(
+                _render(
                     env,
                     "draft.md.j2",
-                    {"p": view, "draft": d, "body": draft.html.markdown(replace)},
+                    {
+                        "p": view,
+                        "draft": d,
+                        "body": draft.html.markdown(replace) if env is not None else "",
+                    },
                 ),
                 d["title"],
                 section,
@@ -356,7 +344,7 @@ def _product_pages(
     pages.append(
         SitePage(
             f"{base}/tailoring-register.md",
-            render(env, "register.md.j2", {"p": view}),
+            _render(env, "register.md.j2", {"p": view}),
             "Tailoring register",
             section,
         )
@@ -366,7 +354,7 @@ def _product_pages(
         pages.append(
             SitePage(
                 f"{base}/amendments.md",
-                render(env, "amendments.md.j2", {"p": view, "amendments": amendments}),
+                _render(env, "amendments.md.j2", {"p": view, "amendments": amendments}),
                 "Amendments",
                 section,
             )
@@ -411,7 +399,7 @@ def _static_assets() -> list[SitePage]:
     return pages
 
 
-def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) -> list[SitePage]:
+def _all_pages(env: Env, site: _Site, prose: Prose) -> list[SitePage]:
     options = site.options
     pages: list[SitePage] = []
     product_views = [_product_view(site, p, prose, "") for p in site.products]
@@ -420,7 +408,7 @@ def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) ->
     frameworks = [views.framework_info(fw) for fw in site.frameworks]
     cmc = [{"id": c.id, "title": c.title, "version": c.version} for c in site.cmc]
     if options.home:
-        home = render(
+        home = _render(
             env,
             "home.md.j2",
             {
@@ -440,7 +428,7 @@ def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) ->
         pages.append(
             SitePage(
                 "examples/index.md",
-                render(env, "examples.md.j2", {"examples": example_views}),
+                _render(env, "examples.md.j2", {"examples": example_views}),
                 "Examples",
                 ("Examples",),
             )
@@ -451,26 +439,50 @@ def _all_pages(env: ImmutableSandboxedEnvironment, site: _Site, prose: Prose) ->
         pages.append(
             SitePage(
                 "placeholders.md",
-                render(env, "placeholders.md.j2", {"products": product_views}),
+                _render(env, "placeholders.md.j2", {"products": product_views}),
                 "Open placeholders",
                 (),
             )
         )
-    pages.append(SitePage("tags.md", render(env, "tags.md.j2", {}), "Tags", ()))
+    pages.append(SitePage("tags.md", _render(env, "tags.md.j2", {}), "Tags", ()))
     return pages
 
 
-def generate_pages(options: SiteOptions) -> list[SitePage]:
+@dataclass(frozen=True)
+class GeneratedSite:
+    pages: list[SitePage]
     """Every generated page and asset, in navigation order."""
+    inputs: SiteInputs
+    """The files the pages were made from, besides protocmc's own code, templates and
+    frameworks (`generator.site.page_cache` checks them before reusing the pages)."""
+
+
+def generate_site(options: SiteOptions) -> GeneratedSite:
+    """Every generated page and asset, and the files they come from."""
+    load_framework.cache_clear()  # a framework edited while `protocmc serve` runs
+    load_registry.cache_clear()
     env = site_environment()
     products = [load_product(p, "product") for p in options.products]
     products += [load_product(p, "example") for p in options.examples]
     unique_slugs(products)
-    convert_drafts(products)
-    if options.downloads:
-        convert_docx_downloads(products)
+    # pandoc to Word and to HTML at the same time (each a pool of pandoc processes)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        downloads = beside.submit(convert_docx_downloads, products) if options.downloads else None
+        convert_drafts(products)
+        if downloads is not None:
+            downloads.result()
     site = _Site(options, _protocol_frameworks(options), _cmc_frameworks(options), products)
     prose = Prose()
-    _all_pages(env, site, prose)  # collects every text the pages show
-    prose.convert()
-    return _static_assets() + _all_pages(env, site, prose)
+    _all_pages(None, site, prose)  # builds the views only: collects every text they show
+    prose.convert()  # one pandoc run for all of them
+    pages = _static_assets() + _all_pages(env, site, prose)
+    inputs = SiteInputs(
+        files=[f for p in products for f in p.inputs.files],
+        folders=[f for p in products for f in p.inputs.folders],
+    )
+    return GeneratedSite(pages, inputs)
+
+
+def generate_pages(options: SiteOptions) -> list[SitePage]:
+    """Every generated page and asset, in navigation order (never from the cache)."""
+    return generate_site(options).pages

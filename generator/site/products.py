@@ -21,8 +21,10 @@ from typing import Any, Literal
 from generator import api
 from generator.cache import cached
 from generator.problems import Problem, ProblemsError, Severity
+from generator.rendered import RenderedDocument
 from generator.resolve import ResolvedProtocol
 from generator.site.draft import SiteDraft
+from generator.site.options import SiteInputs
 from generator.site.pandoc_html import documents_to_html
 
 Role = Literal["product", "example"]
@@ -50,6 +52,10 @@ class SiteProduct:
     drafts: dict[str, Draft]
     assets: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    inputs: SiteInputs = field(default_factory=SiteInputs)
+    """Every file the product's drafts were made from (for the page cache)."""
+    word: dict[str, str] = field(default_factory=dict)
+    """The build's Word metadata of the drafts (`generator.plan.word_metadata`)."""
 
     @property
     def base(self) -> str:
@@ -71,15 +77,13 @@ def _optional(module: str) -> Any | None:
 
 
 def _cmc_documents(
-    report: api.CheckReport,
-) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]], dict[str, bytes]]:
-    """The product's CMC drafts (Markdown), their Word header fields and every figure they
-    may use: the check renders them with their figures (through the per-user cache of
-    `documents.render`)."""
-    cmc = {name: doc for name, doc in report.documents.items() if name != "protocol"}
-    documents = {name: doc.markdown for name, doc in cmc.items()}
-    headers = {name: tuple(doc.header) for name, doc in cmc.items()}
-    return documents, headers, dict(report.assets)
+    documents: dict[str, RenderedDocument],
+) -> tuple[dict[str, str], dict[str, tuple[tuple[str, str], ...]]]:
+    """The product's CMC drafts (Markdown) and their Word header fields."""
+    cmc = {name: doc for name, doc in documents.items() if name != "protocol"}
+    return {name: doc.markdown for name, doc in cmc.items()}, {
+        name: tuple(doc.header) for name, doc in cmc.items()
+    }
 
 
 def _slug(path: Path) -> str:
@@ -89,19 +93,30 @@ def _slug(path: Path) -> str:
 
 
 def load_product(path: Path, role: Role) -> SiteProduct:
-    """Check one product file and render its drafts; input errors raise `ProblemsError`."""
-    report = api.check(path, assets=True)
-    errors = [p for p in report.problems if p.severity is Severity.ERROR]
-    if errors or report.resolved is None or "protocol" not in report.documents:
-        raise ProblemsError(errors or report.problems)
-    resolved = report.resolved
-    markdown = {"protocol": report.documents["protocol"].markdown}
-    cmc_docs, headers, assets = _cmc_documents(report)
+    """Check one product file and render its drafts; input errors raise `ProblemsError`.
+
+    The drafts and figures are those of `protocmc build` (`generator.plan`): answered from
+    its cached plan when no file the build reads changed, and stored there when made, so a
+    build after the site (or the site after a build) does not check and render again.
+    """
+    from generator.plan import plan
+
+    try:
+        made = plan(path, clean=False, since=None, word=False, usdm=False)  # no USDM on a site
+    except ProblemsError as exc:
+        errors = [p for p in exc.problems if p.severity is Severity.ERROR]
+        raise ProblemsError(errors or exc.problems) from None
+    resolved, _problems = api.resolve(path)  # the views read the product and its framework
+    markdown = {"protocol": made.documents["protocol"].markdown}
+    cmc_docs, headers = _cmc_documents(made.documents)
     markdown.update(cmc_docs)
     order = {k: i for i, k in enumerate(DRAFT_ORDER)}
     kinds = sorted(markdown, key=lambda k: (order.get(k, len(order)), k))
     drafts = {k: Draft(k, markdown[k], header=headers.get(k, ())) for k in kinds}
-    return SiteProduct(role, _slug(path), path, resolved, drafts, assets, report.problems)
+    inputs = SiteInputs([*made.read, *made.also_read], list(made.folders))
+    return SiteProduct(
+        role, _slug(path), path, resolved, drafts, dict(made.assets), made.notes, inputs, made.word
+    )
 
 
 def unique_slugs(products: list[SiteProduct]) -> None:
@@ -165,16 +180,9 @@ def _docx_code_key() -> str:
 def _docx(product: SiteProduct, draft: Draft, code_key: str) -> bytes:
     from generator.export.docx import DocxMetadata, convert_docx
 
-    tp = product.resolved.product.title_page
-    fields = {
-        "title": tp.full_title,
-        "document_id": tp.sponsor_protocol_id,
-        "version": tp.version,
-        "status": tp.status,
-        "date": tp.version_date,
-        **dict(draft.header),
-    }
-    metadata = DocxMetadata(**fields)
+    # the build's Word metadata (with the product's locale: its paper size), so the download
+    # is the file `protocmc build` writes
+    metadata = DocxMetadata(**{**product.word, **dict(draft.header)})
     digest = hashlib.sha256()
     digest.update(code_key.encode())
     digest.update(repr(metadata).encode())

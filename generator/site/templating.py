@@ -46,6 +46,9 @@ def _entity(ch: str) -> str:
     return f"&#{ord(ch)};"
 
 
+_ALWAYS_ENTITIES = str.maketrans({ch: _entity(ch) for ch in _ALWAYS})
+
+
 def _protect_text(text: str, at_line_start: bool) -> tuple[str, bool]:
     out: list[str] = []
     for line_no, line in enumerate(text.split("\n")):
@@ -60,7 +63,7 @@ def _protect_text(text: str, at_line_start: bool) -> tuple[str, bool]:
             if stripped and stripped[0] in _LINE_START:
                 lead = line[: len(line) - len(stripped)]
                 line = lead + _entity(stripped[0]) + stripped[1:]
-        out.append("".join(_entity(c) if c in _ALWAYS else c for c in line))
+        out.append(line.translate(_ALWAYS_ENTITIES))
     ends_at_line_start = text.endswith("\n")
     return "".join(out), ends_at_line_start
 

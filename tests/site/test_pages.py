@@ -231,3 +231,10 @@ def test_lone_product_site_builds_with_word_downloads(tmp_path: Path) -> None:
     home = (out / "index.html").read_text("utf-8")
     assert 'href="products/cd19-cart-lbcl/protocol.docx"' in home
     assert "<title>PCT-19 in relapsed or refractory LBCL</title>" in home
+    # each Word download is the file `protocmc build` writes (same metadata: A4 for en-GB)
+    from generator.build import build_product
+
+    built = tmp_path / "build"
+    build_product(REPO / "examples" / "cd19-cart-lbcl" / "product.yaml", built, formats=("docx",))
+    for name in ("protocol", "module3", "cmc-readiness"):
+        assert (base / f"{name}.docx").read_bytes() == (built / f"{name}.docx").read_bytes()
