@@ -99,7 +99,7 @@ def check(
     path: Path,
     *,
     release: bool = False,
-    assets: bool = False,
+    assets: tuple[str, ...] = (),
     clean: bool = False,
     since: str | None = None,
 ) -> CheckReport:
@@ -107,8 +107,9 @@ def check(
 
     Runs every applicable document kind of the registry (generator/documents.py) through the
     same stages: its analysis rules, then — when no input has an error — its rendering and
-    the checks of the rendered draft. `assets=True` also produces the files that go beside
-    the documents (figures), which only a build writes. `clean=True` gives the documents
+    the checks of the rendered draft. `assets` names the formats of the files that go beside
+    the documents (figures: 'png' for Markdown and Word, 'svg' for the site), which only a
+    build or the site writes. `clean=True` gives the documents
     without their review marks (`[...]{.review}`: item ids, provenance, evidence status).
     """
     from generator import documents

@@ -45,8 +45,11 @@ class DocumentKind(Protocol):
         """Its analysis rules over the resolved inputs."""
         ...
 
-    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
-        """Its documents (and with `assets` the files beside them) plus the draft checks."""
+    def render(
+        self, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+    ) -> Rendered:
+        """Its documents (and the files beside them in the formats `assets` names) plus the
+        draft checks."""
         ...
 
 
@@ -73,7 +76,9 @@ class ProtocolKind:
             problems.extend(rationale_problems(resolved, changes))
         return problems
 
-    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+    def render(
+        self, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+    ) -> Rendered:
         from generator.export.usdm_validate import check_usdm
         from generator.protocol_documents import (
             analyse,
@@ -119,7 +124,9 @@ class CmcKind:
 
         return cmc_problems(resolved)
 
-    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+    def render(
+        self, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+    ) -> Rendered:
         from generator.cmc.api import render_cmc
 
         outputs = render_cmc(resolved, assets=assets)
@@ -135,7 +142,7 @@ def applicable(resolved: ResolvedProtocol) -> list[DocumentKind]:
 
 
 def render(
-    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
+    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
 ) -> Rendered:
     """`kind.render`, answered from the per-user cache when nothing the kind reads changed:
     the edges of the dependency graph document kind -> inputs are the parts of the product
@@ -157,7 +164,7 @@ def render(
 
 
 def _render_key(
-    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
+    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
 ) -> str | None:
     """Everything `kind.render` reads, as a hash; None when it cannot be listed."""
     import hashlib

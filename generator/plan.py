@@ -109,7 +109,7 @@ def make_plan(product_path: Path, *, clean: bool, since: str | None, word: bool)
     from generator import api
     from generator.build import input_files
 
-    report = api.check(product_path, assets=True, clean=clean, since=since)
+    report = api.check(product_path, assets=("png",), clean=clean, since=since)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved

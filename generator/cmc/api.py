@@ -3,7 +3,8 @@
 
 - `cmc_problems(resolved)`: every CMC rule violation, located; [] when the product has no `cmc:`.
 - `cmc_outputs(resolved)`: the rendered `module3`, `cmc-readiness` and `specification-lifecycle`
-  documents plus figure assets (`figures/<test>.png` for Word, `figures/<test>.svg` for the site).
+  documents plus figure assets (`figures/<test>.png` for Markdown and Word, `figures/<test>.svg`
+  for the site).
 - `cmc_input_files(resolved)`: every file the CMC stage reads, for the build fingerprint.
 """
 
@@ -100,12 +101,13 @@ def cmc_outputs(resolved: ResolvedProtocol) -> CmcOutputs:
     errors = [p for p in cmc_problems(resolved) if p.is_error]
     if errors:
         raise ProblemsError(sorted_problems(errors))
-    return render_cmc(resolved, assets=True)
+    return render_cmc(resolved, assets=("png", "svg"))
 
 
-def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
-    """The CMC documents (and, with `assets`, their figures) of a product whose CMC inputs
-    passed `cmc_problems`; empty without `cmc:`."""
+def render_cmc(resolved: ResolvedProtocol, *, assets: tuple[str, ...]) -> CmcOutputs:
+    """The CMC documents and their figures in the formats `assets` names ('png' for Markdown
+    and Word, 'svg' for the site; none for a check) of a product whose CMC inputs passed
+    `cmc_problems`; empty without `cmc:`."""
     cmc = load_cmc(resolved)
     if cmc is None:
         return CmcOutputs()
@@ -119,6 +121,7 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
     context = cmc_context(resolved, cmc, analysis, figures)
     context |= _stability_context(cmc, stability, jobs)
     if jobs:
+        jobs = [dataclasses.replace(job, formats=assets) for job in jobs]
         outputs.assets.update(draw_all(jobs))  # cached per figure; the missing ones in parallel
     for name, template in TEMPLATES.items():
         document = render_template(env, template, context, sponsor_dir=sponsor)

@@ -1,10 +1,13 @@
-"""Plots of lot values against limits: PNG for Word, SVG for the site; byte-reproducible.
+"""Plots of lot values against limits: PNG for Markdown and Word, SVG for the site;
+byte-reproducible.
 
 Every plot is a `PlotJob`: a module-level function that draws a matplotlib Figure, its
-arguments (plain data) and the file stem. `draw_all(jobs)` answers each job from the per-user
-cache (keyed by the function and its arguments) and draws the missing ones in worker
-processes, forked after matplotlib is imported, each figure drawn once and saved in every
-format. A new plot is a drawing function and one `PlotJob` per figure.
+arguments (plain data), the file stem and the formats the caller writes (a Markdown or Word
+build writes PNG only; the site asks for SVG too). `draw_all(jobs)` answers each file from
+the per-user cache (keyed by the function, its arguments and the format) and draws the
+missing ones in worker processes, forked after matplotlib is imported, each figure drawn once
+and saved in the formats missing. A new plot is a drawing function and one `PlotJob` per
+figure.
 
 Clinical lots are filled blue circles, non-clinical lots hollow orange triangles; the current
 specification is a solid red line, the proposed tolerance interval a dashed grey line, and the
@@ -13,6 +16,7 @@ span of the clinical lots a light blue band. Labels come from the caller (templa
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import sys
@@ -64,8 +68,9 @@ class PlotJob:
     args: tuple[Any, ...]
     formats: tuple[str, ...] = ("png", "svg")
 
-    def key(self) -> str:
-        return f"{self.draw.__module__}.{self.draw.__qualname__} {self.formats} {self.args!r}"
+    def key(self, fmt: str) -> str:
+        """The cache key of the job's file in format `fmt`."""
+        return f"{self.draw.__module__}.{self.draw.__qualname__} {fmt} {self.args!r}"
 
 
 PLOT_JOBS = 2
@@ -73,22 +78,28 @@ PLOT_JOBS = 2
 
 
 def draw_all(jobs: Sequence[PlotJob]) -> dict[str, bytes]:
-    """Every job's files by relative path, in the jobs' order: from the per-user cache where
-    drawn before, the rest drawn (in PLOT_JOBS worker processes when there are several)."""
+    """Every job's files by relative path, in the jobs' order (each job's in its formats'
+    order): from the per-user cache where drawn before, the rest drawn (in PLOT_JOBS worker
+    processes when there are several), each figure once for the formats it misses."""
     from generator import cache
 
-    missing = object()
-    found: dict[str, object] = {job.stem: cache.load("plot", job.key(), missing) for job in jobs}
-    todo = [job for job in jobs if found[job.stem] is missing]
-    for job, files in zip(todo, _draw_many(todo), strict=True):
-        cache.store("plot", job.key(), files)
-        found[job.stem] = files
-    out: dict[str, bytes] = {}
+    found: dict[str, bytes] = {}
+    todo: list[PlotJob] = []
     for job in jobs:
-        drawn = found[job.stem]
-        assert isinstance(drawn, dict)
-        out.update(drawn)
-    return out
+        missing = []
+        for fmt in job.formats:
+            data = cache.load("plot", job.key(fmt), None)
+            if isinstance(data, bytes):
+                found[f"{job.stem}.{fmt}"] = data
+            else:
+                missing.append(fmt)
+        if missing:
+            todo.append(dataclasses.replace(job, formats=tuple(missing)))
+    for job, files in zip(todo, _draw_many(todo), strict=True):
+        for fmt in job.formats:
+            cache.store("plot", job.key(fmt), files[f"{job.stem}.{fmt}"])
+        found.update(files)
+    return {f"{job.stem}.{fmt}": found[f"{job.stem}.{fmt}"] for job in jobs for fmt in job.formats}
 
 
 def _draw_many(jobs: Sequence[PlotJob]) -> list[dict[str, bytes]]:

@@ -90,7 +90,7 @@ def _slug(path: Path) -> str:
 
 def load_product(path: Path, role: Role) -> SiteProduct:
     """Check one product file and render its drafts; input errors raise `ProblemsError`."""
-    report = api.check(path, assets=True)
+    report = api.check(path, assets=("png", "svg"))
     errors = [p for p in report.problems if p.severity is Severity.ERROR]
     if errors or report.resolved is None or "protocol" not in report.documents:
         raise ProblemsError(errors or report.problems)

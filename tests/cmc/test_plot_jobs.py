@@ -61,3 +61,38 @@ def test_a_figure_with_other_arguments_is_drawn_again(marks: Path) -> None:
     draw_all([PlotJob("figures/a", _figure, (str(marks), 1))])
     draw_all([PlotJob("figures/a", _figure, (str(marks), 2))])
     assert sorted(n for _, n in _drawn(marks)) == [1, 2]
+
+
+def test_only_the_formats_asked_for_are_drawn_and_a_new_format_reuses_the_cached_ones(
+    marks: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved: list[str] = []
+    real_draw = plots.draw
+
+    def spy(job: PlotJob) -> dict[str, bytes]:
+        saved.extend(job.formats)
+        return real_draw(job)
+
+    monkeypatch.setattr(plots, "draw", spy)
+    monkeypatch.setattr(plots, "PLOT_JOBS", 1)  # the spy sees every drawing in this process
+    png_only = PlotJob("figures/a", _figure, (str(marks), 1), formats=("png",))
+    assert list(draw_all([png_only])) == ["figures/a.png"]  # a Markdown or Word build
+    assert saved == ["png"]
+    both = PlotJob("figures/a", _figure, (str(marks), 1), formats=("png", "svg"))
+    files = draw_all([both])  # the site: only the SVG is drawn, the PNG is the cached one
+    assert list(files) == ["figures/a.png", "figures/a.svg"]
+    assert saved == ["png", "svg"]
+    assert files == real_draw(both)
+
+
+def test_a_markdown_build_writes_png_figures_and_the_site_gets_svg_too(tmp_path: Path) -> None:
+    from generator import api
+    from generator.build import build_product
+
+    product = Path(__file__).parents[2] / "examples" / "cd19-cart-lbcl" / "product.yaml"
+    result = build_product(product, tmp_path / "out", formats=("md",), force=True)
+    figures = sorted(Path(f).name for f in result.files if "figures" in str(f))
+    assert figures and all(name.endswith(".png") for name in figures)
+    site = api.check(product, assets=("png", "svg")).assets
+    assert {f"figures/{name}" for name in figures} < set(site)
+    assert {name.replace(".png", ".svg") for name in figures} <= {Path(n).name for n in site}
