@@ -29,7 +29,7 @@ from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
 from generator.cmc.comparability_view import comparability_figures, comparability_view
 from generator.cmc.content_rules import check_content
 from generator.cmc.loader import LoadedCmc, input_files, load_cmc
-from generator.cmc.plots import PlotJob, PlotLabels, draw_all, lot_figure
+from generator.cmc.plots import PlotJob, PlotLabels, drawing, lot_figure
 from generator.cmc.potency import check_potency, potency_view
 from generator.cmc.release_rules import check_release, process_control_readiness
 from generator.cmc.rules import check_cmc
@@ -120,14 +120,15 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: tuple[str, ...]) -> CmcOut
     env = make_environment(sponsor)
     context = cmc_context(resolved, cmc, analysis, figures)
     context |= _stability_context(cmc, stability, jobs)
-    if jobs:
-        jobs = [dataclasses.replace(job, formats=assets) for job in jobs]
-        outputs.assets.update(draw_all(jobs))  # cached per figure; the missing ones in parallel
-    for name, template in TEMPLATES.items():
-        document = render_template(env, template, context, sponsor_dir=sponsor)
-        outputs.documents[name] = dataclasses.replace(
-            document, header=_header(document.markdown, cmc.product)
-        )
+    jobs = [dataclasses.replace(job, formats=assets) for job in jobs or ()]
+    # cached per figure; the missing ones drawn in worker processes while the documents render
+    with drawing(jobs) as figure_files:
+        for name, template in TEMPLATES.items():
+            document = render_template(env, template, context, sponsor_dir=sponsor)
+            outputs.documents[name] = dataclasses.replace(
+                document, header=_header(document.markdown, cmc.product)
+            )
+        outputs.assets.update(figure_files())
     return outputs
 
 

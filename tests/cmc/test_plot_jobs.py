@@ -5,13 +5,14 @@ with the same bytes as drawn in this process."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from generator.cmc import plots
-from generator.cmc.plots import PlotJob, draw, draw_all
+from generator.cmc.plots import PlotJob, draw, draw_all, drawing
 
 
 def _figure(marks: str, n: int) -> Any:
@@ -96,3 +97,26 @@ def test_a_markdown_build_writes_png_figures_and_the_site_gets_svg_too(tmp_path:
     site = api.check(product, assets=("png", "svg")).assets
     assert {f"figures/{name}" for name in figures} < set(site)
     assert {name.replace(".png", ".svg") for name in figures} <= {Path(n).name for n in site}
+
+
+@pytest.mark.skipif(plots.PLOT_JOBS < 2 or (os.cpu_count() or 1) < 2, reason="one core")
+def test_figures_are_drawn_while_the_caller_goes_on(marks: Path) -> None:
+    jobs = [PlotJob(f"figures/f{n}", _figure, (str(marks), n), formats=("png",)) for n in range(3)]
+    with drawing(jobs) as files:
+        # the workers draw before anyone asks for the files (render_cmc renders meanwhile)
+        for _ in range(600):
+            if len(_drawn(marks)) == 3:
+                break
+            time.sleep(0.1)
+        assert sorted(n for _, n in _drawn(marks)) == [0, 1, 2]
+        drawn = files()
+    assert drawn == {k: v for job in jobs for k, v in draw(job).items()}
+
+
+def test_an_error_while_drawing_in_the_background_leaves_no_worker(marks: Path) -> None:
+    import multiprocessing
+
+    jobs = [PlotJob(f"figures/f{n}", _figure, (str(marks), n), formats=("png",)) for n in range(3)]
+    with pytest.raises(RuntimeError, match="template failed"), drawing(jobs):
+        raise RuntimeError("template failed")
+    assert multiprocessing.active_children() == []
