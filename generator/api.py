@@ -6,8 +6,10 @@ load → validate → resolve → analyse → render → export, one way. Each f
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.framework_loader import check_pin, find_framework, load_framework, load_registry
 from generator.load import LoadedDocument, load_yaml
@@ -32,6 +34,9 @@ from generator.resolve import ExplainEntry, ResolvedProtocol, resolve_product
 from generator.sponsor import sponsor_templates
 from generator.text_lint import lint_text_values
 from generator.validate import validate
+
+if TYPE_CHECKING:
+    from generator.cmc.plots import PlotJob
 
 __all__ = [
     "PROTOCOL_TEMPLATE",
@@ -125,13 +130,16 @@ def check(
     if problems.errors:
         report.problems = problems.items
         return report
-    for kind in kinds:
-        rendered = documents.render(kind, resolved, release=release, assets=assets)
-        report.documents.update(rendered.documents)
-        report.assets.update(rendered.assets)
-        if rendered.usdm is not None:
-            report.usdm = rendered.usdm
-        problems.extend(rendered.problems)
+    # the figures are drawn in worker processes from here on, while the documents render
+    ahead = documents.figures_to_draw(kinds, resolved, release=release, assets=assets)
+    with _drawing_ahead(ahead):
+        for kind in kinds:
+            rendered = documents.render(kind, resolved, release=release, assets=assets)
+            report.documents.update(rendered.documents)
+            report.assets.update(rendered.assets)
+            if rendered.usdm is not None:
+                report.usdm = rendered.usdm
+            problems.extend(rendered.problems)
     if clean:
         from generator.protocol_documents import clean_document
 
@@ -140,6 +148,14 @@ def check(
     report.insertion_points = protocol.insertion_points if protocol else []
     report.problems = problems.items
     return report
+
+
+def _drawing_ahead(jobs: list[PlotJob]) -> contextlib.AbstractContextManager[None]:
+    if not jobs:
+        return contextlib.nullcontext()  # matplotlib and the plots module stay unimported
+    from generator.cmc.plots import drawing_ahead
+
+    return drawing_ahead(jobs)
 
 
 def explain(path: Path, dotted: str) -> ExplainEntry:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from generator.problems import Problem
 from generator.render import RenderedDocument
 from generator.resolve import ResolvedProtocol
+
+if TYPE_CHECKING:
+    from generator.cmc.plots import PlotJob
 
 
 @dataclass
@@ -52,6 +55,10 @@ class DocumentKind(Protocol):
         draft checks."""
         ...
 
+    def figure_jobs(self, resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
+        """The figures `render` draws with these `assets` (inputs without errors)."""
+        ...
+
 
 class ProtocolKind:
     """The ICH M11 protocol draft."""
@@ -64,6 +71,9 @@ class ProtocolKind:
         return True
 
     def input_files(self, resolved: ResolvedProtocol) -> list[Path]:
+        return []
+
+    def figure_jobs(self, resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
         return []
 
     def check(self, resolved: ResolvedProtocol) -> list[Problem]:
@@ -132,6 +142,11 @@ class CmcKind:
         outputs = render_cmc(resolved, assets=assets)
         return Rendered(documents=dict(outputs.documents), assets=dict(outputs.assets))
 
+    def figure_jobs(self, resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
+        from generator.cmc.api import figure_jobs
+
+        return figure_jobs(resolved, assets)
+
 
 REGISTRY: tuple[DocumentKind, ...] = (ProtocolKind(), CmcKind())
 
@@ -161,6 +176,23 @@ def render(
     return cached(
         f"rendered-{kind.name}", key, lambda: kind.render(resolved, release=release, assets=assets)
     )
+
+
+def figures_to_draw(
+    kinds: list[DocumentKind], resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+) -> list[PlotJob]:
+    """The figures the kinds' renderings will draw, for drawing them ahead (while the other
+    kinds render): those of every kind whose rendering is not in the per-user cache."""
+    from generator import cache
+
+    jobs: list[PlotJob] = []
+    if not assets:
+        return jobs
+    for kind in kinds:
+        key = _render_key(kind, resolved, release=release, assets=assets)
+        if key is None or not cache.has(f"rendered-{kind.name}", key):
+            jobs += kind.figure_jobs(resolved, assets)
+    return jobs
 
 
 def _render_key(

@@ -132,6 +132,17 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: tuple[str, ...]) -> CmcOut
     return outputs
 
 
+def figure_jobs(resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
+    """The figures `render_cmc(resolved, assets=assets)` draws, for drawing them ahead."""
+    cmc = load_cmc(resolved) if assets else None
+    if cmc is None:
+        return []
+    jobs: list[PlotJob] = []
+    _figures(cmc, _analysis(resolved, cmc), jobs)
+    _stability_figures(cmc, _stability(resolved, cmc), jobs)
+    return [dataclasses.replace(job, formats=assets) for job in jobs]
+
+
 def _header(markdown: str, product: CmcProduct) -> tuple[tuple[str, str], ...]:
     """Word header fields of a CMC document: its own title (the template's front matter) and
     the version of cmc.yaml, never the protocol's id and version."""

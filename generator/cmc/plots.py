@@ -93,8 +93,50 @@ def draw_all(jobs: Sequence[PlotJob]) -> dict[str, bytes]:
 def drawing(jobs: Sequence[PlotJob]) -> Iterator[Callable[[], dict[str, bytes]]]:
     """`draw_all(jobs)` started in the background: the worker processes draw the missing
     figures while the caller goes on (renders its documents); calling the function given
-    waits for them and answers what `draw_all` does. Leaving the block early (an error)
-    cancels the drawings not started."""
+    waits for them and answers what `draw_all` does. Figures being drawn ahead
+    (`drawing_ahead`) are taken from there. Leaving the block early (an error) cancels the
+    drawings not started."""
+    found, todo = _cached(jobs)
+    ahead = {n: _AHEAD[_token(job)] for n, job in enumerate(todo) if _token(job) in _AHEAD}
+    rest = [job for n, job in enumerate(todo) if n not in ahead]
+
+    def files(drawn: list[Callable[[], dict[str, bytes]]]) -> dict[str, bytes]:
+        others = iter(drawn)
+        made = [(ahead[n] if n in ahead else next(others))() for n in range(len(todo))]
+        _store(todo, made, found)
+        return {
+            f"{job.stem}.{fmt}": found[f"{job.stem}.{fmt}"] for job in jobs for fmt in job.formats
+        }
+
+    with _draw_many(rest) as drawn:
+        yield functools.partial(files, drawn)
+
+
+_AHEAD: dict[str, Callable[[], dict[str, bytes]]] = {}
+"""Figures being drawn ahead (`drawing_ahead`), by `_token`."""
+
+
+@contextlib.contextmanager
+def drawing_ahead(jobs: Sequence[PlotJob]) -> Iterator[None]:
+    """Start drawing the jobs' figures missing from the cache now, in worker processes, for a
+    `drawing` or `draw_all` of the same jobs inside the block (a build draws the CMC figures
+    while the protocol renders). Figures not asked for by the end of the block are dropped."""
+    _, todo = _cached(jobs)
+    with _draw_many(todo) as drawn:
+        _AHEAD.update({_token(job): files for job, files in zip(todo, drawn, strict=True)})
+        try:
+            yield
+        finally:
+            for job in todo:
+                _AHEAD.pop(_token(job), None)
+
+
+def _token(job: PlotJob) -> str:
+    return f"{job.stem} {job.formats} {job.key('')}"
+
+
+def _cached(jobs: Sequence[PlotJob]) -> tuple[dict[str, bytes], list[PlotJob]]:
+    """(files found in the per-user cache, the jobs narrowed to the formats missing)."""
     from generator import cache
 
     found: dict[str, bytes] = {}
@@ -109,31 +151,32 @@ def drawing(jobs: Sequence[PlotJob]) -> Iterator[Callable[[], dict[str, bytes]]]
                 missing.append(fmt)
         if missing:
             todo.append(dataclasses.replace(job, formats=tuple(missing)))
+    return found, todo
 
-    def files(drawn: Callable[[], list[dict[str, bytes]]]) -> dict[str, bytes]:
-        for job, made in zip(todo, drawn(), strict=True):
-            for fmt in job.formats:
-                cache.store("plot", job.key(fmt), made[f"{job.stem}.{fmt}"])
-            found.update(made)
-        return {
-            f"{job.stem}.{fmt}": found[f"{job.stem}.{fmt}"] for job in jobs for fmt in job.formats
-        }
 
-    with _draw_many(todo) as drawn:
-        yield functools.partial(files, drawn)
+def _store(
+    todo: Sequence[PlotJob], made: Sequence[dict[str, bytes]], found: dict[str, bytes]
+) -> None:
+    from generator import cache
+
+    for job, files in zip(todo, made, strict=True):
+        for fmt in job.formats:
+            cache.store("plot", job.key(fmt), files[f"{job.stem}.{fmt}"])
+        found.update(files)
 
 
 @contextlib.contextmanager
-def _draw_many(jobs: Sequence[PlotJob]) -> Iterator[Callable[[], list[dict[str, bytes]]]]:
-    """The jobs' files, drawn in PLOT_JOBS forked worker processes from the start of the
-    block (in this process when asked for, if there are not several to draw)."""
+def _draw_many(jobs: Sequence[PlotJob]) -> Iterator[list[Callable[[], dict[str, bytes]]]]:
+    """Per job, a function answering its files, drawn in PLOT_JOBS forked worker processes
+    from the start of the block (in this process when asked for, if there are not several
+    to draw)."""
     import multiprocessing
 
     workers = min(len(jobs), PLOT_JOBS, os.cpu_count() or 1)
     # fork only: the workers inherit matplotlib already imported (the import is the slow part
     # of a first plot); never from a worker process (a portfolio's workers fill the cores)
     if workers < 2 or sys.platform != "linux" or multiprocessing.parent_process() is not None:
-        yield lambda: [draw(job) for job in jobs]
+        yield [functools.cache(functools.partial(draw, job)) for job in jobs]
         return
     from concurrent.futures import ProcessPoolExecutor
 
@@ -146,8 +189,7 @@ def _draw_many(jobs: Sequence[PlotJob]) -> Iterator[Callable[[], list[dict[str, 
 
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        futures = [pool.submit(draw, job) for job in jobs]
-        yield lambda: [future.result() for future in futures]
+        yield [pool.submit(draw, job).result for job in jobs]
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from generator.cmc import plots
-from generator.cmc.plots import PlotJob, draw, draw_all, drawing
+from generator.cmc.plots import PlotJob, draw, draw_all, drawing, drawing_ahead
 
 
 def _figure(marks: str, n: int) -> Any:
@@ -120,3 +120,34 @@ def test_an_error_while_drawing_in_the_background_leaves_no_worker(marks: Path) 
     with pytest.raises(RuntimeError, match="template failed"), drawing(jobs):
         raise RuntimeError("template failed")
     assert multiprocessing.active_children() == []
+
+
+def test_figures_drawn_ahead_are_not_drawn_again(marks: Path) -> None:
+    jobs = [PlotJob(f"figures/f{n}", _figure, (str(marks), n), formats=("png",)) for n in range(3)]
+    with drawing_ahead(jobs):
+        files = draw_all(jobs)  # (a build: the protocol renders between these two)
+    assert sorted(n for _, n in _drawn(marks)) == [0, 1, 2]  # each drawn once, ahead
+    assert files == {k: v for job in jobs for k, v in draw(job).items()}
+    assert plots._AHEAD == {}
+
+
+def test_a_build_draws_its_figures_ahead_of_the_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import api
+
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
+    ahead: list[list[str]] = []
+    real = plots.drawing_ahead
+
+    def spy(jobs: list[PlotJob]) -> Any:
+        ahead.append([f"{job.stem}.{fmt}" for job in jobs for fmt in job.formats])
+        return real(jobs)
+
+    monkeypatch.setattr(plots, "drawing_ahead", spy)
+    product = Path(__file__).parents[2] / "examples" / "cd19-cart-lbcl" / "product.yaml"
+    report = api.check(product, assets=("png",))
+    figures = sorted(name for name in report.assets if name.startswith("figures/"))
+    assert len(ahead) == 1 and sorted(ahead[0]) == figures
+    api.check(product, assets=("png",))  # rendered from the cache: nothing to draw ahead
+    assert len(ahead) == 1
