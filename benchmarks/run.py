@@ -12,10 +12,12 @@ Rows (CD19 example unless said otherwise):
   md warm     `protocmc build --format md --force`, per-user cache warm
   md cold     the same with an empty per-user cache (PROTOCMC_CACHE_DIR a fresh folder)
                 floor for both: python -c "import jinja2, ruamel.yaml, pydantic"
-  word        `protocmc build --format docx --force` (whole process, cache warm)
+  word        `protocmc build --format docx --force` (whole process, every conversion done:
+                the Word conversion cache is emptied before each run)
                 floor: bare pandoc (same reference.docx, filters and options) on the same
-                Markdown documents, one after another
-  edit        rebuild (no --force) after a one-line protocol-only change to product.yaml
+                Markdown (the documents and the redline's two drafts), one after another
+  edit        rebuild (no --force) after a one-line protocol-only change to product.yaml (a
+                rationale no earlier run has seen: no cached render answers it)
                 floor: the import floor; the `full` column is the --force rebuild
   portfolio   `protocmc portfolio` of N generated protocol-only products, -j 2 against -j 1
                 (the ratio is the speed-up: 1-worker time / 2-worker time); once unchanged
@@ -207,8 +209,12 @@ def build_rows(work: Path, reps: int) -> list[Row]:
 
 
 def word_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
-    """Whole-process Word build against bare pandoc over the same Markdown, sequentially."""
-    from generator.export.docx import pandoc_command, pandoc_executable
+    """Whole-process Word build, every document really converted (the per-document conversion
+    cache emptied before each run), against bare pandoc converting the same Markdown (the
+    documents and the redline's two drafts) one after another."""
+    from generator.export.docx import pandoc_command
+    from generator.export.pandoc import pandoc_executable
+    from generator.plan import plan
 
     run_process(
         [PROTOCMC, "build", str(product), "-o", str(out), "--format", "md", "--force"], env=env
@@ -216,19 +222,31 @@ def word_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
     # the docx build replaces the folder: the floor reads its own copy of the Markdown
     sources = out.parent / "word-floor-sources"
     shutil.copytree(out, sources)
-    documents = sorted(sources.glob("*.md"))
+    markdown = [doc.read_bytes() for doc in sorted(sources.glob("*.md"))]
+    documents = len(markdown)
+    saved = {k: os.environ.get(k) for k in ("PROTOCMC_CACHE_DIR", "SOURCE_DATE_EPOCH")}
+    os.environ.update({k: env[k] for k in saved})
+    try:
+        redline = plan(product, clean=False, since=None, word=True).redline
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    markdown += [text.encode("utf-8") for text in redline or ()]
     pandoc_executable()  # the one-off version probe belongs to neither side
     floor_dir = out.parent / "pandoc-floor"
     floor_dir.mkdir(exist_ok=True)
+    cache = Path(env["PROTOCMC_CACHE_DIR"])
 
     def floor() -> float:
         start, cpu = time.perf_counter(), children_cpu()
-        for doc in documents:
-            cmd = pandoc_command(resource_path=sources, output=str(floor_dir / f"{doc.stem}.docx"))
-            subprocess.run(cmd, input=doc.read_bytes(), check=True, capture_output=True)
+        for i, text in enumerate(markdown):
+            cmd = pandoc_command(resource_path=sources, output=str(floor_dir / f"{i}.docx"))
+            subprocess.run(cmd, input=text, check=True, capture_output=True)
         return children_cpu() - cpu if CPU[0] else time.perf_counter() - start
 
     def word() -> float:
+        for kind in ("docx", "docx-redline"):
+            shutil.rmtree(cache / kind, ignore_errors=True)
         return metric(
             run_process(
                 [PROTOCMC, "build", str(product), "-o", str(out), "--format", "docx", "--force"],
@@ -238,8 +256,9 @@ def word_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
 
     value, base = interleaved(reps, word, floor)
     assert base is not None
+    extra = f" + redline ({len(markdown) - documents} drafts)" if redline else ""
     return Row(
-        f"Word build, whole process ({len(documents)} documents)",
+        f"Word build, whole process ({documents} documents{extra})",
         value,
         base,
         "x floor",
@@ -249,23 +268,24 @@ def word_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
 
 
 def edit_row(product: Path, out: Path, env: dict[str, str], reps: int) -> Row:
-    """Rebuild (no --force) after a one-line protocol-only change: each repetition flips
-    `inpatient_days` between two in-range values, so every run sees a changed product."""
+    """Rebuild (no --force) after a one-line protocol-only change: each repetition writes a
+    rationale no earlier run has seen, so no cached render of the protocol can answer it."""
     build = [PROTOCMC, "build", str(product), "-o", str(out), "--format", "md"]
     original = product.read_text("utf-8")
     # the example is a substantial amendment: a protocol change carries its rationale
     text = original.replace(
         "changes:\n",
-        "changes:\n  - about: monitoring-logistics\n    rationale: Benchmark edit.\n",
+        "changes:\n  - about: monitoring-logistics\n    rationale: Benchmark edit 0.\n",
         1,
-    )
+    ).replace("inpatient_days: 10", "inpatient_days: 9", 1)
     product.write_text(text, "utf-8")
     run_process([*build, "--force"], env=env)
-    values = iter(range(10_000))
+    values = iter(range(1, 1_000_000))
+    stamp = time.time_ns()
 
     def edit() -> float:
-        days = 8 + next(values) % 2
-        product.write_text(re.sub(r"inpatient_days: \d+", f"inpatient_days: {days}", text), "utf-8")
+        rationale = f"Benchmark edit {stamp}-{next(values)}."
+        product.write_text(text.replace("Benchmark edit 0.", rationale), "utf-8")
         return metric(run_process(build, env=env))
 
     def full() -> float:

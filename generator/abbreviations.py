@@ -49,9 +49,15 @@ class AbbreviationData:
     known: dict[str, Abbreviation]
     names: frozenset[str]
     patterns: tuple[re.Pattern[str], ...]
+    _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    """is_name's answers so far: a protocol has ~16,000 tokens and few distinct ones."""
 
     def is_name(self, word: str) -> bool:
-        return word in self.names or any(p.fullmatch(word) for p in self.patterns)
+        seen = self._seen.get(word)
+        if seen is None:
+            seen = word in self.names or any(p.fullmatch(word) for p in self.patterns)
+            self._seen[word] = seen
+        return seen
 
 
 def _entry(abbr: str, value: Any) -> Abbreviation:
@@ -65,11 +71,11 @@ def _entry(abbr: str, value: Any) -> Abbreviation:
 
 @functools.cache
 def shipped_data(path: Path = ABBREVIATIONS_FILE) -> AbbreviationData:
-    from ruamel.yaml import YAML
-
+    from generator.load import load_yaml
     from generator.models.protocol_data import AbbreviationList
 
-    data = AbbreviationList.model_validate(YAML(typ="safe").load(path.read_text("utf-8")))
+    # parsed through the per-user cache of parsed YAML (ruamel took 60 ms a build)
+    data = AbbreviationList.model_validate(load_yaml(path).data)
     known = {
         k: _entry(k, v if isinstance(v, str) else {"term": v.term, "plural": v.plural})
         for k, v in data.abbreviations.items()

@@ -107,6 +107,7 @@ def check(
     assets: tuple[str, ...] = (),
     clean: bool = False,
     since: str | None = None,
+    usdm: bool = True,
 ) -> CheckReport:
     """Everything `protocmc check` reports; never writes.
 
@@ -116,6 +117,7 @@ def check(
     the documents (figures: 'png' for Markdown and Word, 'svg' for the site), which only a
     build or the site writes. `clean=True` gives the documents
     without their review marks (`[...]{.review}`: item ids, provenance, evidence status).
+    `usdm=False` leaves out the USDM JSON and its checks (a build that does not write it).
     """
     from generator import documents
 
@@ -126,7 +128,7 @@ def check(
     kinds = documents.applicable(resolved)
     if not problems.errors:
         for kind in kinds:
-            problems.extend(kind.check(resolved))
+            problems.extend(documents.check(kind, resolved))
     if problems.errors:
         report.problems = problems.items
         return report
@@ -137,9 +139,11 @@ def check(
             rendered = documents.render(kind, resolved, release=release, assets=assets)
             report.documents.update(rendered.documents)
             report.assets.update(rendered.assets)
-            if rendered.usdm is not None:
-                report.usdm = rendered.usdm
             problems.extend(rendered.problems)
+            exported = documents.usdm(kind, resolved, rendered, release=release) if usdm else None
+            if exported is not None:
+                report.usdm, usdm_problems = exported
+                problems.extend(usdm_problems)
     if clean:
         from generator.protocol_documents import clean_document
 

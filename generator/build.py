@@ -24,7 +24,6 @@ from generator.plan import plan as make_or_load_plan
 from generator.problems import Problem
 
 if TYPE_CHECKING:
-    from generator.render import RenderedDocument
     from generator.resolve import ResolvedProtocol
 
 USDM_FILE = "protocol.usdm.json"
@@ -140,7 +139,9 @@ def build_product(
         existing = _unchanged_since_stamp(outdir, product_path, formats, clean)
         if existing is not None:
             return BuildResult(files=existing, skipped=True)
-    plan = make_or_load_plan(product_path, clean=clean, since=since, word="docx" in formats)
+    plan = make_or_load_plan(
+        product_path, clean=clean, since=since, word="docx" in formats, usdm="usdm" in formats
+    )
     read = plan.read
     if plan.sponsor is not None:
         outfolder.check_folder(
@@ -199,16 +200,19 @@ def _convert_to_word(
     plan: Plan, progress: Progress | None
 ) -> list[tuple[str, tuple[bytes, list[Problem]]]]:
     """(file name, (.docx bytes, pandoc's warnings)) of every document, in the documents'
-    order, then the redline when the product has a previous version; pandoc runs
-    DOCX_JOBS at a time. Each conversion is cached per user by everything it reads (the
-    Markdown, the Word metadata, the figures, SOURCE_DATE_EPOCH and the pandoc in use), so a
-    change re-converts only the documents whose Markdown changed."""
-    from concurrent.futures import ThreadPoolExecutor
+    order, then the redline when the product has a previous version. Each conversion is
+    cached per user by everything it reads (the Markdown, the Word metadata, the figures,
+    SOURCE_DATE_EPOCH and the pandoc in use), so a change re-converts only the documents
+    whose Markdown changed. The conversions left to do (the documents, and the redline's two
+    drafts as two jobs) run DOCX_JOBS at a time, the longest Markdown first, so no core
+    waits at the end for one long conversion started last."""
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    from generator.cache import cached
+    from generator import cache
     from generator.export.docx import DocxMetadata, convert_docx
 
     common = _conversion_inputs(plan.assets)
+    missing = object()
     # pandoc reads figures from disk: a private folder of this build in the system temp
     # folder, where no other build's clean-up can reach it
     with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
@@ -217,44 +221,65 @@ def _convert_to_word(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
-        def convert(name: str, doc: RenderedDocument) -> tuple[bytes, list[Problem]]:
+        # (what the progress line names, source name in pandoc's warnings, Markdown, metadata)
+        jobs: list[tuple[str, str, str, DocxMetadata]] = []
+        found: dict[str, object] = {}
+        keys: dict[str, str] = {}
+        for name, doc in plan.documents.items():
             # a CMC document names itself in its page header
             metadata = DocxMetadata(**{**plan.word, **dict(doc.header)})
-            key = f"{common}\0{name}\0{metadata!r}\0{doc.markdown}"
-            return cached(
-                "docx",
-                key,
-                lambda: convert_docx(
-                    doc.markdown, metadata=metadata, resource_path=Path(tmp), source=f"{name}.md"
-                ),
-            )
-
-        def redline() -> tuple[bytes, list[Problem]]:
+            keys[name] = f"{common}\0{name}\0{metadata!r}\0{doc.markdown}"
+            found[name] = cache.load("docx", keys[name], missing)
+            if found[name] is missing:
+                jobs.append((name, f"{name}.md", doc.markdown, metadata))
+        redline_key = None
+        if plan.has_previous:
             assert plan.redline is not None
-            sources = plan.redline
-            key = f"{common}\0{sorted(plan.word.items())!r}\0{sources!r}"
-            return cached("docx-redline", key, lambda: _redline(sources, plan.word, Path(tmp))), []
+            redline_key = f"{common}\0{sorted(plan.word.items())!r}\0{plan.redline!r}"
+            found[REDLINE_FILE] = cache.load("docx-redline", redline_key, missing)
+            if found[REDLINE_FILE] is missing:
+                metadata = DocxMetadata(**plan.word)
+                before, now = plan.redline
+                jobs += [
+                    ("the previous protocol (redline)", "previous protocol.md", before, metadata),
+                    ("the protocol (redline)", "protocol.md", now, metadata),
+                ]
+
+        def convert(job: tuple[str, str, str, DocxMetadata]) -> tuple[bytes, list[Problem]]:
+            _, source, markdown, metadata = job
+            return convert_docx(markdown, metadata=metadata, resource_path=Path(tmp), source=source)
 
         with ThreadPoolExecutor(max_workers=DOCX_JOBS) as pool:
-            # the redline (two conversions and a comparison) is the longest: it starts first
-            later = pool.submit(redline) if plan.has_previous else None
-            futures = []
-            for name, doc in plan.documents.items():
+            done: dict[int, Future[tuple[bytes, list[Problem]]]] = {}
+            for index in sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2])):
                 if progress is not None:
-                    progress.print(f"converting {name} to Word…", markup=False)
-                futures.append((f"{name}.docx", pool.submit(convert, name, doc)))
-            if later is not None:
-                if progress is not None:
-                    progress.print("comparing with the previous version…", markup=False)
-                futures.append((REDLINE_FILE, later))
-            return [(name, future.result()) for name, future in futures]
+                    progress.print(f"converting {jobs[index][0]} to Word…", markup=False)
+                done[index] = pool.submit(convert, jobs[index])
+            results = [done[i].result() for i in range(len(jobs))]
+
+    converted = iter(results)
+    out: list[tuple[str, tuple[bytes, list[Problem]]]] = []
+    for name in plan.documents:
+        if found[name] is missing:
+            found[name] = next(converted)
+            cache.store("docx", keys[name], found[name])
+        out.append((f"{name}.docx", found[name]))  # type: ignore[arg-type]
+    if redline_key is not None:
+        if found[REDLINE_FILE] is missing:
+            if progress is not None:
+                progress.print("comparing with the previous version…", markup=False)
+            (old_docx, _), (new_docx, _) = next(converted), next(converted)
+            found[REDLINE_FILE] = _compare(old_docx, new_docx, plan.word)
+            cache.store("docx-redline", redline_key, found[REDLINE_FILE])
+        out.append((REDLINE_FILE, (found[REDLINE_FILE], [])))  # type: ignore[arg-type]
+    return out
 
 
 def _conversion_inputs(assets: Mapping[str, bytes]) -> str:
     """What every Word conversion of a build reads besides its Markdown and metadata."""
     import os
 
-    from generator.export.docx import pandoc_signature
+    from generator.export.pandoc import pandoc_signature
 
     digest = hashlib.sha256()
     for rel, data in sorted(assets.items()):
@@ -286,16 +311,9 @@ def _planned_names(
     return names
 
 
-def _redline(sources: tuple[str, str], word: dict[str, str], figures: Path) -> bytes:
+def _compare(old_docx: bytes, new_docx: bytes, word: dict[str, str]) -> bytes:
     """protocol-redline.docx: the current protocol with tracked revisions against the
-    previous version, both clean drafts (`generator.plan`), with the protocol's metadata."""
-    from generator.export.docx import DocxMetadata, convert_docx
+    previous version, from the Word conversions of both clean drafts (`generator.plan`)."""
     from generator.export.redline import redline_docx
 
-    metadata = DocxMetadata(**word)
-    before, now = sources
-    old_docx, _ = convert_docx(
-        before, metadata=metadata, resource_path=figures, source="previous protocol.md"
-    )
-    new_docx, _ = convert_docx(now, metadata=metadata, resource_path=figures, source="protocol.md")
     return redline_docx(old_docx, new_docx, date=word["date"])

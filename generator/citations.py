@@ -114,7 +114,7 @@ class Formatted:
 
 
 def _pandoc() -> str:
-    from generator.export.docx import pandoc_executable
+    from generator.export.pandoc import pandoc_executable
 
     return pandoc_executable()
 

@@ -48,6 +48,7 @@ calc_app = typer.Typer(
     + _LIMITS,
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 Cell = str | int | float | None

@@ -86,7 +86,8 @@ def list_command(
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """List the frameworks this protocmc ships: id, version, title and the pin a product uses."""
-    from generator.cmc.loader import available_cmc_frameworks, load_cmc_framework
+    from generator.cmc.inputs import available_cmc_frameworks
+    from generator.cmc.loader import load_cmc_framework
     from generator.framework_loader import available_frameworks, load_framework
 
     rows: list[dict[str, str]] = []

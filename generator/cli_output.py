@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from generator import __version__
-from generator.console import make_console
+from generator.console import Console, make_console
 from generator.problems import (
     Location,
     Problem,

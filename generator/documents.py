@@ -26,8 +26,6 @@ class Rendered:
     assets: dict[str, bytes] = field(default_factory=dict)
     """Files written beside the documents (figures), keyed by relative path."""
     problems: list[Problem] = field(default_factory=list)
-    usdm: bytes | None = None
-    """The protocol as a CDISC USDM v4.0.0 document (protocol.usdm.json)."""
 
 
 class DocumentKind(Protocol):
@@ -89,27 +87,26 @@ class ProtocolKind:
     def render(
         self, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
     ) -> Rendered:
-        from generator.export.usdm_validate import check_usdm
-        from generator.protocol_documents import (
-            analyse,
-            clean_document,
-            draft_problems,
-            render_protocol,
-        )
+        from generator.protocol_documents import analyse, draft_problems, render_protocol
 
         document = render_protocol(resolved, analyse(resolved))
-        # the machine-readable protocol carries the protocol text only, never review marks
-        from generator.export.usdm import printed_criteria
-
-        usdm, usdm_problems = check_usdm(
-            resolved,
-            clean_document(document).markdown,
-            printed_criteria(document.markdown),
-        )
         return Rendered(
             documents={"protocol": document},
-            problems=[*draft_problems(resolved, document, release=release), *usdm_problems],
-            usdm=usdm,
+            problems=draft_problems(resolved, document, release=release),
+        )
+
+    def usdm(
+        self, resolved: ResolvedProtocol, rendered: Rendered
+    ) -> tuple[bytes, list[Problem]] | None:
+        """protocol.usdm.json (CDISC USDM v4.0.0) of the rendered protocol, and its checks."""
+        from generator.export.usdm import printed_criteria
+        from generator.export.usdm_validate import check_usdm
+        from generator.protocol_documents import clean_document
+
+        document = rendered.documents["protocol"]
+        # the machine-readable protocol carries the protocol text only, never review marks
+        return check_usdm(
+            resolved, clean_document(document).markdown, printed_criteria(document.markdown)
         )
 
 
@@ -125,9 +122,9 @@ class CmcKind:
         return resolved.product.cmc is not None
 
     def input_files(self, resolved: ResolvedProtocol) -> list[Path]:
-        from generator.cmc.api import cmc_input_files
+        from generator.cmc.inputs import input_files
 
-        return cmc_input_files(resolved)
+        return input_files(resolved)
 
     def check(self, resolved: ResolvedProtocol) -> list[Problem]:
         from generator.cmc.api import cmc_problems
@@ -156,6 +153,27 @@ def applicable(resolved: ResolvedProtocol) -> list[DocumentKind]:
     return [kind for kind in REGISTRY if kind.applies(resolved)]
 
 
+def check(kind: DocumentKind, resolved: ResolvedProtocol) -> list[Problem]:
+    """`kind.check`, answered from the per-user cache when nothing the kind reads changed (the
+    same inputs as `render`): a protocol-only edit neither loads nor checks the CMC files."""
+    from generator import cache
+
+    key = _render_key(kind, resolved, release=False, assets=())
+    found = cache.load(f"checked-{kind.name}", key) if key is not None else None
+    if isinstance(found, list):
+        return found
+    problems = kind.check(resolved)
+    # a problem located in the product file names a line that an edit elsewhere in the file
+    # moves; a kind that reads only some keys of the file is checked again then
+    product = resolved.product_document.display
+    moves = kind.product_keys is not None and any(
+        p.location is not None and p.location.file == product for p in problems
+    )
+    if key is not None and not moves:
+        cache.store(f"checked-{kind.name}", key, problems)
+    return problems
+
+
 def render(
     kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
 ) -> Rendered:
@@ -176,6 +194,23 @@ def render(
     return cached(
         f"rendered-{kind.name}", key, lambda: kind.render(resolved, release=release, assets=assets)
     )
+
+
+def usdm(
+    kind: DocumentKind, resolved: ResolvedProtocol, rendered: Rendered, *, release: bool
+) -> tuple[bytes, list[Problem]] | None:
+    """The USDM JSON a kind exports from its rendered documents (the protocol's), with its
+    checks; None for a kind that exports none. Cached like `render`, by the same inputs: a
+    build that writes no USDM (Markdown or Word only) never makes it."""
+    from generator.cache import cached
+
+    export = getattr(kind, "usdm", None)
+    if export is None:
+        return None
+    key = _render_key(kind, resolved, release=release, assets=())
+    if key is None:
+        return export(resolved, rendered)  # type: ignore[no-any-return]
+    return cached("usdm", key, lambda: export(resolved, rendered))  # type: ignore[no-any-return]
 
 
 def figures_to_draw(
@@ -202,7 +237,7 @@ def _render_key(
     import hashlib
     import os
 
-    from generator.export.docx import pandoc_signature
+    from generator.export.pandoc import pandoc_signature
     from generator.problems import ProblemsError, ProtocmcError
     from generator.sponsor import sponsor_templates
 
@@ -237,6 +272,8 @@ def _render_key(
         digest.update(f"previous {previous.display}\0{_json(previous.data)}\0".encode())
     for path in files:
         digest.update(f"{path.resolve()}\0".encode())
+        if not path.is_file():  # a FIFO would block the read; the kind's loader reports it
+            return None
         try:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:

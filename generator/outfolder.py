@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -278,17 +279,21 @@ def _replace(
         # checked again under the lock: another build may have changed the folder meanwhile
         check_targets(outdir, outputs, previous, inputs)
         stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=work))
+        # an output whose file already holds exactly its bytes is left alone: a one-line
+        # protocol edit rewrote (and fsynced) every figure (issue 17)
+        changed = [name for name, data in outputs.items() if not _holds(outdir / name, data)]
         try:
-            for name, data in outputs.items():
-                _write_new(stage / name, data)
+            for name in changed:
+                _write_new(stage / name, outputs[name])
             owned = (previous.owned if previous is not None else set()) | set(outputs)
             writing = {"state": "writing", "outputs": dict.fromkeys(sorted(owned))}
             _write_record(outdir, stage, writing)
             written: list[Path] = []
             for name in outputs:
                 target = outdir / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(stage / name, target)
+                if name in changed:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(stage / name, target)
                 written.append(target)
             if previous is not None:
                 _remove_outputs(outdir, sorted(previous.owned - set(outputs)), inputs)
@@ -311,6 +316,16 @@ def _remove_dead_stages(work: Path) -> None:
     for entry in work.iterdir():
         if entry.name.startswith(STAGE_PREFIX) and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """`path` is a regular file (not a link) whose content is `data`."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode) or path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _write_new(path: Path, data: bytes) -> None:

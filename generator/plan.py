@@ -51,10 +51,12 @@ class Plan:
     """Folders whose files it read (frameworks, sponsor templates)."""
 
 
-def plan(product_path: Path, *, clean: bool, since: str | None, word: bool) -> Plan:
+def plan(
+    product_path: Path, *, clean: bool, since: str | None, word: bool, usdm: bool = True
+) -> Plan:
     """The build's plan: from the cache when no file it read changed, else made (and stored).
-    `word` asks for the redline sources too. Raises `ProblemsError` when the inputs have
-    errors."""
+    `word` asks for the redline sources too, `usdm` for the USDM JSON (a cached plan made
+    without them is made again). Raises `ProblemsError` when the inputs have errors."""
     key = _key(product_path, clean) if since is None and cache.cache_dir() else None
     if key is not None:
         entry = cache.load(KIND, key)
@@ -63,10 +65,11 @@ def plan(product_path: Path, *, clean: bool, since: str | None, word: bool) -> P
             if (
                 isinstance(found, Plan)
                 and (found.redline is not None or not word or not found.has_previous)
+                and (found.usdm is not None or not usdm or "protocol" not in found.documents)
                 and _stamp(found, clean) == stamp
             ):
                 return found
-    made = make_plan(product_path, clean=clean, since=since, word=word)
+    made = make_plan(product_path, clean=clean, since=since, word=word, usdm=usdm)
     if key is not None:
         cache.store(KIND, key, (_stamp(made, clean), made))
     return made
@@ -91,7 +94,7 @@ def _stamp(plan: Plan, clean: bool) -> str:
 
 
 def _key(product_path: Path, clean: bool) -> str | None:
-    from generator.export.docx import pandoc_signature
+    from generator.export.pandoc import pandoc_signature
     from generator.problems import ProtocmcError
 
     try:
@@ -104,12 +107,14 @@ def _key(product_path: Path, clean: bool) -> str | None:
     )
 
 
-def make_plan(product_path: Path, *, clean: bool, since: str | None, word: bool) -> Plan:
+def make_plan(
+    product_path: Path, *, clean: bool, since: str | None, word: bool, usdm: bool = True
+) -> Plan:
     """Check and render everything in memory (the pipeline up to export)."""
     from generator import api
     from generator.build import input_files
 
-    report = api.check(product_path, assets=("png",), clean=clean, since=since)
+    report = api.check(product_path, assets=("png",), clean=clean, since=since, usdm=usdm)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved
@@ -189,7 +194,7 @@ def _previous_key(previous: ResolvedProtocol) -> str | None:
     import hashlib
     import json
 
-    from generator.export.docx import pandoc_signature
+    from generator.export.pandoc import pandoc_signature
     from generator.problems import ProtocmcError
     from generator.sponsor import sponsor_templates
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from generator.console import make_console
+from generator.console import Console, make_console
 from generator.problems import Problem, ProblemsError, ProtocmcError, UsageError
 
 Status = Literal["built", "skipped", "failed"]
@@ -137,7 +136,7 @@ def _warm_up() -> None:
     for name in PLAN_MODULES:
         importlib.import_module(name)
     code_digest()
-    from generator.export.docx import pandoc_executable
+    from generator.export.pandoc import pandoc_executable
 
     with contextlib.suppress(ProtocmcError):  # each product reports a missing pandoc itself
         pandoc_executable()
@@ -196,7 +195,7 @@ def build_portfolio(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[last]}"),
-            console=console,
+            console=console.rich,
             disable=not progress,
             transient=False,
         )

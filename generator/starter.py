@@ -57,7 +57,8 @@ def new_product(folder: Path, framework_id: str = DEFAULT_FRAMEWORK, *, cmc: boo
 
 def _write_cmc(env: ImmutableSandboxedEnvironment, folder: Path, product_file: Path) -> None:
     """cmc.yaml and lots.csv from templates/starter, pinned to the installed CMC framework."""
-    from generator.cmc.loader import available_cmc_frameworks, load_cmc_framework
+    from generator.cmc.inputs import available_cmc_frameworks
+    from generator.cmc.loader import load_cmc_framework
 
     cmc_framework = load_cmc_framework(available_cmc_frameworks()["cmc-staged"]).framework
     values = {

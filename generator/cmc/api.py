@@ -28,7 +28,8 @@ from generator.cmc.analytics import (
 from generator.cmc.batches import BATCH_TABLE_MAX_LOTS, batch_analyses
 from generator.cmc.comparability_view import comparability_figures, comparability_view
 from generator.cmc.content_rules import check_content
-from generator.cmc.loader import LoadedCmc, input_files, load_cmc
+from generator.cmc.inputs import input_files
+from generator.cmc.loader import LoadedCmc, load_cmc
 from generator.cmc.plots import PlotJob, PlotLabels, drawing, lot_figure
 from generator.cmc.potency import check_potency, potency_view
 from generator.cmc.release_rules import check_release, process_control_readiness

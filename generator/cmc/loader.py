@@ -6,17 +6,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from generator.cmc.inputs import FRAMEWORK_FILE, available_cmc_frameworks, cmc_path, display
 from generator.cmc.lots import LotTable, load_lots
 from generator.cmc.stability_data import StabilityData, load_stability
 from generator.framework_loader import shipped_display
 from generator.load import LoadedDocument, load_yaml
 from generator.models.cmc import Attribute, CmcFramework, CmcProduct, Module3Registry
 from generator.paths import FRAMEWORKS_DIR
-from generator.problems import Location, Problem, ProblemsError, did_you_mean, relative_display
+from generator.problems import Location, Problem, ProblemsError, did_you_mean
 from generator.resolve import ResolvedProtocol
 from generator.validate import validate
-
-FRAMEWORK_FILE = "cmc-framework.yaml"
 
 
 @dataclass(frozen=True)
@@ -50,13 +49,6 @@ class LoadedCmc:
     @property
     def registry(self) -> Module3Registry:
         return self.loaded_framework.registry
-
-
-display = relative_display
-
-
-def available_cmc_frameworks(root: Path = FRAMEWORKS_DIR) -> dict[str, Path]:
-    return {p.name: p for p in sorted(root.iterdir()) if (p / FRAMEWORK_FILE).is_file()}
 
 
 @lru_cache(maxsize=8)
@@ -149,11 +141,6 @@ def load_cmc_framework(folder: Path) -> LoadedCmcFramework:
     if problems:
         raise ProblemsError(problems)
     return LoadedCmcFramework(framework, doc, registry, reg_doc, folder)
-
-
-def cmc_path(resolved: ResolvedProtocol) -> Path | None:
-    rel = resolved.product.cmc
-    return None if rel is None else (resolved.product_dir / rel)
 
 
 def load_cmc(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> LoadedCmc | None:
@@ -305,38 +292,6 @@ def _load_vector_lots(
         qualitative_tests={s.id for s in vector.specifications} - numeric,
         catalogue={s.attribute: s.id for s in vector.specifications},
     )
-
-
-def input_files(resolved: ResolvedProtocol, root: Path = FRAMEWORKS_DIR) -> list[Path]:
-    """cmc.yaml, the lot CSV and the CMC framework files, without validating them."""
-    path = cmc_path(resolved)
-    if path is None:
-        return []
-    files = [path.resolve()]
-    try:
-        doc = load_yaml(path, display=display(path))
-    except ProblemsError:
-        return files
-    data = doc.data if isinstance(doc.data, dict) else {}
-    lots = data.get("lots")
-    if isinstance(lots, dict) and isinstance(lots.get("file"), str):
-        files.append((path.parent / lots["file"]).resolve())
-    studies = data.get("stability")
-    for study in studies if isinstance(studies, list) else []:  # stability results files
-        if isinstance(study, dict) and isinstance(study.get("results"), str):
-            results = (path.parent / study["results"]).resolve()
-            if results.is_file() and results not in files:
-                files.append(results)
-    vector = data.get("vector")
-    vector_lots = vector.get("lots") if isinstance(vector, dict) else None
-    if isinstance(vector_lots, dict) and isinstance(vector_lots.get("file"), str):
-        files.append((path.parent / vector_lots["file"]).resolve())
-    pin = data.get("framework")
-    if isinstance(pin, str):
-        folder = available_cmc_frameworks(root).get(pin.partition("@")[0])
-        if folder is not None:
-            files += sorted(p.resolve() for p in folder.rglob("*.yaml"))
-    return files
 
 
 def problem_location(

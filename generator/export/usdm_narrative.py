@@ -60,7 +60,7 @@ def pandoc_html(markdown: str) -> str:
     """Markdown -> HTML body through the pandoc that pypandoc-binary ships; cached on disk
     by the Markdown and the pandoc binary (a process start per call, every build)."""
     from generator.cache import cached
-    from generator.export.docx import pandoc_executable, pandoc_signature
+    from generator.export.pandoc import pandoc_executable, pandoc_signature
 
     path = pandoc_executable()
     key = f"{pandoc_signature()}\n{markdown}"

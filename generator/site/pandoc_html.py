@@ -35,7 +35,7 @@ _INSERTION_ID = re.compile(r'<span id="ins-\d+" class="insertion">')
 
 
 def _pandoc() -> str:
-    from generator.export.docx import pandoc_executable
+    from generator.export.pandoc import pandoc_executable
 
     return pandoc_executable()
 

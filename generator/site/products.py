@@ -151,13 +151,14 @@ def used_assets(product: SiteProduct) -> dict[str, bytes]:
 def _docx_code_key() -> str:
     """Hash of what the Word output depends on besides the input: code, reference.docx, filters."""
     from generator.export import docx
+    from generator.export.pandoc import pandoc_executable
 
     digest = hashlib.sha256()
     digest.update(Path(inspect.getfile(docx)).read_bytes())
     digest.update(docx.REFERENCE_DOCX.read_bytes())
     for lua in docx.shipped_filters():
         digest.update(lua.read_bytes())
-    digest.update(docx.pandoc_executable().encode())
+    digest.update(pandoc_executable().encode())
     return digest.hexdigest()
 
 

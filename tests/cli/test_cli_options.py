@@ -29,8 +29,10 @@ def _command_paths() -> Iterator[list[str]]:
 
     def walk(command: Any, path: list[str]) -> Iterator[list[str]]:
         yield path
-        for name, sub in sorted(getattr(command, "commands", {}).items()):
-            yield from walk(sub, [*path, name])
+        # as click lists and finds them: `calc` and `framework` load only when named
+        names = command.list_commands(None) if hasattr(command, "list_commands") else []
+        for name in sorted(names):
+            yield from walk(command.get_command(None, name), [*path, name])
 
     yield from walk(typer.main.get_command(app), [])
 

@@ -166,7 +166,8 @@ def test_site_word_download_of_module3_names_module3(cd19: Path) -> None:
 
 
 def test_catalogue_has_feeder_cell_and_gene_editing_attributes_marked_unverified() -> None:
-    from generator.cmc.loader import available_cmc_frameworks, load_cmc_framework
+    from generator.cmc.inputs import available_cmc_frameworks
+    from generator.cmc.loader import load_cmc_framework
 
     framework = load_cmc_framework(available_cmc_frameworks()["cmc-staged"]).framework
     attributes = {a.id: a for a in framework.attributes}

@@ -168,3 +168,30 @@ def test_a_template_override_added_to_the_sponsor_folder_is_seen(
     assert len(checks) == 2
     text = (tmp_path / "out" / "protocol.md").read_text("utf-8")
     assert "added by the sponsor's template override" in text
+
+
+def test_a_markdown_build_neither_makes_nor_checks_the_usdm_json(
+    tmp_path: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import documents
+
+    exports: list[str] = []
+    real = documents.usdm
+
+    def counting(kind: Any, *args: Any, **kwargs: Any) -> Any:
+        exports.append(kind.name)
+        return real(kind, *args, **kwargs)
+
+    monkeypatch.setattr(documents, "usdm", counting)
+    product = EXAMPLE / "product.yaml"
+    build_product(product, tmp_path / "md", formats=("md",))
+    assert exports == [] and len(checks) == 1
+    assert not (tmp_path / "md" / "protocol.usdm.json").exists()
+    # a plan made without the USDM JSON does not answer a build that writes it
+    build_product(product, tmp_path / "usdm", formats=("usdm",), force=True)
+    assert len(checks) == 2 and "protocol" in exports
+    usdm = (tmp_path / "usdm" / "protocol.usdm.json").read_bytes()
+    # ... and the plan made then answers the next one, with the same JSON
+    build_product(product, tmp_path / "again", formats=("md", "usdm"), force=True)
+    assert len(checks) == 2
+    assert (tmp_path / "again" / "protocol.usdm.json").read_bytes() == usdm

@@ -1,5 +1,6 @@
 """What a build process loads: a build answered from the per-user cache imports neither numpy
-nor scipy, and portfolio workers inherit a fully imported pipeline."""
+nor scipy nor anything else it does not use, and portfolio workers inherit a fully imported
+pipeline."""
 
 from __future__ import annotations
 
@@ -20,14 +21,21 @@ try:
 except SystemExit:
     pass
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"numpy", "scipy", "matplotlib"})
+# what the start of a command must not pay for when the plan answers: the calc commands,
+# pypandoc (its import pulls in urllib and http), pydantic (typer >= 0.29 parses through it),
+# the models and Jinja, and rich (plain lines to a pipe are written without it)
+unused = {"generator.cli_calc", "pypandoc", "urllib.request", "pydantic", "jinja2", "rich"}
 import os
-print(json.dumps({"heavy": heavy, "blas": os.environ.get("OPENBLAS_NUM_THREADS")}))
+print(json.dumps({"heavy": heavy, "unused": sorted(unused & set(sys.modules)),
+                  "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
 """
 
 
 def test_a_cached_build_imports_no_numerics(tmp_path: Path) -> None:
     env = {**os.environ, "PROTOCMC_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("OPENBLAS_NUM_THREADS", None)
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
     out = str(tmp_path / "out")
     runs = [
         subprocess.run(
@@ -42,7 +50,11 @@ def test_a_cached_build_imports_no_numerics(tmp_path: Path) -> None:
     first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
     assert "numpy" in first["heavy"]  # the empty cache computed the CMC tables
     assert second["heavy"] == []  # the second build read them from the cache
+    assert "jinja2" in first["unused"]  # the first build rendered
+    assert second["unused"] == []
     assert second["blas"] == "1"  # a default for numpy, set before it could load
+    # pydantic's plugin search (installed packages' metadata) is off by default
+    assert first["plugins"] == "__all__"
 
 
 def test_portfolio_workers_start_with_what_a_cached_build_needs(tmp_path: Path) -> None:

@@ -224,14 +224,14 @@ def test_hints_that_search_are_worked_out_only_for_the_printed_problems(
     assert all("allowed keys here:" in p.hint for p in found[:MAX_PROBLEMS_SHOWN])
 
 
-def test_the_terminal_shows_the_first_problems_then_how_many_more() -> None:
+def test_the_terminal_shows_the_first_problems_then_how_many_more(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     doc = parse_yaml(BASE + "".join(f"zz{i:03d}: 1\n" for i in range(900)), display="p.yaml")
     with pytest.raises(ProblemsError) as info:
         validate(doc, Product)
-    console = make_console()
-    with console.capture() as captured:
-        print_problems(console, info.value.problems)
-    lines = captured.get().splitlines()
+    print_problems(make_console(), info.value.problems)
+    lines = capsys.readouterr().out.splitlines()
     codes = [line for line in lines if ": PV010: " in line]
     assert len(codes) == MAX_PROBLEMS_SHOWN
     assert codes[0].startswith("p.yaml:47:1:") and codes[-1].startswith("p.yaml:246:1:")

@@ -15,7 +15,6 @@ from generator.export.docx import (
     DocxMetadata,
     docx_to_png,
     export_docx,
-    parse_pandoc_version,
 )
 from generator.export.layout import HEADING_NUM_ID, PLACEHOLDERS
 from generator.problems import ProblemsError, ProtocmcError
@@ -226,12 +225,6 @@ def test_missing_image_is_a_warning(tmp_path: Path) -> None:
         resource_path=tmp_path,
     )
     assert problems and "missing.png" in problems[0].message
-
-
-def test_parse_pandoc_version() -> None:
-    assert parse_pandoc_version("pandoc 3.9.0.2") == (3, 9, 0, 2)
-    assert parse_pandoc_version("pandoc 2.17.1.1") < (3, 1)
-    assert parse_pandoc_version("nonsense") == (0,)
 
 
 @pytest.mark.docx

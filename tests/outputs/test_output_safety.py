@@ -304,3 +304,25 @@ def test_interrupted_replacement_is_never_taken_as_current(
         assert build_product(minimal_product, out, formats=formats).skipped
     digests = {n: hashlib.sha256(b).hexdigest() for n, b in snapshot(out).items()}
     assert digests == record(out)["outputs"]
+
+
+def test_a_rebuild_leaves_the_outputs_that_did_not_change_untouched(tmp_path: Path) -> None:
+    """Only changed outputs are written again (a one-line edit used to rewrite and fsync every
+    figure); an unchanged output keeps its file, a changed one is replaced whole."""
+    product_dir = tmp_path / "product"
+    shutil.copytree(FIXTURES.parent.parent / "examples" / "cd19-cart-lbcl", product_dir)
+    product = product_dir / "product.yaml"
+    out = tmp_path / "out"
+    build_product(product, out, formats=("md",))
+    before = {p.name: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    text = product.read_text("utf-8")
+    edited = text.replace("after the 14-day interval.", "after the 14-day stagger interval.", 1)
+    assert edited != text
+    product.write_text(edited, "utf-8")  # a protocol-only edit: the CMC documents stay
+    build_product(product, out, formats=("md",))
+    after = {p.name: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    assert after["protocol.md"] != before["protocol.md"]
+    assert "14-day stagger interval" in (out / "protocol.md").read_text("utf-8")
+    unchanged = [n for n in before if n.endswith(".png") or n == "module3.md"]
+    assert len(unchanged) > 10
+    assert all(after[n] == before[n] for n in unchanged)

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from generator import api
-from generator.export.docx import INPUT_FORMAT, pandoc_executable
+from generator.export.docx import INPUT_FORMAT
+from generator.export.pandoc import pandoc_executable
 from generator.models.common import Source
 from generator.protocol_passes import split_chunks, strip_review_marks
 from tests.conftest import EXAMPLES

@@ -10,7 +10,8 @@ import tomllib
 
 from generator import __version__
 from generator.changelog import shipped_changelog
-from generator.cmc.loader import available_cmc_frameworks, load_cmc_framework
+from generator.cmc.inputs import available_cmc_frameworks
+from generator.cmc.loader import load_cmc_framework
 from generator.framework_loader import available_frameworks, load_framework
 from generator.paths import CHANGELOG
 from tests.sponsor.helpers import ROOT, TEMPLATE, readme_command
