@@ -6,8 +6,10 @@ load → validate → resolve → analyse → render → export, one way. Each f
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.framework_loader import check_pin, find_framework, load_framework, load_registry
 from generator.load import LoadedDocument, load_yaml
@@ -32,6 +34,9 @@ from generator.resolve import ExplainEntry, ResolvedProtocol, resolve_product
 from generator.sponsor import sponsor_templates
 from generator.text_lint import lint_text_values
 from generator.validate import validate
+
+if TYPE_CHECKING:
+    from generator.cmc.plots import PlotJob
 
 __all__ = [
     "PROTOCOL_TEMPLATE",
@@ -99,7 +104,7 @@ def check(
     path: Path,
     *,
     release: bool = False,
-    assets: bool = False,
+    assets: tuple[str, ...] = (),
     clean: bool = False,
     since: str | None = None,
     usdm: bool = True,
@@ -108,8 +113,9 @@ def check(
 
     Runs every applicable document kind of the registry (generator/documents.py) through the
     same stages: its analysis rules, then — when no input has an error — its rendering and
-    the checks of the rendered draft. `assets=True` also produces the files that go beside
-    the documents (figures), which only a build writes. `clean=True` gives the documents
+    the checks of the rendered draft. `assets` names the formats of the files that go beside
+    the documents (figures: 'png' for Markdown and Word, 'svg' for the site), which only a
+    build or the site writes. `clean=True` gives the documents
     without their review marks (`[...]{.review}`: item ids, provenance, evidence status).
     `usdm=False` leaves out the USDM JSON and its checks (a build that does not write it).
     """
@@ -126,15 +132,18 @@ def check(
     if problems.errors:
         report.problems = problems.items
         return report
-    for kind in kinds:
-        rendered = documents.render(kind, resolved, release=release, assets=assets)
-        report.documents.update(rendered.documents)
-        report.assets.update(rendered.assets)
-        problems.extend(rendered.problems)
-        exported = documents.usdm(kind, resolved, rendered, release=release) if usdm else None
-        if exported is not None:
-            report.usdm, usdm_problems = exported
-            problems.extend(usdm_problems)
+    # the figures are drawn in worker processes from here on, while the documents render
+    ahead = documents.figures_to_draw(kinds, resolved, release=release, assets=assets)
+    with _drawing_ahead(ahead):
+        for kind in kinds:
+            rendered = documents.render(kind, resolved, release=release, assets=assets)
+            report.documents.update(rendered.documents)
+            report.assets.update(rendered.assets)
+            problems.extend(rendered.problems)
+            exported = documents.usdm(kind, resolved, rendered, release=release) if usdm else None
+            if exported is not None:
+                report.usdm, usdm_problems = exported
+                problems.extend(usdm_problems)
     if clean:
         from generator.protocol_documents import clean_document
 
@@ -143,6 +152,14 @@ def check(
     report.insertion_points = protocol.insertion_points if protocol else []
     report.problems = problems.items
     return report
+
+
+def _drawing_ahead(jobs: list[PlotJob]) -> contextlib.AbstractContextManager[None]:
+    if not jobs:
+        return contextlib.nullcontext()  # matplotlib and the plots module stay unimported
+    from generator.cmc.plots import drawing_ahead
+
+    return drawing_ahead(jobs)
 
 
 def explain(path: Path, dotted: str) -> ExplainEntry:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 USDM_FILE = "protocol.usdm.json"
 """`generator.export.usdm.FILE_NAME`, named here so a build from the plan cache need not
 import the USDM export."""
+FIGURES = ("png",)
+"""The figure format a build writes beside the Markdown and embeds in Word."""
 REDLINE_FILE = "protocol-redline.docx"
 """The protocol with tracked changes against the previous version (amendments only)."""
 
@@ -140,7 +142,12 @@ def build_product(
         if existing is not None:
             return BuildResult(files=existing, skipped=True)
     plan = make_or_load_plan(
-        product_path, clean=clean, since=since, word="docx" in formats, usdm="usdm" in formats
+        product_path,
+        clean=clean,
+        since=since,
+        word="docx" in formats,
+        usdm="usdm" in formats,
+        figures=FIGURES,
     )
     read = plan.read
     if plan.sponsor is not None:
@@ -150,7 +157,7 @@ def build_product(
     stamp_value = fingerprint(read, formats, clean=clean, since=since)
 
     documents = plan.documents
-    assets = plan.assets
+    assets = plan.figure_files(FIGURES)
     planned = _planned_names(
         documents,
         assets,
@@ -211,12 +218,13 @@ def _convert_to_word(
     from generator import cache
     from generator.export.docx import DocxMetadata, convert_docx
 
-    common = _conversion_inputs(plan.assets)
+    figures = plan.figure_files(FIGURES)
+    common = _conversion_inputs(figures)
     missing = object()
     # pandoc reads figures from disk: a private folder of this build in the system temp
     # folder, where no other build's clean-up can reach it
     with tempfile.TemporaryDirectory(prefix="protocmc-figures-") as tmp:
-        for rel, data in plan.assets.items():
+        for rel, data in figures.items():
             target = Path(tmp) / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)

@@ -113,6 +113,12 @@ def load(kind: str, key: str, default: object = None) -> object:
         return default
 
 
+def has(kind: str, key: str) -> bool:
+    """Whether an entry is stored under `kind` and `key` (without reading it)."""
+    path = _entry(kind, key)
+    return path is not None and path.is_file()
+
+
 def store(kind: str, key: str, value: object) -> None:
     path = _entry(kind, key)
     # a read-only home is fine: we just compute next time too

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from generator.problems import Problem
 from generator.render import RenderedDocument
 from generator.resolve import ResolvedProtocol
+
+if TYPE_CHECKING:
+    from generator.cmc.plots import PlotJob
 
 
 @dataclass
@@ -43,8 +46,15 @@ class DocumentKind(Protocol):
         """Its analysis rules over the resolved inputs."""
         ...
 
-    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
-        """Its documents (and with `assets` the files beside them) plus the draft checks."""
+    def render(
+        self, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+    ) -> Rendered:
+        """Its documents (and the files beside them in the formats `assets` names) plus the
+        draft checks."""
+        ...
+
+    def figure_jobs(self, resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
+        """The figures `render` draws with these `assets` (inputs without errors)."""
         ...
 
 
@@ -61,6 +71,9 @@ class ProtocolKind:
     def input_files(self, resolved: ResolvedProtocol) -> list[Path]:
         return []
 
+    def figure_jobs(self, resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
+        return []
+
     def check(self, resolved: ResolvedProtocol) -> list[Problem]:
         from generator.analysis.amendments import rationale_problems, title_page_problems
         from generator.protocol_documents import amendment_changes
@@ -71,7 +84,9 @@ class ProtocolKind:
             problems.extend(rationale_problems(resolved, changes))
         return problems
 
-    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+    def render(
+        self, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+    ) -> Rendered:
         from generator.protocol_documents import analyse, draft_problems, render_protocol
 
         document = render_protocol(resolved, analyse(resolved))
@@ -116,11 +131,18 @@ class CmcKind:
 
         return cmc_problems(resolved)
 
-    def render(self, resolved: ResolvedProtocol, *, release: bool, assets: bool) -> Rendered:
+    def render(
+        self, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+    ) -> Rendered:
         from generator.cmc.api import render_cmc
 
         outputs = render_cmc(resolved, assets=assets)
         return Rendered(documents=dict(outputs.documents), assets=dict(outputs.assets))
+
+    def figure_jobs(self, resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
+        from generator.cmc.api import figure_jobs
+
+        return figure_jobs(resolved, assets)
 
 
 REGISTRY: tuple[DocumentKind, ...] = (ProtocolKind(), CmcKind())
@@ -136,7 +158,7 @@ def check(kind: DocumentKind, resolved: ResolvedProtocol) -> list[Problem]:
     same inputs as `render`): a protocol-only edit neither loads nor checks the CMC files."""
     from generator import cache
 
-    key = _render_key(kind, resolved, release=False, assets=False)
+    key = _render_key(kind, resolved, release=False, assets=())
     found = cache.load(f"checked-{kind.name}", key) if key is not None else None
     if isinstance(found, list):
         return found
@@ -153,7 +175,7 @@ def check(kind: DocumentKind, resolved: ResolvedProtocol) -> list[Problem]:
 
 
 def render(
-    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
+    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
 ) -> Rendered:
     """`kind.render`, answered from the per-user cache when nothing the kind reads changed:
     the edges of the dependency graph document kind -> inputs are the parts of the product
@@ -185,14 +207,31 @@ def usdm(
     export = getattr(kind, "usdm", None)
     if export is None:
         return None
-    key = _render_key(kind, resolved, release=release, assets=False)
+    key = _render_key(kind, resolved, release=release, assets=())
     if key is None:
         return export(resolved, rendered)  # type: ignore[no-any-return]
     return cached("usdm", key, lambda: export(resolved, rendered))  # type: ignore[no-any-return]
 
 
+def figures_to_draw(
+    kinds: list[DocumentKind], resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
+) -> list[PlotJob]:
+    """The figures the kinds' renderings will draw, for drawing them ahead (while the other
+    kinds render): those of every kind whose rendering is not in the per-user cache."""
+    from generator import cache
+
+    jobs: list[PlotJob] = []
+    if not assets:
+        return jobs
+    for kind in kinds:
+        key = _render_key(kind, resolved, release=release, assets=assets)
+        if key is None or not cache.has(f"rendered-{kind.name}", key):
+            jobs += kind.figure_jobs(resolved, assets)
+    return jobs
+
+
 def _render_key(
-    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: bool
+    kind: DocumentKind, resolved: ResolvedProtocol, *, release: bool, assets: tuple[str, ...]
 ) -> str | None:
     """Everything `kind.render` reads, as a hash; None when it cannot be listed."""
     import hashlib

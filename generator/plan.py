@@ -49,14 +49,30 @@ class Plan:
     """Files the plan depends on beyond `read` (the previous version's framework)."""
     folders: list[Path] = field(default_factory=list)
     """Folders whose files it read (frameworks, sponsor templates)."""
+    figures: tuple[str, ...] = ("png",)
+    """The formats its figures were drawn in ('png' for Markdown and Word, 'svg' the site)."""
+
+    def figure_files(self, formats: tuple[str, ...]) -> dict[str, bytes]:
+        """Its files beside the documents in these formats (a plan the site made also holds
+        SVG figures, which a build does not write)."""
+        return {
+            name: data for name, data in self.assets.items() if name.rpartition(".")[2] in formats
+        }
 
 
 def plan(
-    product_path: Path, *, clean: bool, since: str | None, word: bool, usdm: bool = True
+    product_path: Path,
+    *,
+    clean: bool,
+    since: str | None,
+    word: bool,
+    usdm: bool = True,
+    figures: tuple[str, ...] = ("png",),
 ) -> Plan:
     """The build's plan: from the cache when no file it read changed, else made (and stored).
-    `word` asks for the redline sources too, `usdm` for the USDM JSON (a cached plan made
-    without them is made again). Raises `ProblemsError` when the inputs have errors."""
+    `word` asks for the redline sources too, `usdm` for the USDM JSON, `figures` for the
+    figures in these formats (a cached plan made without them is made again). Raises
+    `ProblemsError` when the inputs have errors."""
     key = _key(product_path, clean) if since is None and cache.cache_dir() else None
     if key is not None:
         entry = cache.load(KIND, key)
@@ -66,10 +82,11 @@ def plan(
                 isinstance(found, Plan)
                 and (found.redline is not None or not word or not found.has_previous)
                 and (found.usdm is not None or not usdm or "protocol" not in found.documents)
+                and set(figures) <= set(found.figures)
                 and _stamp(found, clean) == stamp
             ):
                 return found
-    made = make_plan(product_path, clean=clean, since=since, word=word, usdm=usdm)
+    made = make_plan(product_path, clean=clean, since=since, word=word, usdm=usdm, figures=figures)
     if key is not None:
         cache.store(KIND, key, (_stamp(made, clean), made))
     return made
@@ -108,13 +125,19 @@ def _key(product_path: Path, clean: bool) -> str | None:
 
 
 def make_plan(
-    product_path: Path, *, clean: bool, since: str | None, word: bool, usdm: bool = True
+    product_path: Path,
+    *,
+    clean: bool,
+    since: str | None,
+    word: bool,
+    usdm: bool = True,
+    figures: tuple[str, ...] = ("png",),
 ) -> Plan:
     """Check and render everything in memory (the pipeline up to export)."""
     from generator import api
     from generator.build import input_files
 
-    report = api.check(product_path, assets=True, clean=clean, since=since, usdm=usdm)
+    report = api.check(product_path, assets=figures, clean=clean, since=since, usdm=usdm)
     if report.errors:
         raise ProblemsError(report.problems)
     resolved = report.resolved
@@ -141,6 +164,7 @@ def make_plan(
         else None,
         also_read=also_read,
         folders=folders,
+        figures=figures,
     )
 
 

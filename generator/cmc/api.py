@@ -3,7 +3,8 @@
 
 - `cmc_problems(resolved)`: every CMC rule violation, located; [] when the product has no `cmc:`.
 - `cmc_outputs(resolved)`: the rendered `module3`, `cmc-readiness` and `specification-lifecycle`
-  documents plus figure assets (`figures/<test>.png` for Word, `figures/<test>.svg` for the site).
+  documents plus figure assets (`figures/<test>.png` for Markdown and Word, `figures/<test>.svg`
+  for the site).
 - `cmc_input_files(resolved)`: every file the CMC stage reads, for the build fingerprint.
 """
 
@@ -29,7 +30,7 @@ from generator.cmc.comparability_view import comparability_figures, comparabilit
 from generator.cmc.content_rules import check_content
 from generator.cmc.inputs import input_files
 from generator.cmc.loader import LoadedCmc, load_cmc
-from generator.cmc.plots import PlotJob, PlotLabels, draw_all, lot_figure
+from generator.cmc.plots import PlotJob, PlotLabels, drawing, lot_figure
 from generator.cmc.potency import check_potency, potency_view
 from generator.cmc.release_rules import check_release, process_control_readiness
 from generator.cmc.rules import check_cmc
@@ -101,12 +102,13 @@ def cmc_outputs(resolved: ResolvedProtocol) -> CmcOutputs:
     errors = [p for p in cmc_problems(resolved) if p.is_error]
     if errors:
         raise ProblemsError(sorted_problems(errors))
-    return render_cmc(resolved, assets=True)
+    return render_cmc(resolved, assets=("png", "svg"))
 
 
-def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
-    """The CMC documents (and, with `assets`, their figures) of a product whose CMC inputs
-    passed `cmc_problems`; empty without `cmc:`."""
+def render_cmc(resolved: ResolvedProtocol, *, assets: tuple[str, ...]) -> CmcOutputs:
+    """The CMC documents and their figures in the formats `assets` names ('png' for Markdown
+    and Word, 'svg' for the site; none for a check) of a product whose CMC inputs passed
+    `cmc_problems`; empty without `cmc:`."""
     cmc = load_cmc(resolved)
     if cmc is None:
         return CmcOutputs()
@@ -119,14 +121,27 @@ def render_cmc(resolved: ResolvedProtocol, *, assets: bool) -> CmcOutputs:
     env = make_environment(sponsor)
     context = cmc_context(resolved, cmc, analysis, figures)
     context |= _stability_context(cmc, stability, jobs)
-    if jobs:
-        outputs.assets.update(draw_all(jobs))  # cached per figure; the missing ones in parallel
-    for name, template in TEMPLATES.items():
-        document = render_template(env, template, context, sponsor_dir=sponsor)
-        outputs.documents[name] = dataclasses.replace(
-            document, header=_header(document.markdown, cmc.product)
-        )
+    jobs = [dataclasses.replace(job, formats=assets) for job in jobs or ()]
+    # cached per figure; the missing ones drawn in worker processes while the documents render
+    with drawing(jobs) as figure_files:
+        for name, template in TEMPLATES.items():
+            document = render_template(env, template, context, sponsor_dir=sponsor)
+            outputs.documents[name] = dataclasses.replace(
+                document, header=_header(document.markdown, cmc.product)
+            )
+        outputs.assets.update(figure_files())
     return outputs
+
+
+def figure_jobs(resolved: ResolvedProtocol, assets: tuple[str, ...]) -> list[PlotJob]:
+    """The figures `render_cmc(resolved, assets=assets)` draws, for drawing them ahead."""
+    cmc = load_cmc(resolved) if assets else None
+    if cmc is None:
+        return []
+    jobs: list[PlotJob] = []
+    _figures(cmc, _analysis(resolved, cmc), jobs)
+    _stability_figures(cmc, _stability(resolved, cmc), jobs)
+    return [dataclasses.replace(job, formats=assets) for job in jobs]
 
 
 def _header(markdown: str, product: CmcProduct) -> tuple[tuple[str, str], ...]:

@@ -1,10 +1,13 @@
-"""Plots of lot values against limits: PNG for Word, SVG for the site; byte-reproducible.
+"""Plots of lot values against limits: PNG for Markdown and Word, SVG for the site;
+byte-reproducible.
 
 Every plot is a `PlotJob`: a module-level function that draws a matplotlib Figure, its
-arguments (plain data) and the file stem. `draw_all(jobs)` answers each job from the per-user
-cache (keyed by the function and its arguments) and draws the missing ones in worker
-processes, forked after matplotlib is imported, each figure drawn once and saved in every
-format. A new plot is a drawing function and one `PlotJob` per figure.
+arguments (plain data), the file stem and the formats the caller writes (a Markdown or Word
+build writes PNG only; the site asks for SVG too). `draw_all(jobs)` answers each file from
+the per-user cache (keyed by the function, its arguments and the format) and draws the
+missing ones in worker processes, forked after matplotlib is imported, each figure drawn once
+and saved in the formats missing. A new plot is a drawing function and one `PlotJob` per
+figure.
 
 Clinical lots are filled blue circles, non-clinical lots hollow orange triangles; the current
 specification is a solid red line, the proposed tolerance interval a dashed grey line, and the
@@ -13,10 +16,13 @@ span of the clinical lots a light blue band. Labels come from the caller (templa
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import io
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +40,8 @@ _RC: dict[str, Any] = {
     "path.simplify": False,
 }
 
+
+_PNG: dict[str, Any] = {"compress_level": 3}
 
 MAX_LABELLED_LOTS = 40
 """Lots named on the x axis at most; with more lots every n-th lot is named."""
@@ -64,8 +72,9 @@ class PlotJob:
     args: tuple[Any, ...]
     formats: tuple[str, ...] = ("png", "svg")
 
-    def key(self) -> str:
-        return f"{self.draw.__module__}.{self.draw.__qualname__} {self.formats} {self.args!r}"
+    def key(self, fmt: str) -> str:
+        """The cache key of the job's file in format `fmt`."""
+        return f"{self.draw.__module__}.{self.draw.__qualname__} {fmt} {self.args!r}"
 
 
 PLOT_JOBS = 2
@@ -73,39 +82,118 @@ PLOT_JOBS = 2
 
 
 def draw_all(jobs: Sequence[PlotJob]) -> dict[str, bytes]:
-    """Every job's files by relative path, in the jobs' order: from the per-user cache where
-    drawn before, the rest drawn (in PLOT_JOBS worker processes when there are several)."""
+    """Every job's files by relative path, in the jobs' order (each job's in its formats'
+    order): from the per-user cache where drawn before, the rest drawn (in PLOT_JOBS worker
+    processes when there are several), each figure once for the formats it misses."""
+    with drawing(jobs) as files:
+        return files()
+
+
+@contextlib.contextmanager
+def drawing(jobs: Sequence[PlotJob]) -> Iterator[Callable[[], dict[str, bytes]]]:
+    """`draw_all(jobs)` started in the background: the worker processes draw the missing
+    figures while the caller goes on (renders its documents); calling the function given
+    waits for them and answers what `draw_all` does. Figures being drawn ahead
+    (`drawing_ahead`) are taken from there. Leaving the block early (an error) cancels the
+    drawings not started."""
+    found, todo = _cached(jobs)
+    ahead = {n: _AHEAD[_token(job)] for n, job in enumerate(todo) if _token(job) in _AHEAD}
+    rest = [job for n, job in enumerate(todo) if n not in ahead]
+
+    def files(drawn: list[Callable[[], dict[str, bytes]]]) -> dict[str, bytes]:
+        others = iter(drawn)
+        made = [(ahead[n] if n in ahead else next(others))() for n in range(len(todo))]
+        _store(todo, made, found)
+        return {
+            f"{job.stem}.{fmt}": found[f"{job.stem}.{fmt}"] for job in jobs for fmt in job.formats
+        }
+
+    with _draw_many(rest) as drawn:
+        yield functools.partial(files, drawn)
+
+
+_AHEAD: dict[str, Callable[[], dict[str, bytes]]] = {}
+"""Figures being drawn ahead (`drawing_ahead`), by `_token`."""
+
+
+@contextlib.contextmanager
+def drawing_ahead(jobs: Sequence[PlotJob]) -> Iterator[None]:
+    """Start drawing the jobs' figures missing from the cache now, in worker processes, for a
+    `drawing` or `draw_all` of the same jobs inside the block (a build draws the CMC figures
+    while the protocol renders). Figures not asked for by the end of the block are dropped."""
+    _, todo = _cached(jobs)
+    with _draw_many(todo) as drawn:
+        _AHEAD.update({_token(job): files for job, files in zip(todo, drawn, strict=True)})
+        try:
+            yield
+        finally:
+            for job in todo:
+                _AHEAD.pop(_token(job), None)
+
+
+def _token(job: PlotJob) -> str:
+    return f"{job.stem} {job.formats} {job.key('')}"
+
+
+def _cached(jobs: Sequence[PlotJob]) -> tuple[dict[str, bytes], list[PlotJob]]:
+    """(files found in the per-user cache, the jobs narrowed to the formats missing)."""
     from generator import cache
 
-    missing = object()
-    found: dict[str, object] = {job.stem: cache.load("plot", job.key(), missing) for job in jobs}
-    todo = [job for job in jobs if found[job.stem] is missing]
-    for job, files in zip(todo, _draw_many(todo), strict=True):
-        cache.store("plot", job.key(), files)
-        found[job.stem] = files
-    out: dict[str, bytes] = {}
+    found: dict[str, bytes] = {}
+    todo: list[PlotJob] = []
     for job in jobs:
-        drawn = found[job.stem]
-        assert isinstance(drawn, dict)
-        out.update(drawn)
-    return out
+        missing = []
+        for fmt in job.formats:
+            data = cache.load("plot", job.key(fmt), None)
+            if isinstance(data, bytes):
+                found[f"{job.stem}.{fmt}"] = data
+            else:
+                missing.append(fmt)
+        if missing:
+            todo.append(dataclasses.replace(job, formats=tuple(missing)))
+    return found, todo
 
 
-def _draw_many(jobs: Sequence[PlotJob]) -> list[dict[str, bytes]]:
+def _store(
+    todo: Sequence[PlotJob], made: Sequence[dict[str, bytes]], found: dict[str, bytes]
+) -> None:
+    from generator import cache
+
+    for job, files in zip(todo, made, strict=True):
+        for fmt in job.formats:
+            cache.store("plot", job.key(fmt), files[f"{job.stem}.{fmt}"])
+        found.update(files)
+
+
+@contextlib.contextmanager
+def _draw_many(jobs: Sequence[PlotJob]) -> Iterator[list[Callable[[], dict[str, bytes]]]]:
+    """Per job, a function answering its files, drawn in PLOT_JOBS forked worker processes
+    from the start of the block (in this process when asked for, if there are not several
+    to draw)."""
     import multiprocessing
 
     workers = min(len(jobs), PLOT_JOBS, os.cpu_count() or 1)
     # fork only: the workers inherit matplotlib already imported (the import is the slow part
     # of a first plot); never from a worker process (a portfolio's workers fill the cores)
     if workers < 2 or sys.platform != "linux" or multiprocessing.parent_process() is not None:
-        return [draw(job) for job in jobs]
+        yield [functools.cache(functools.partial(draw, job)) for job in jobs]
+        return
     from concurrent.futures import ProcessPoolExecutor
 
+    # what every drawing imports, imported once here rather than once per worker
     import matplotlib.backends.backend_agg
-    import matplotlib.backends.backend_svg  # noqa: F401
+    import matplotlib.figure
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(draw, jobs))
+    if any("svg" in job.formats for job in jobs):
+        import matplotlib.backends.backend_svg  # noqa: F401
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield [pool.submit(draw, job).result for job in jobs]
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def draw(job: PlotJob) -> dict[str, bytes]:
@@ -118,8 +206,11 @@ def draw(job: PlotJob) -> dict[str, bytes]:
         out = {}
         for fmt in job.formats:
             buffer = io.BytesIO()
-            metadata = {"Software": None} if fmt == "png" else {"Date": None}
-            fig.savefig(buffer, format=fmt, metadata=metadata)
+            if fmt == "png":
+                # zlib level 3: 40 % less encoding time than the default 6, 2 % larger files
+                fig.savefig(buffer, format=fmt, metadata={"Software": None}, pil_kwargs=_PNG)
+            else:
+                fig.savefig(buffer, format=fmt, metadata={"Date": None})
             out[f"{job.stem}.{fmt}"] = buffer.getvalue()
     return out
 

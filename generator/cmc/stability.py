@@ -26,6 +26,25 @@ if TYPE_CHECKING:
     import numpy as np
 # numpy and scipy load only when results are evaluated: a cached build imports neither
 
+
+def _f_sf(f: float, dfn: int, dfd: int) -> float:
+    """P(F > f) of the F distribution: scipy.stats.f.sf's own function (scipy.special.fdtrc),
+    called directly because scipy.stats takes a second to import on a cold build."""
+    from scipy import special
+
+    if math.isnan(f) or f == math.inf:
+        return f if math.isnan(f) else 0.0
+    # scipy.stats answers 1 left of the support
+    return float(special.fdtrc(dfn, dfd, f)) if f > 0 else 1.0
+
+
+def _t_ppf(q: float, df: float) -> float:
+    """The q-quantile of Student's t: scipy.stats.t.ppf's own function (scipy.special.stdtrit)."""
+    from scipy import special
+
+    return float(special.stdtrit(df, q))
+
+
 SEARCH_FACTOR = 20.0
 """The crossing is searched up to this multiple of the longest time point."""
 
@@ -253,7 +272,6 @@ def choose_model(
 ) -> tuple[str, float | None, float | None]:
     """(model, p of equal slopes, p of equal intercepts) by the Q1E Appendix B tests."""
     import numpy as np
-    from scipy import stats
 
     names = list(dict.fromkeys(lots))
     k, n = len(names), len(values)
@@ -270,12 +288,12 @@ def choose_model(
         return "separate", None, None
     sse_cs = _sse(_design(lots, t, "common-slope"), y)
     f_slopes = (sse_cs - sse_full) / (k - 1) / mse
-    p_slopes = float(stats.f.sf(f_slopes, k - 1, df_full))
+    p_slopes = _f_sf(f_slopes, k - 1, df_full)
     if p_slopes < alpha:
         return "separate", p_slopes, None
     sse_common = _sse(_design(lots, t, "common"), y)
     f_int = (sse_common - sse_cs) / (k - 1) / mse
-    p_int = float(stats.f.sf(f_int, k - 1, df_full))
+    p_int = _f_sf(f_int, k - 1, df_full)
     return ("common-slope" if p_int < alpha else "common"), p_slopes, p_int
 
 
@@ -361,12 +379,11 @@ class _LineFit:
         self, lot: str, t: np.ndarray, level: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import numpy as np
-        from scipy import stats
 
         x = self._row(lot, t)
         mean = x @ self.beta
         se = np.sqrt(self.mse * np.einsum("ij,jk,ik->i", x, self.cov_unscaled, x))
-        q = float(stats.t.ppf(level, self.df))
+        q = _t_ppf(level, self.df)
         return mean, mean - q * se, mean + q * se
 
     def crossing(

@@ -92,6 +92,10 @@ def _slug(path: Path) -> str:
     return slug or "product"
 
 
+SITE_FIGURES = ("png", "svg")
+"""The site shows SVG figures; its Word downloads embed the PNGs, as the build's do."""
+
+
 def load_product(path: Path, role: Role) -> SiteProduct:
     """Check one product file and render its drafts; input errors raise `ProblemsError`.
 
@@ -102,7 +106,9 @@ def load_product(path: Path, role: Role) -> SiteProduct:
     from generator.plan import plan
 
     try:
-        made = plan(path, clean=False, since=None, word=False, usdm=False)  # no USDM on a site
+        made = plan(
+            path, clean=False, since=None, word=False, usdm=False, figures=SITE_FIGURES
+        )  # no USDM on a site
     except ProblemsError as exc:
         errors = [p for p in exc.problems if p.severity is Severity.ERROR]
         raise ProblemsError(errors or exc.problems) from None

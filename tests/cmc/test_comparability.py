@@ -162,7 +162,7 @@ def test_a_legacy_plan_still_loads_and_is_not_yet_concluded(bcma: Path) -> None:
 
 
 def test_module3_and_readiness_show_the_study(cd19: Path) -> None:
-    docs = render_cmc(resolved(cd19), assets=False).documents
+    docs = render_cmc(resolved(cd19), assets=()).documents
     module3 = docs["module3"].markdown
     regional = module3[module3.index("# 3.2.R ") :]
     assert (
@@ -212,12 +212,12 @@ def test_readiness_marks_a_not_comparable_change_missing_once(cd19: Path) -> Non
     assert item.status == "missing" and item.reasons == ("not-comparable",)
     # CM115 already names the dosed lots: the readiness rule does not say it again
     assert problems(cd19, "CM080") == []
-    readiness = render_cmc(resolved(cd19), assets=False).documents["cmc-readiness"].markdown
+    readiness = render_cmc(resolved(cd19), assets=()).documents["cmc-readiness"].markdown
     assert "the comparability results do not show the products comparable" in readiness
 
 
 def test_lot_ids_in_the_study_text_are_data_not_markup(cd19: Path) -> None:
     edit(cd19 / "lots.csv", "ENG-01,", "ENG-*01*,")
     edit(cd19 / "cmc.yaml", "lots_pre_change: [ENG-01, ", 'lots_pre_change: ["ENG-*01*", ')
-    module3 = render_cmc(resolved(cd19), assets=False).documents["module3"].markdown
+    module3 = render_cmc(resolved(cd19), assets=()).documents["module3"].markdown
     assert "before the change (P1) ENG-\\*01\\*, ENG-02" in module3

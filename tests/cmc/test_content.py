@@ -11,7 +11,7 @@ from tests.cmc.helpers import edit, line_of, resolved
 
 
 def _module3(folder: Path) -> str:
-    return render_cmc(resolved(folder), assets=False).documents["module3"].markdown
+    return render_cmc(resolved(folder), assets=()).documents["module3"].markdown
 
 
 def _section(markdown: str, number: str) -> str:
@@ -98,13 +98,13 @@ def test_automated_sterility_is_an_alternative_method_not_compendial(cd19: Path)
 
 def test_module3_word_header_names_module3_not_the_protocol(cd19: Path) -> None:
     result = resolved(cd19)
-    header = dict(render_cmc(result, assets=False).documents["module3"].header)
+    header = dict(render_cmc(result, assets=()).documents["module3"].header)
     assert header["document_id"] == "Module 3 — Quality: PCT-19 (autologous anti-CD19 CAR-T cells)"
     assert (header["version"], header["date"]) == ("0.4", "2026-02-01")  # cmc.yaml's
     title_page = result.product.title_page
     assert not {title_page.sponsor_protocol_id, title_page.version} & set(header.values())
     edit(cd19 / "cmc.yaml", 'version: "0.4"', "")
-    header = dict(render_cmc(resolved(cd19), assets=False).documents["module3"].header)
+    header = dict(render_cmc(resolved(cd19), assets=()).documents["module3"].header)
     assert header["version"] == "—"
 
 

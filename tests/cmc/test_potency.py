@@ -18,7 +18,7 @@ def _problems(folder: Path, code: str) -> list[Problem]:
 
 
 def _documents(folder: Path) -> dict[str, str]:
-    docs = render_cmc(resolved(folder), assets=False).documents
+    docs = render_cmc(resolved(folder), assets=()).documents
     return {name: d.markdown for name, d in docs.items()}
 
 

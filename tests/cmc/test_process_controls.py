@@ -16,7 +16,7 @@ def _problems(folder: Path, code: str) -> list[Problem]:
 
 def _doc(folder: Path, name: str) -> str:
     """The document as rendered, also when `check` reports errors (readiness shows them)."""
-    return render_cmc(resolved(folder), assets=False).documents[name].markdown
+    return render_cmc(resolved(folder), assets=()).documents[name].markdown
 
 
 def _drop_block(path: Path, start: str, end: str) -> None:

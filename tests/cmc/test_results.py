@@ -262,7 +262,7 @@ def test_bla_stage_proposes_the_commercial_specification(cd19: Path) -> None:
     # (BLA readiness has errors here, so `build` would stop; the documents still say which
     # gate and threshold the proposals are for)
     bla_title = next(g.title for g in result[0].framework.gates if g.id == "bla")
-    lifecycle = render_cmc(resolved(cd19), assets=False).documents["specification-lifecycle"]
+    lifecycle = render_cmc(resolved(cd19), assets=()).documents["specification-lifecycle"]
     assert f"Proposed limits are for {bla_title}, with that gate's lot threshold" in (
         lifecycle.markdown
     )
@@ -401,7 +401,7 @@ def test_readiness_is_not_met_with_an_uninvestigated_oos_result(cd19: Path) -> N
     assert pivotal.n_out_of_specification == 1
     # reported once, by the row and column of the result (CM063), not again as CM080
     assert problems(cd19, "CM080") == []
-    readiness = render_cmc(resolved(cd19), assets=False).documents["cmc-readiness"].markdown
+    readiness = render_cmc(resolved(cd19), assets=()).documents["cmc-readiness"].markdown
     assert "1 clinical result(s) out of specification without a documented investigation" in (
         readiness
     )

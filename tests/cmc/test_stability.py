@@ -253,7 +253,7 @@ def test_gate_expectation_is_checked_at_the_current_stage(cd19: Path) -> None:
 
 
 def test_module3_stability_sections(cd19: Path) -> None:
-    outputs = render_cmc(resolved(cd19), assets=True)
+    outputs = render_cmc(resolved(cd19), assets=("png", "svg"))
     markdown = outputs.documents["module3"].markdown
     summary = markdown.split("3.2.P.8.1", 1)[1].split("3.2.P.8.2", 1)[0]
     assert "A shelf life of 12 months is proposed." in summary
