@@ -229,8 +229,11 @@ def _convert_to_word(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
-        # (what the progress line names, source name in pandoc's warnings, Markdown, metadata)
-        jobs: list[tuple[str, str, str, DocxMetadata]] = []
+        # (source name in pandoc's warnings, Markdown, metadata)
+        jobs: list[tuple[str, str, DocxMetadata]] = []
+        if progress is not None:  # every document, converted now or answered from the cache
+            for name in plan.documents:
+                progress.print(f"converting {name} to Word…", markup=False)
         found: dict[str, object] = {}
         keys: dict[str, str] = {}
         for name, doc in plan.documents.items():
@@ -239,7 +242,7 @@ def _convert_to_word(
             keys[name] = f"{common}\0{name}\0{metadata!r}\0{doc.markdown}"
             found[name] = cache.load("docx", keys[name], missing)
             if found[name] is missing:
-                jobs.append((name, f"{name}.md", doc.markdown, metadata))
+                jobs.append((f"{name}.md", doc.markdown, metadata))
         redline_key = None
         if plan.has_previous:
             assert plan.redline is not None
@@ -249,19 +252,17 @@ def _convert_to_word(
                 metadata = DocxMetadata(**plan.word)
                 before, now = plan.redline
                 jobs += [
-                    ("the previous protocol (redline)", "previous protocol.md", before, metadata),
-                    ("the protocol (redline)", "protocol.md", now, metadata),
+                    ("previous protocol.md", before, metadata),
+                    ("protocol.md", now, metadata),
                 ]
 
-        def convert(job: tuple[str, str, str, DocxMetadata]) -> tuple[bytes, list[Problem]]:
-            _, source, markdown, metadata = job
+        def convert(job: tuple[str, str, DocxMetadata]) -> tuple[bytes, list[Problem]]:
+            source, markdown, metadata = job
             return convert_docx(markdown, metadata=metadata, resource_path=Path(tmp), source=source)
 
         with ThreadPoolExecutor(max_workers=DOCX_JOBS) as pool:
             done: dict[int, Future[tuple[bytes, list[Problem]]]] = {}
-            for index in sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2])):
-                if progress is not None:
-                    progress.print(f"converting {jobs[index][0]} to Word…", markup=False)
+            for index in sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1])):
                 done[index] = pool.submit(convert, jobs[index])
             results = [done[i].result() for i in range(len(jobs))]
 
@@ -273,9 +274,9 @@ def _convert_to_word(
             cache.store("docx", keys[name], found[name])
         out.append((f"{name}.docx", found[name]))  # type: ignore[arg-type]
     if redline_key is not None:
+        if progress is not None:
+            progress.print("comparing with the previous version…", markup=False)
         if found[REDLINE_FILE] is missing:
-            if progress is not None:
-                progress.print("comparing with the previous version…", markup=False)
             (old_docx, _), (new_docx, _) = next(converted), next(converted)
             found[REDLINE_FILE] = _compare(old_docx, new_docx, plan.word)
             cache.store("docx-redline", redline_key, found[REDLINE_FILE])

@@ -82,7 +82,7 @@ def plan(
                 isinstance(found, Plan)
                 and (found.redline is not None or not word or not found.has_previous)
                 and (found.usdm is not None or not usdm or "protocol" not in found.documents)
-                and set(figures) <= set(found.figures)
+                and (set(figures) <= set(found.figures) or not found.assets)
                 and _stamp(found, clean) == stamp
             ):
                 return found

@@ -99,6 +99,25 @@ def test_a_markdown_build_writes_png_figures_and_the_site_gets_svg_too(tmp_path:
     assert {name.replace(".png", ".svg") for name in figures} <= {Path(n).name for n in site}
 
 
+def test_a_build_from_a_plan_the_site_made_writes_no_svg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.build import build_product
+    from generator.plan import plan
+
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
+    product = Path(__file__).parents[2] / "examples" / "cd19-cart-lbcl" / "product.yaml"
+    made = plan(product, clean=False, since=None, word=False, usdm=False, figures=("png", "svg"))
+    assert any(name.endswith(".svg") for name in made.assets)
+    result = build_product(product, tmp_path / "out", formats=("md",), force=True)
+    names = [Path(f).name for f in result.files]
+    assert any(n.endswith(".png") for n in names) and not any(n.endswith(".svg") for n in names)
+    # the site's plan answered the build: the same PNG bytes
+    assert (tmp_path / "out" / "figures" / "viability.png").read_bytes() == made.assets[
+        "figures/viability.png"
+    ]
+
+
 @pytest.mark.skipif(plots.PLOT_JOBS < 2 or (os.cpu_count() or 1) < 2, reason="one core")
 def test_figures_are_drawn_while_the_caller_goes_on(marks: Path) -> None:
     jobs = [PlotJob(f"figures/f{n}", _figure, (str(marks), n), formats=("png",)) for n in range(3)]
