@@ -44,7 +44,7 @@ class Console:
         self._rich.quiet = self.quiet
         return self._rich
 
-    def _plain_stream(self) -> Any | None:
+    def plain_stream(self) -> Any | None:
         """The stream to write plain text to directly, or None when rich must write it."""
         if self._rich is not None or any(name in os.environ for name in _COLOUR_ENV):
             return None
@@ -57,7 +57,7 @@ class Console:
     def print(self, *objects: Any, **kwargs: Any) -> None:
         text = objects[0] if len(objects) == 1 else None
         if isinstance(text, str) and set(kwargs) <= {"markup"} and text.isprintable():
-            stream = self._plain_stream()
+            stream = self.plain_stream()
             if stream is not None:
                 if not self.quiet:
                     stream.write(text + "\n")
@@ -87,7 +87,7 @@ def problem_text(p: Problem) -> Text:
 def print_problems(console: Console, problems: list[Problem]) -> None:
     """Print the problems in order, at most `MAX_PROBLEMS_SHOWN` of them, then a count of the rest."""
     shown, hidden = shown_problems(problems)
-    plain = console._plain_stream() is not None  # no colour: the lines as plain text
+    plain = console.plain_stream() is not None  # no colour: the lines as plain text
     for p in shown:
         line = f"{p.location}: {p.code}: {p.message}" if p.location else f"{p.code}: {p.message}"
         console.print(line if plain else problem_text(p))

@@ -33,6 +33,21 @@ def rendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
     return counts
 
 
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Counts each document kind's real checks (not its answers from the cache)."""
+    counts: Counter[str] = Counter()
+    for cls in (documents.ProtocolKind, documents.CmcKind):
+        real = cls.check
+
+        def counting(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            counts[self.name] += 1
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "check", counting)
+    return counts
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text("utf-8")
     assert old in text
@@ -40,7 +55,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_a_cmc_change_re_renders_the_cmc_documents_not_the_protocol(
-    tmp_path: Path, rendered: Counter[str]
+    tmp_path: Path, rendered: Counter[str], checked: Counter[str]
 ) -> None:
     product_dir = tmp_path / "product"
     shutil.copytree(EXAMPLE, product_dir)
@@ -71,6 +86,8 @@ def test_a_cmc_change_re_renders_the_cmc_documents_not_the_protocol(
     # a protocol-only change: the CMC documents read other parts of the product file
     assert rendered["cmc"] == 2
     assert (out / "module3.md").read_bytes() == module3_before
+    # ... and their checks come from the cache too (each kind checked once per real change)
+    assert checked == {"protocol": 2, "cmc": 2}
 
 
 def test_a_change_to_the_product_description_re_renders_both(

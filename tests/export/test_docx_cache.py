@@ -60,3 +60,25 @@ def test_only_changed_documents_are_converted_again(tmp_path: Path, conversions:
     assert {k: v for k, v in after.items() if k != "module3.docx"} == {
         k: v for k, v in first.items() if k != "module3.docx"
     }
+
+
+def test_conversions_run_longest_first_with_the_redline_drafts_as_two_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one job at a time the order is the start order: the longest Markdown first, and
+    the redline's two drafts are separate conversions among the others."""
+    from generator import build
+
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(build, "DOCX_JOBS", 1)
+    lengths: list[int] = []
+    real = docx._run_pandoc
+
+    def recording(cmd: list[str], markdown: str) -> subprocess.CompletedProcess[Any]:
+        lengths.append(len(markdown))
+        return real(cmd, markdown)
+
+    monkeypatch.setattr(docx, "_run_pandoc", recording)
+    build_product(EXAMPLE / "product.yaml", tmp_path / "out", formats=("docx",))
+    assert len(lengths) == 6 and lengths == sorted(lengths, reverse=True)
+    assert (tmp_path / "out" / "protocol-redline.docx").is_file()

@@ -29,6 +29,19 @@ def test_the_bundled_pandoc_is_found_without_importing_pypandoc() -> None:
     assert out[1] == "False"
 
 
+def test_the_bundled_pandoc_wins_over_one_on_path(tmp_path: Path) -> None:
+    other = tmp_path / "pandoc"
+    other.write_text("#!/bin/sh\necho 'pandoc 9.9'\n", "utf-8")
+    other.chmod(0o755)
+    probe = "from generator.export.pandoc import pandoc_executable\nprint(pandoc_executable())\n"
+    env = {k: v for k, v in os.environ.items() if k != "PYPANDOC_PANDOC"}
+    env["PATH"] = f"{tmp_path}{os.pathsep}{env.get('PATH', '')}"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert Path(out).parts[-3:] == ("pypandoc", "files", "pandoc")
+
+
 def test_pypandoc_pandoc_names_the_pandoc_to_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
