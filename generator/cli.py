@@ -229,16 +229,60 @@ def build(
         ),
     ] = False,
     since: Annotated[str | None, SINCE_OPTION] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            "-w",
+            help="Stay running and rebuild on every saved change to the product's folder, the "
+            "frameworks or the templates (Ctrl-C stops).",
+        ),
+    ] = False,
 ) -> None:
     """Build the protocol draft (Markdown, Word and USDM JSON) into the output folder."""
+    path = _product_path(product)
+    formats = _formats(format)
+    if not watch:
+        _build_once(path, output, formats, force=force, clean=clean, since=since)
+        return
+    if cli_output.json_requested():
+        _fail(UsageError("--watch prints as it builds; leave out --output-format json"))
+    from generator.watch import watch as watch_builds
+
+    def one(first: bool) -> int:
+        return _exit_code(
+            lambda: _build_once(
+                path, output, formats, force=force and first, clean=clean, since=since
+            )
+        )
+
+    code = watch_builds(
+        path,
+        output,
+        build=one,
+        argv=[a for a in sys.argv[1:] if a not in ("--watch", "-w")],
+        say=lambda text: err.print(text, markup=False),
+    )
+    raise typer.Exit(code)
+
+
+def _build_once(
+    path: Path,
+    output: Path,
+    formats: tuple[str, ...],
+    *,
+    force: bool,
+    clean: bool,
+    since: str | None,
+) -> None:
+    """One build and its report (raises typer.Exit with the exit code when it fails)."""
     from generator import build as build_mod
 
-    path = _product_path(product)
     try:
         result = build_mod.build_product(
             path,
             output,
-            formats=_formats(format),
+            formats=formats,
             force=force,
             progress=cli_output.progress_console(err),
             clean=clean,
@@ -404,18 +448,26 @@ def main() -> None:
     # pydantic looks for plugins in every installed package's metadata when it builds the
     # first validator (30 ms a build); protocmc uses none. A user's own setting wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    sys.exit(_exit_code(app))
+
+
+def _exit_code(action: Any) -> int:
+    """Run `action()`: its exit code, with interrupts, exhausted memory and our own bugs
+    reported in one line (no traceback unless PROTOCMC_DEBUG=1)."""
     try:
-        app()
+        action()
+    except typer.Exit as exc:
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; previous outputs were left as they were", markup=False)
-        sys.exit(130)
+        return 130
     except (MemoryError, RecursionError) as exc:
         err.print(
             f"error: the inputs are too large to process ({type(exc).__name__}); "
             "nothing was written",
             markup=False,
         )
-        sys.exit(1)
+        return 1
     except Exception as exc:  # a bug of ours: say so plainly, keep the traceback opt-in
         if os.environ.get("PROTOCMC_DEBUG") == "1":
             raise
@@ -425,7 +477,8 @@ def main() -> None:
             "traceback).",
             markup=False,
         )
-        sys.exit(3)
+        return 3
+    return 0
 
 
 def run() -> NoReturn:
