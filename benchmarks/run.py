@@ -24,7 +24,8 @@ Rows (CD19 example unless said otherwise):
   portfolio   `protocmc portfolio` of N generated protocol-only products, -j 2 against -j 1
                 (the ratio is the speed-up: 1-worker time / 2-worker time); once unchanged
                 (every build answered from its cached plan: mostly start-up), once with
-                every product changed before each run (every product really built)
+                every product changed before each run (every product really built); and N
+                whole products (copies of the example: protocol, amendment, CMC), each changed
   site        `protocmc site` of the product / of the repository (mkdocs build --strict),
                 floor: bare `mkdocs build` of the same pages pre-rendered (`protocmc site --docs`)
   boin        1M-trial BOIN simulation (benchmarks/simulation.py): seconds and peak RSS;
@@ -396,15 +397,43 @@ def make_products(count: int, folder: Path) -> list[Path]:
     return products
 
 
-def portfolio_rows(work: Path, sizes: Sequence[int], reps: int) -> list[Row]:
+def make_full_products(count: int, folder: Path) -> list[Path]:
+    """`count` copies of the whole example (protocol, amendment, CMC, lots, stability), each
+    with its own wording of an amendment's rationale (a title change would need one):
+    products whose builds do the work of a real programme's."""
+    products = []
+    for i in range(count):
+        target = folder / f"product-{i:03d}"
+        shutil.copytree(EXAMPLE, target)
+        path = target / "product.yaml"
+        text = path.read_text("utf-8")
+        line = next(x for x in text.splitlines() if "rationale: Grade 3" in x)
+        quoted = line.replace("rationale: ", f"rationale: 'Variant {i:03d}: ") + "'"
+        path.write_text(text.replace(line, quoted))
+        products.append(target)
+    return products
+
+
+def portfolio_rows(
+    work: Path, sizes: Sequence[int], reps: int, *, full: Sequence[int] = ()
+) -> list[Row]:
+    """Per size: protocol-only products unchanged and each changed; per `full` size: whole
+    products (protocol + CMC), each changed."""
     env = {**ENV, "PROTOCMC_CACHE_DIR": str(work / "cache-warm")}
     rows = []
     edits = iter(range(1_000_000))
-    for size in sizes:
-        products = [str(p) for p in make_products(size, work / f"products-{size}")]
+    cases = [(size, False) for size in sizes] + [(size, True) for size in full]
+    for size, whole in cases:
+        make = make_full_products if whole else make_products
+        folder = work / f"products-{size}{'-full' if whole else ''}"
+        products = [str(p) for p in make(size, folder)]
 
         def portfolio(
-            jobs: int, size: int = size, products: list[str] = products, changed: bool = False
+            jobs: int,
+            size: int = size,
+            products: list[str] = products,
+            changed: bool = False,
+            whole: bool = whole,
         ) -> float:
             if changed:  # every product differs from every earlier run: all really built
                 run = next(edits)
@@ -416,7 +445,7 @@ def portfolio_rows(work: Path, sizes: Sequence[int], reps: int) -> list[Row]:
                         path.read_text("utf-8"),
                     )
                     path.write_text(text, "utf-8")
-            out = work / f"portfolio-{size}-{jobs}"
+            out = work / f"portfolio-{size}{'-full' if whole else ''}-{jobs}"
             cmd = [
                 PROTOCMC,
                 "portfolio",
@@ -433,7 +462,10 @@ def portfolio_rows(work: Path, sizes: Sequence[int], reps: int) -> list[Row]:
             return run_process(cmd, env=env).seconds
 
         portfolio(1)  # warm the per-user cache for these variants
-        for changed, label in ((False, "unchanged"), (True, "each changed")):
+        kinds = (
+            [(True, "each changed")] if whole else [(False, "unchanged"), (True, "each changed")]
+        )
+        for changed, label in kinds:
             two, one = interleaved(
                 reps,
                 lambda changed=changed: portfolio(2, changed=changed),
@@ -442,7 +474,7 @@ def portfolio_rows(work: Path, sizes: Sequence[int], reps: int) -> list[Row]:
             assert one is not None
             rows.append(
                 Row(
-                    f"Portfolio, {size} products {label}, 2 workers (floor: 1)",
+                    f"Portfolio, {size} {'whole ' if whole else ''}products {label}, 2 workers (floor: 1)",
                     two,
                     one,
                     "speed-up",
@@ -551,6 +583,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 5)")
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="portfolio sizes")
     parser.add_argument(
+        "--whole-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="portfolio sizes of whole products (protocol + CMC; default 10, none with --quick)",
+    )
+    parser.add_argument(
         "--only", nargs="*", default=None, help="sections: build portfolio site boin (default: all)"
     )
     parser.add_argument(
@@ -565,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     CPU[0] = args.cpu
     reps = args.reps or (2 if args.quick else 5)
     sizes = args.sizes if args.sizes is not None else ([10] if args.quick else [10, 50])
+    whole = args.whole_sizes if args.whole_sizes is not None else ([] if args.quick else [10])
     only = set(args.only or ["build", "portfolio", "site", "boin"])
     load = os.getloadavg()[0]
     print(
@@ -582,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += build_rows(work, reps)
         if "portfolio" in only:
             print("  portfolio …", flush=True)
-            rows += portfolio_rows(work, sizes, reps)
+            rows += portfolio_rows(work, sizes, reps, full=whole)
         if "site" in only:
             print("  site …", flush=True)
             rows += site_rows(work, reps, repository=not args.no_repo_site)
