@@ -140,6 +140,9 @@ def _warm_up() -> None:
 
     with contextlib.suppress(ProtocmcError):  # each product reports a missing pandoc itself
         pandoc_executable()
+    import gc
+
+    gc.freeze()  # the workers' collectors leave what they inherit alone (and its pages shared)
 
 
 def build_portfolio(

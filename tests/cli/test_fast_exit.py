@@ -43,3 +43,15 @@ def test_a_failing_command_keeps_its_exit_code_and_message(tmp_path: Path) -> No
     assert done.returncode == 1
     assert "product.yaml:2" in done.stderr
     assert "teardown ran" not in done.stdout
+
+
+def test_the_command_collects_cycles_less_often_than_a_library_process() -> None:
+    probe = (
+        "import gc, sys\n"
+        "from generator.cli import GC_THRESHOLD, main\n"
+        "sys.argv = ['protocmc', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(gc.get_threshold() == GC_THRESHOLD, GC_THRESHOLD[0] > 700)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "True True"
