@@ -52,7 +52,9 @@ INSERTION_RE = re.compile(r"\[\\<(?P<text>.*?)\\>\]\{\.insertion\}")
 CITATION_RE = re.compile(r"\[(?P<body>@[A-Za-z0-9][\w.:-]*(?:\s*;\s*@[A-Za-z0-9][\w.:-]*)*)\]")
 
 _PROTECT_ALWAYS = (
-    r"(?<!\\)\[(?:\\.|[^\[\]\\\n])*\]\{\.review\}",  # review marks
+    # review marks; "[" first (the look-behind after it) lets every alternative start with a
+    # literal, so the regex engine skips ahead to the next possible start character
+    r"\[(?<!\\\[)(?:\\.|[^\[\]\\\n])*\]\{\.review\}",
     MARK_RE.pattern,  # pass markers
     r"\[@[^\]\n]*\]",  # citation markers
     r"\\\[\d[\d,–-]*\\\]",  # numbered citations
@@ -289,7 +291,11 @@ def resolve_item_references(
     markdown: str, places: dict[str, ItemPlace], known_ids: Iterable[str]
 ) -> str:
     """Item ids in text → "inclusion criteria 3 and 4" / "Section 6.9.1, item 5"."""
-    ids = sorted(set(known_ids) & set(places), key=len, reverse=True)
+    lines = markdown.split("\n")
+    # most ids appear only in their items' markers: leave those out of the (slow to compile)
+    # pattern, and every line without one of the others alone
+    prose = "\n".join(free_text(line, PROTECTED_WITH_PROMPTS) for line in lines)
+    ids = _ids_in(prose, set(known_ids) & set(places))
     if not ids:
         return markdown
     one = "(?:" + "|".join(re.escape(i) for i in ids) + ")"
@@ -298,21 +304,27 @@ def resolve_item_references(
         rf"(?P<ids>{one}(?:(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+){one})*)(?![\w-])"
     )
     id_re = re.compile(rf"(?<![\w-]){one}(?![\w-])")
+    some_id = re.compile(one)  # anywhere in the line: a superset of what `pattern` finds
 
     def replace(m: re.Match[str]) -> str:
         found = [places[i] for i in id_re.findall(m.group("ids"))]
         return _label(found)
 
     out = []
-    for line in markdown.split("\n"):
+    for line in lines:
         out.append(
             line
-            if HEADING_RE.match(line)
+            if HEADING_RE.match(line) or not some_id.search(line)
             else map_free_text(
                 line, lambda part: pattern.sub(replace, part), PROTECTED_WITH_PROMPTS
             )
         )
     return "\n".join(out)
+
+
+def _ids_in(text: str, ids: Iterable[str]) -> list[str]:
+    """The `ids` that occur in `text`, longest first (for a pattern that tries them in turn)."""
+    return sorted((i for i in ids if i in text), key=len, reverse=True)
 
 
 def unresolved_ids(markdown: str, known_ids: Iterable[str]) -> list[tuple[int, str]]:
@@ -344,6 +356,11 @@ def drop_self_references(markdown: str) -> str:
     for chunk in chunks:
         if chunk.number is None:
             continue
+        # both patterns contain these words: a line without them has nothing to change
+        words = f"Section {chunk.number}"
+        hits = [i for i, line in enumerate(chunk.lines) if words in line]
+        if not hits:
+            continue
         num = re.escape(chunk.number)
         paren = re.compile(rf"\s?\(Section {num}\)(?![.\d]*\d)")
         bare = re.compile(rf"\bSection {num}(?!\.?\d)")
@@ -351,7 +368,8 @@ def drop_self_references(markdown: str) -> str:
         def change(part: str, paren: re.Pattern[str] = paren, bare: re.Pattern[str] = bare) -> str:
             return bare.sub("this section", paren.sub("", part))
 
-        chunk.lines = [map_free_text(line, change) for line in chunk.lines]
+        for i in hits:
+            chunk.lines[i] = map_free_text(chunk.lines[i], change)
     return join_chunks(chunks)
 
 
