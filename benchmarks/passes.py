@@ -28,7 +28,9 @@ def _raw_draft(product: Path) -> tuple[str, object, Path | None, object]:
     analysis = pd.analyse(resolved)
     sponsor = sponsor_templates(resolved)
     context, recorder = pd._protocol_context(resolved, analysis)
-    raw = render_template(make_environment(sponsor), pd.PROTOCOL_TEMPLATE, context, sponsor_dir=sponsor)
+    raw = render_template(
+        make_environment(sponsor), pd.PROTOCOL_TEMPLATE, context, sponsor_dir=sponsor
+    )
     return raw.markdown, resolved, sponsor, recorder
 
 

@@ -57,9 +57,31 @@ class AbbreviationData:
     def is_name(self, word: str) -> bool:
         seen = self._seen.get(word)
         if seen is None:
-            seen = word in self.names or any(p.fullmatch(word) for p in self.patterns)
+            seen = word in self.names or _is_named_by(self.patterns, word)
             self._seen[word] = seen
         return seen
+
+
+def _is_named_by(patterns: tuple[re.Pattern[str], ...], word: str) -> bool:
+    one = _one_pattern(patterns)
+    if one is not None:
+        return one.fullmatch(word) is not None
+    return any(p.fullmatch(word) for p in patterns)
+
+
+_BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
+
+
+@functools.cache
+def _one_pattern(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """The `patterns` as one alternation (one call per word instead of one per pattern); None
+    when they cannot be joined (flags, back-references)."""
+    if any(p.flags != re.UNICODE or _BACKREFERENCE.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:
+        return None  # e.g. a global flag such as (?i) inside one of them
 
 
 def _entry(abbr: str, value: Any) -> Abbreviation:

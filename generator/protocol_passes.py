@@ -88,6 +88,33 @@ def free_text(line: str, protected: re.Pattern[str] = PROTECTED) -> str:
     return protected.sub(" ", line)
 
 
+def alternation(words: Iterable[str]) -> str:
+    """A regex group matching any of `words`, the longer first where several fit (as
+    `(?:w1|w2|…)` sorted longest first does), written as a trie: shared beginnings are matched
+    once, so the pattern compiles and scans several times faster (~340 spellings, ~120 ids)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[_END] = {}
+    return "(?:" + _trie_pattern(trie) + ")"
+
+
+_END = ""
+"""The trie key that marks the end of a word (no character is the empty string)."""
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    # a longer word first, the word ending here last: what longest-first ordering does
+    branches = [re.escape(char) + _trie_pattern(child) for char, child in node.items() if char]
+    if _END in node:
+        branches.append("")
+    if len(branches) == 1:
+        return branches[0]
+    return "(?:" + "|".join(branches) + ")"
+
+
 # --------------------------------------------------------------------------- document model
 
 
@@ -298,7 +325,7 @@ def resolve_item_references(
     ids = _ids_in(prose, set(known_ids) & set(places))
     if not ids:
         return markdown
-    one = "(?:" + "|".join(re.escape(i) for i in ids) + ")"
+    one = alternation(ids)
     pattern = re.compile(
         r"(?<![\w-])(?:(?:inclusion|exclusion)\s+)?(?:(?:criterion|criteria|items?)\s+)?"
         rf"(?P<ids>{one}(?:(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+){one})*)(?![\w-])"
@@ -323,24 +350,27 @@ def resolve_item_references(
 
 
 def _ids_in(text: str, ids: Iterable[str]) -> list[str]:
-    """The `ids` that occur in `text`, longest first (for a pattern that tries them in turn)."""
-    return sorted((i for i in ids if i in text), key=len, reverse=True)
+    """The `ids` that occur in `text` (anywhere, as part of a word too)."""
+    return sorted(i for i in ids if i in text)
 
 
 def unresolved_ids(markdown: str, known_ids: Iterable[str]) -> list[tuple[int, str]]:
     """(line, id) of item ids still in the text a reader sees (outside review marks and the
     tailoring register, whose entries name removed items by id)."""
-    ids = sorted(set(known_ids), key=len, reverse=True)
+    prose = [
+        (n, free_text(line, PROTECTED_WITH_PROMPTS))
+        for n, section, line, body in section_lines(markdown)
+        if section != REGISTER_SECTION and (body or line.startswith("|"))
+    ]
+    # a finished draft names few ids, if any: look for those alone, in the lines holding one
+    ids = _ids_in("\n".join(text for _n, text in prose), set(known_ids))
     if not ids:
         return []
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(i) for i in ids) + r")(?![\w-])")
-    found: list[tuple[int, str]] = []
-    for n, section, line, body in section_lines(markdown):
-        if section == REGISTER_SECTION or not (body or line.startswith("|")):
-            continue
-        for m in pattern.finditer(free_text(line, PROTECTED_WITH_PROMPTS)):
-            found.append((n, m.group(0)))
-    return found
+    some_id = re.compile(alternation(ids))
+    pattern = re.compile(rf"(?<![\w-]){alternation(ids)}(?![\w-])")
+    return [
+        (n, m.group(0)) for n, text in prose if some_id.search(text) for m in pattern.finditer(text)
+    ]
 
 
 REGISTER_SECTION = "12.4"
@@ -423,7 +453,7 @@ def _spelling_re(locale: str) -> tuple[re.Pattern[str], dict[str, str]]:
         for variant in _case_variants(src):
             table[variant] = _recase(variant, dst)
     words = sorted(table, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"), table
+    return re.compile(r"\b(" + alternation(words) + r")\b"), table
 
 
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|^\s*(?:[-*+]|\d+\.)\s+|\*\*|\()\s*$")
