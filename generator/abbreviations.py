@@ -54,6 +54,11 @@ class AbbreviationData:
     _token_uses: dict[str, _TokenUses] = field(default_factory=dict, compare=False, repr=False)
     """`_uses`'s answer per distinct token, for the same reason (`_token_uses`)."""
 
+    @functools.cached_property
+    def capitalised(self) -> bool:
+        """Every known abbreviation has a capital letter: then a word in lower case is none."""
+        return all(any(c.isupper() for c in abbr) for abbr in self.known)
+
     def is_name(self, word: str) -> bool:
         seen = self._seen.get(word)
         if seen is None:
@@ -159,6 +164,8 @@ def _uses(text: str, data: AbbreviationData) -> tuple[list[Use], list[tuple[int,
 
 def _token_uses(token: str, data: AbbreviationData) -> _TokenUses:
     """What `_uses` finds in one token (hyphenated parts looked up longest first)."""
+    if token.islower() and data.capitalised:
+        return _NONE  # no capital: neither a known abbreviation nor one that looks like it
     if data.is_name(token):
         return _NONE
     uses: list[Use] = []

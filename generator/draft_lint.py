@@ -139,6 +139,8 @@ def heading_text_findings(markdown: str) -> list[DraftFinding]:
         if not body or ("#" not in line and "{" not in line) or HEADING_RE.match(line):
             continue
         text = free_text(line, PROTECTED)
+        if "#" not in text and "{" not in text:
+            continue  # the "{" was a review mark's
         for m in [*_ATTRIBUTE.finditer(text), *_HASHES.finditer(text)]:
             found.append(DraftFinding(n, section or "", m.group(0).strip(), text, m.start()))
     return found

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.abbreviations import AbbreviationData, _uses, data_for, shipped_data
+from generator.citations import _CITE_IN_SENTENCE
 from generator.draft_lint import FOLDS_TO_ASCII, heading_text_findings, prose_findings
 from generator.protocol_passes import (
     PROTECTED,
@@ -136,3 +137,24 @@ def test_name_patterns_that_cannot_be_joined_are_tried_one_by_one() -> None:
     ):
         data = AbbreviationData(base.known, base.names, patterns)
         assert data.is_name("QQX") and data.is_name("ZZ1") and not data.is_name("QX")
+
+
+def test_a_lower_case_word_is_looked_up_when_an_abbreviation_is_in_lower_case() -> None:
+    uses, _unknown = _uses("the mab dose", data_for({"mab": "monoclonal antibody"}, []))
+    assert [(u.abbr, u.start) for u in uses] == [("mab", 4)]
+
+
+_CITE_AS_WRITTEN = re.compile(
+    r"(?P<stop>(?<=[\w)])\.)?[ \t]*\[(?P<body>@[A-Za-z0-9][\w.:-]*(?:\s*;\s*@[A-Za-z0-9][\w.:-]*)*)\]"
+)
+
+
+@given(text=st.text(alphabet=". \t[]@a)x;\n1", max_size=30))
+def test_the_citation_pattern_finds_what_the_one_with_an_optional_stop_finds(text: str) -> None:
+    def before(m: re.Match[str]) -> str:
+        return f"<{m.group('stop') or ''}|{m.group('body')}>"
+
+    def after(m: re.Match[str]) -> str:
+        return f"<{'.' if m.group(0).startswith('.') else ''}|{m.group('body')}>"
+
+    assert _CITE_IN_SENTENCE.sub(after, text) == _CITE_AS_WRITTEN.sub(before, text)
