@@ -4,7 +4,7 @@
     python benchmarks/passes.py -n 50 examples/bcma-cart-rrmm/product.yaml
     python benchmarks/passes.py --gc-freeze  # the loaded objects moved out of the collector's
                                              # reach first: the passes' own time, without the
-                                             # full collections (~40 ms each) a build's heap costs
+                                             # full collection (~25 ms) a build's heap costs
 
 Loads and renders the example's templates once, then times the passes alone: the first call
 (what a real build pays, one-off regex compiles included: a rebuild after an edit is a fresh
