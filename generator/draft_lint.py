@@ -49,7 +49,7 @@ class ProseRule:
 FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 """The non-ASCII characters that a case-insensitive pattern matches to an ASCII letter (İ ı ſ
 and the Kelvin sign): in a text without them, a case-insensitive match of an ASCII word is
-that word in the text's lower case (tests/rendering/test_draft_checks.py checks the list)."""
+that word in the text's lower case (tests/rendering/test_pass_shortcuts.py checks the list)."""
 
 
 def prose_rules(element_ids: Iterable[str]) -> list[ProseRule]:
