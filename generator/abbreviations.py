@@ -51,13 +51,42 @@ class AbbreviationData:
     patterns: tuple[re.Pattern[str], ...]
     _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     """is_name's answers so far: a protocol has ~16,000 tokens and few distinct ones."""
+    _token_uses: dict[str, _TokenUses] = field(default_factory=dict, compare=False, repr=False)
+    """`_uses`'s answer per distinct token, for the same reason (`_token_uses`)."""
+
+    @functools.cached_property
+    def capitalised(self) -> bool:
+        """Every known abbreviation has a capital letter: then a word in lower case is none."""
+        return all(any(c.isupper() for c in abbr) for abbr in self.known)
 
     def is_name(self, word: str) -> bool:
         seen = self._seen.get(word)
         if seen is None:
-            seen = word in self.names or any(p.fullmatch(word) for p in self.patterns)
+            seen = word in self.names or _is_named_by(self.patterns, word)
             self._seen[word] = seen
         return seen
+
+
+def _is_named_by(patterns: tuple[re.Pattern[str], ...], word: str) -> bool:
+    one = _one_pattern(patterns)
+    if one is not None:
+        return one.fullmatch(word) is not None
+    return any(p.fullmatch(word) for p in patterns)
+
+
+_BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
+
+
+@functools.cache
+def _one_pattern(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """The `patterns` as one alternation (one call per word instead of one per pattern); None
+    when they cannot be joined (flags, back-references)."""
+    if any(p.flags != re.UNICODE or _BACKREFERENCE.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:
+        return None  # e.g. a global flag such as (?i) inside one of them
 
 
 def _entry(abbr: str, value: Any) -> Abbreviation:
@@ -109,49 +138,69 @@ class Use:
     standalone: bool
 
 
+_TokenUses = tuple[tuple[Use, ...], tuple[tuple[int, str], ...]]
+"""A token's known abbreviations and unknown abbreviation-like words, offsets within it."""
+
+_NONE: _TokenUses = ((), ())
+
+
 def _uses(text: str, data: AbbreviationData) -> tuple[list[Use], list[tuple[int, str]]]:
     """Known abbreviations in `text` and the unknown abbreviation-like words (offset, word)."""
     uses: list[Use] = []
     unknown: list[tuple[int, str]] = []
+    memo = data._token_uses
     for m in _TOKEN.finditer(text):
         token = m.group(0)
-        if data.is_name(token):
+        found = memo.get(token)
+        if found is None:
+            found = memo[token] = _token_uses(token, data)
+        if found is _NONE:
             continue
-        parts = token.split("-")
-        offsets = []
-        pos = m.start()
-        for part in parts:
-            offsets.append(pos)
-            pos += len(part) + 1
-        i = 0
-        while i < len(parts):
-            j = i + 1
-            for j in range(len(parts), i, -1):
-                word = "-".join(parts[i:j])
-                start = offsets[i]
-                end = start + len(word)
-                whole = i == 0 and j == len(parts)
-                if word in data.known:
-                    uses.append(Use(word, start, end, False, whole))
-                    break
-                singular = word[:-1]
-                if (
-                    word.endswith("s")
-                    and singular in data.known
-                    and looks_like_abbreviation(singular)
-                ):
-                    uses.append(Use(singular, start, end, True, whole))
-                    break
-                if data.is_name(word):
-                    break
-                if j == i + 1:
-                    stem = _TRAILING_DIGITS.sub("", word)
-                    if stem != word and stem in data.known:
-                        uses.append(Use(stem, start, start + len(stem), False, False))
-                    elif looks_like_abbreviation(word):
-                        unknown.append((start, word))
-            i = j
+        at = m.start()
+        uses += [Use(u.abbr, u.start + at, u.end + at, u.plural, u.standalone) for u in found[0]]
+        unknown += [(offset + at, word) for offset, word in found[1]]
     return uses, unknown
+
+
+def _token_uses(token: str, data: AbbreviationData) -> _TokenUses:
+    """What `_uses` finds in one token (hyphenated parts looked up longest first)."""
+    if token.islower() and data.capitalised:
+        return _NONE  # no capital: neither a known abbreviation nor one that looks like it
+    if data.is_name(token):
+        return _NONE
+    uses: list[Use] = []
+    unknown: list[tuple[int, str]] = []
+    parts = token.split("-")
+    offsets = []
+    pos = 0
+    for part in parts:
+        offsets.append(pos)
+        pos += len(part) + 1
+    i = 0
+    while i < len(parts):
+        j = i + 1
+        for j in range(len(parts), i, -1):
+            word = "-".join(parts[i:j])
+            start = offsets[i]
+            end = start + len(word)
+            whole = i == 0 and j == len(parts)
+            if word in data.known:
+                uses.append(Use(word, start, end, False, whole))
+                break
+            singular = word[:-1]
+            if word.endswith("s") and singular in data.known and looks_like_abbreviation(singular):
+                uses.append(Use(singular, start, end, True, whole))
+                break
+            if data.is_name(word):
+                break
+            if j == i + 1:
+                stem = _TRAILING_DIGITS.sub("", word)
+                if stem != word and stem in data.known:
+                    uses.append(Use(stem, start, start + len(stem), False, False))
+                elif looks_like_abbreviation(word):
+                    unknown.append((start, word))
+        i = j
+    return (tuple(uses), tuple(unknown)) if uses or unknown else _NONE
 
 
 def _norm(text: str) -> str:

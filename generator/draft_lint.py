@@ -36,27 +36,51 @@ REFERENCES_SECTION = "14"
 REGISTER_HEADING = f"{REGISTER_SECTION} Tailoring Register"
 
 
-def prose_rules(element_ids: Iterable[str]) -> list[tuple[re.Pattern[str], str]]:
-    """(pattern, what the words name) for PD001."""
+@dataclass(frozen=True)
+class ProseRule:
+    pattern: re.Pattern[str]
+    what: str
+    """What the words name."""
+    clues: tuple[str, ...]
+    """Lower-case words one of which every match holds: a text whose lower case has none of
+    them is not searched (a cheap test; most rules find nothing in a finished draft)."""
+
+
+FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+"""The non-ASCII characters that a case-insensitive pattern matches to an ASCII letter (İ ı ſ
+and the Kelvin sign): in a text without them, a case-insensitive match of an ASCII word is
+that word in the text's lower case (tests/rendering/test_pass_shortcuts.py checks the list)."""
+
+
+def prose_rules(element_ids: Iterable[str]) -> list[ProseRule]:
+    """The rules of PD001."""
     ids = sorted(element_ids, key=len, reverse=True)
     element = r"\belements?\s+(?:" + "|".join(re.escape(i) for i in ids) + r")\b" if ids else None
+
+    def rule(pattern: str, what: str, *clues: str, flags: int = re.IGNORECASE) -> ProseRule:
+        return ProseRule(re.compile(pattern, flags), what, clues)
+
     rules = [
-        (re.compile(r"\bprotocmc\b", re.IGNORECASE), "the tool"),
-        (re.compile(r"\bframeworks?\b", re.IGNORECASE), "the framework"),
-        (re.compile(r"\bParker\b|\bissue briefs?\b", re.IGNORECASE), "a framework seed"),
-        (
-            re.compile(r"\bneeds[- ]verification\b|\brecalled\b", re.IGNORECASE),
+        rule(r"\bprotocmc\b", "the tool", "protocmc"),
+        rule(r"\bframeworks?\b", "the framework", "framework"),
+        rule(r"\bParker\b|\bissue briefs?\b", "a framework seed", "parker", "issue brief"),
+        rule(
+            r"\bneeds[- ]verification\b|\brecalled\b",
             "an evidence status",
+            "verification",
+            "recalled",
         ),
-        (re.compile(r"\bproduct[- ]files?\b", re.IGNORECASE), "the product file"),
-        (re.compile(r"\btailor(?:ing|ed|s)?\b", re.IGNORECASE), "the tailoring register"),
-        (
-            re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:\.[A-Za-z0-9_-]+)*\b"),
+        rule(r"\bproduct[- ]files?\b", "the product file", "product"),
+        rule(r"\btailor(?:ing|ed|s)?\b", "the tailoring register", "tailor"),
+        rule(
+            r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:\.[A-Za-z0-9_-]+)*\b",
             "a product-file key",
+            "_",
+            flags=0,
         ),
     ]
     if element:
-        rules.insert(2, (re.compile(element, re.IGNORECASE), "a framework element"))
+        rules.insert(2, rule(element, "a framework element", "element"))
     return rules
 
 
@@ -72,19 +96,35 @@ class DraftFinding:
 
 
 def prose_findings(markdown: str, element_ids: Iterable[str]) -> list[tuple[DraftFinding, str]]:
-    rules = prose_rules(element_ids)
+    prose = _prose_lines(markdown)
+    # a rule with no match in the whole text has none in a line: most rules find nothing,
+    # and one search of the text is much cheaper than one per line
+    whole = "\n".join(text for _n, _section, text in prose)
+    lowered = None if any(c in whole for c in FOLDS_TO_ASCII) else whole.lower()
+    rules = [
+        r
+        for r in prose_rules(element_ids)
+        if (lowered is None or any(c in lowered for c in r.clues)) and r.pattern.search(whole)
+    ]
     found: list[tuple[DraftFinding, str]] = []
+    for n, section, text in prose if rules else ():
+        for r in rules:
+            for m in r.pattern.finditer(text):
+                found.append((DraftFinding(n, section, m.group(0), text, m.start()), r.what))
+    return found
+
+
+def _prose_lines(markdown: str) -> list[tuple[int, str, str]]:
+    """(line number, section, the text a reader sees) of the lines PD001 reads."""
+    lines = []
     for n, section, line, _body in section_lines(markdown):
         if section in (REGISTER_SECTION, REFERENCES_SECTION) or line.startswith("```"):
             continue
         if section is not None and section.startswith(REGISTER_SECTION + "."):
             continue
         # the summary of changes names the register's heading: a reference, not prose
-        text = free_text(line, PROTECTED).replace(REGISTER_HEADING, "")
-        for pattern, what in rules:
-            for m in pattern.finditer(text):
-                found.append((DraftFinding(n, section or "", m.group(0), text, m.start()), what))
-    return found
+        lines.append((n, section or "", free_text(line, PROTECTED).replace(REGISTER_HEADING, "")))
+    return lines
 
 
 _ATTRIBUTE = re.compile(r"(?<![\])])\{[#.][\w:.-]+[^}]*\}")
@@ -95,9 +135,12 @@ def heading_text_findings(markdown: str) -> list[DraftFinding]:
     """A heading marker or a `{#id}`/`{.class}` attribute in a paragraph or list line."""
     found: list[DraftFinding] = []
     for n, section, line, body in section_lines(markdown):
-        if not body or HEADING_RE.match(line):
+        # both patterns need a "#" or a "{" (a line without either has nothing to find)
+        if not body or ("#" not in line and "{" not in line) or HEADING_RE.match(line):
             continue
         text = free_text(line, PROTECTED)
+        if "#" not in text and "{" not in text:
+            continue  # the "{" was a review mark's
         for m in [*_ATTRIBUTE.finditer(text), *_HASHES.finditer(text)]:
             found.append(DraftFinding(n, section or "", m.group(0).strip(), text, m.start()))
     return found
