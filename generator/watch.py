@@ -102,19 +102,16 @@ def warm_up(product_path: Path) -> None:
 
 
 def _load_shipped(product_path: Path) -> None:
-    """The code digest, the M11 registry and the product's framework."""
+    """One check of the product, nothing written: it loads the shipped data every build
+    reads (the framework, the M11 registry, the amendment wording, the abbreviation and
+    spelling lists, the code digest) and makes the draft passes' patterns, so that no build
+    has to (about 10 % of a one-line edit's rebuild)."""
     from generator import api
-    from generator.cache import code_digest
-    from generator.framework_loader import find_framework, load_framework, load_registry
-    from generator.problems import ProtocmcError
 
     try:
-        code_digest()
-        load_registry()
-        doc, product = api.load_product(product_path)
-        load_framework(find_framework(product.framework, doc.location(("framework",))))
-    except (ProtocmcError, OSError):
-        return  # each build reports its own problems
+        api.check(product_path, usdm=False)
+    except Exception:  # each build reports its own problems, and ours
+        return
 
 
 def shipped(paths: Iterable[str]) -> bool:
@@ -172,8 +169,6 @@ def watch(
     change to the watched files, until Ctrl-C (exit 0) or a usage error in the first build
     (its exit code, 2). `argv` is the command line of a build, for systems without fork."""
     forking = hasattr(os, "fork")
-    if forking:
-        warm_up(product_path)
 
     def one(first: bool) -> int:
         if not forking:
@@ -182,6 +177,8 @@ def watch(
 
     roots, skip = watched_roots(product_path, outdir)
     try:
+        if forking:
+            warm_up(product_path)
         before = snapshot(roots, skip)
         code = one(True)
         if code == 2:
