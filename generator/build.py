@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -141,6 +141,8 @@ def build_product(
         existing = _unchanged_since_stamp(outdir, product_path, formats, clean)
         if existing is not None:
             return BuildResult(files=existing, skipped=True)
+    # the plan's cache entry is stored after the outputs: the writer waits for those only
+    later: list[Callable[[], None]] = []
     plan = make_or_load_plan(
         product_path,
         clean=clean,
@@ -148,7 +150,25 @@ def build_product(
         word="docx" in formats,
         usdm="usdm" in formats,
         figures=FIGURES,
+        later=later,
     )
+    try:
+        return _write(plan, outdir, formats, progress=progress, clean=clean, since=since)
+    finally:
+        for step in later:
+            step()
+
+
+def _write(
+    plan: Plan,
+    outdir: Path,
+    formats: tuple[str, ...],
+    *,
+    progress: Progress | None,
+    clean: bool,
+    since: str | None,
+) -> BuildResult:
+    """The plan's outputs in the requested formats, converted and written as one set."""
     read = plan.read
     if plan.sponsor is not None:
         outfolder.check_folder(

@@ -13,7 +13,9 @@ version (`--since`, possibly a git revision) is never planned from the cache.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,11 +70,14 @@ def plan(
     word: bool,
     usdm: bool = True,
     figures: tuple[str, ...] = ("png",),
+    later: list[Callable[[], None]] | None = None,
 ) -> Plan:
     """The build's plan: from the cache when no file it read changed, else made (and stored).
     `word` asks for the redline sources too, `usdm` for the USDM JSON, `figures` for the
-    figures in these formats (a cached plan made without them is made again). Raises
-    `ProblemsError` when the inputs have errors."""
+    figures in these formats (a cached plan made without them is made again). With `later`,
+    storing a plan made is appended to it for the caller to run (a build writes its outputs
+    first: the writer waits for them, not for the cache). Raises `ProblemsError` when the
+    inputs have errors."""
     key = _key(product_path, clean) if since is None and cache.cache_dir() else None
     if key is not None:
         entry = cache.load(KIND, key)
@@ -88,7 +93,13 @@ def plan(
                 return found
     made = make_plan(product_path, clean=clean, since=since, word=word, usdm=usdm, figures=figures)
     if key is not None:
-        cache.store(KIND, key, (_stamp(made, clean), made))
+        # stamped now: an input changed from here on must not pass for the one read
+        entry = (_stamp(made, clean), made)
+        store = functools.partial(cache.store, KIND, key, entry)
+        if later is None:
+            store()
+        else:
+            later.append(store)
     return made
 
 
