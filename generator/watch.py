@@ -80,6 +80,16 @@ def changes(before: Snapshot, after: Snapshot) -> list[str]:
     )
 
 
+def outputs_of(outdir: Path) -> set[str]:
+    """The files the last build wrote into `outdir` (its record's outputs): never a change to
+    build for, even when the output folder is the product's own."""
+    from generator.outfolder import read_record
+
+    record = read_record(outdir)
+    folder = outdir.resolve()
+    return {str(folder / name) for name in record.outputs} if record is not None else set()
+
+
 def warm_up(product_path: Path) -> None:
     """Import what every build needs, make the product's validators and load the shipped
     data it reads, once, in the watching process (the forked builds inherit them). The
@@ -184,11 +194,13 @@ def watch(
         if code == 2:
             return code
         say(_watching(roots))
+        ours = outputs_of(outdir)
         while True:
             time.sleep(poll)
             after = snapshot(roots, skip)
-            changed = changes(before, after)
+            changed = [p for p in changes(before, after) if p not in ours]
             if not changed:
+                before = after
                 continue
             after = _settled(roots, skip, after)
             if forking and shipped(changes(before, after)):
@@ -201,6 +213,7 @@ def watch(
             start = time.perf_counter()
             code = one(False)
             seconds = time.perf_counter() - start
+            ours = outputs_of(outdir)
             outcome = "rebuilt" if code == 0 else "not built (see above)"
             say(f"{outcome} in {seconds:.2f} s; watching (Ctrl-C stops)")
     except KeyboardInterrupt:

@@ -136,6 +136,23 @@ def test_saves_rebuild_a_broken_save_keeps_the_outputs_and_ctrl_c_stops(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the forking watcher (Linux, macOS)")
+def test_outputs_written_into_the_product_folder_are_not_changes(minimal_product: Path) -> None:
+    folder = minimal_product.parent
+    watcher = Watcher(minimal_product, folder)
+    try:
+        watcher.wait_for("watching")
+        assert (folder / "protocol.md").is_file()
+        time.sleep(1.0)  # forty looks at the folder: the first build's outputs are not a change
+        save(minimal_product, minimal_product.read_text("utf-8") + "# a comment\n")
+        lines = watcher.wait_for("rebuilt")
+    finally:
+        assert watcher.stop() == 0
+    changed = [line for line in watcher.seen if "changed; rebuilding" in line]
+    assert changed == [line for line in lines if "changed; rebuilding" in line]
+    assert len(changed) == 1 and changed[0].startswith("product/product.yaml changed"), changed
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the forking watcher (Linux, macOS)")
 def test_a_framework_edit_is_read_again(minimal_product: Path, tmp_path: Path) -> None:
     """The watcher's frameworks are those of its checkout (here a copy, so that the test can
     edit one). The watcher loads the product's framework once (load_framework and the code
