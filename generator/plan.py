@@ -25,6 +25,7 @@ from generator.problems import Problem, ProblemsError, Severity
 from generator.rendered import RenderedDocument
 
 if TYPE_CHECKING:
+    from generator.api import CheckReport
     from generator.resolve import ResolvedProtocol
 
 KIND = "build-plan"
@@ -91,7 +92,12 @@ def plan(
                 and _stamp(found, clean) == stamp
             ):
                 return found
-    made = make_plan(product_path, clean=clean, since=since, word=word, usdm=usdm, figures=figures)
+    from generator import api
+
+    report = api.check(product_path, assets=figures, clean=clean, since=since, usdm=usdm)
+    if report.errors:
+        raise ProblemsError(report.problems)
+    made = _from_report(product_path, report, word=word, figures=figures)
     if key is not None:
         # stamped now: an input changed from here on must not pass for the one read
         entry = (_stamp(made, clean), made)
@@ -135,22 +141,14 @@ def _key(product_path: Path, clean: bool) -> str | None:
     )
 
 
-def make_plan(
-    product_path: Path,
-    *,
-    clean: bool,
-    since: str | None,
-    word: bool,
-    usdm: bool = True,
-    figures: tuple[str, ...] = ("png",),
+def _from_report(
+    product_path: Path, report: CheckReport, *, word: bool, figures: tuple[str, ...]
 ) -> Plan:
-    """Check and render everything in memory (the pipeline up to export)."""
+    """The plan of a check without errors (everything rendered in memory): what a build
+    writes, and what it read."""
     from generator import api
     from generator.build import input_files
 
-    report = api.check(product_path, assets=figures, clean=clean, since=since, usdm=usdm)
-    if report.errors:
-        raise ProblemsError(report.problems)
     resolved = report.resolved
     assert resolved is not None
     previous = resolved.previous

@@ -16,36 +16,32 @@ from generator.build import build_product
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cd19-cart-lbcl"
 
 
-@pytest.fixture
-def rendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
-    """Counts each document kind's real rendering (not its answers from the cache)."""
-    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("PROTOCMC_NO_CACHE", raising=False)
+def count_calls(monkeypatch: pytest.MonkeyPatch, method: str) -> Counter[str]:
+    """Counts each document kind's real calls of `method` (not its answers from the cache)."""
     counts: Counter[str] = Counter()
     for cls in (documents.ProtocolKind, documents.CmcKind):
-        real = cls.render
+        real = getattr(cls, method)
 
         def counting(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
             counts[self.name] += 1
             return _real(self, *args, **kwargs)
 
-        monkeypatch.setattr(cls, "render", counting)
+        monkeypatch.setattr(cls, method, counting)
     return counts
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counter[str]:
+    """Counts each document kind's real renderings."""
+    monkeypatch.setenv("PROTOCMC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PROTOCMC_NO_CACHE", raising=False)
+    return count_calls(monkeypatch, "render")
 
 
 @pytest.fixture
 def checked(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Counts each document kind's real checks (not its answers from the cache)."""
-    counts: Counter[str] = Counter()
-    for cls in (documents.ProtocolKind, documents.CmcKind):
-        real = cls.check
-
-        def counting(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
-            counts[self.name] += 1
-            return _real(self, *args, **kwargs)
-
-        monkeypatch.setattr(cls, "check", counting)
-    return counts
+    """Counts each document kind's real checks."""
+    return count_calls(monkeypatch, "check")
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -136,13 +136,13 @@ def test_an_edit_of_the_amendment_does_not_render_the_previous_version_again(
     product_dir = tmp_path / "product"
     shutil.copytree(EXAMPLE, product_dir)
     product = product_dir / "product.yaml"
-    first = plan.make_plan(product, clean=False, since=None, word=True)
+    first = plan.plan(product, clean=False, since=None, word=True)
     text = product.read_text("utf-8")
     text = text.replace("inpatient_days: 10", "inpatient_days: 9", 1).replace(
         "changes:\n", "changes:\n  - about: monitoring-logistics\n    rationale: Shorter.\n", 1
     )
     product.write_text(text, "utf-8")
-    second = plan.make_plan(product, clean=False, since=None, word=True)
+    second = plan.plan(product, clean=False, since=None, word=True)
     assert drawn == ["1.0"]  # rendered once, for the first plan
     assert first.redline is not None and second.redline is not None
     assert first.redline[0] == second.redline[0]
