@@ -1,11 +1,12 @@
 """`protocmc build --watch`: build, then rebuild on every saved change to the inputs.
 
-The watching process imports the pipeline once and never builds itself: every build runs in a
-process forked from it. A rebuild so starts with everything imported and the product's
-validators made (a fresh `protocmc build` spends most of a one-line edit's rebuild on that,
-issue 17), and with none of an earlier build's in-process caches: the framework, spelling and
-template caches are keyed by path, and a file edited between builds must be read again. Where
-there is no fork (Windows), each build is a fresh `protocmc build` process.
+The watching process never builds itself: every build runs in a process forked from it.
+Before the first build it imports the pipeline, makes the product's validators and checks the
+product once, nothing written, which loads the shipped data every build reads (issue 17: a
+fresh `protocmc build` spends most of a one-line edit's rebuild on that). A rebuild so starts
+warm, and with none of an earlier build's reading of a product file. The shipped data's
+caches are keyed by path, so a change to a shipped framework or template starts the watcher
+again. Where there is no fork (Windows), each build is a fresh `protocmc build` process.
 
 Changes are found by polling every watched file's modification time and size: no thread runs
 in the watching process, so forking it is safe, and no extra dependency is needed.
@@ -46,13 +47,23 @@ def watched_roots(product_path: Path, outdir: Path) -> tuple[list[Path], list[Pa
     return unique, [outdir.resolve()]
 
 
+MAX_DEPTH = 4
+"""Folders below a watched folder that are looked into: enough for a product's history and
+template overrides (templates/protocol/...) and for the shipped frameworks and templates."""
+
+MAX_FILES = 5_000
+"""Files watched at most: a product file saved in a large folder (a home folder, /dev) must
+not have the watcher walk all of it 40 times a second."""
+
+
 def snapshot(roots: Iterable[Path], skip: Sequence[Path]) -> Snapshot:
-    """Every regular file under `roots` (not under `skip`): (mtime in ns, size) by path."""
+    """Every regular file under `roots` (not under `skip`, at most MAX_DEPTH folders down,
+    the first MAX_FILES found): (mtime in ns, size) by path."""
     skipped = {str(s) for s in skip}
     found: Snapshot = {}
-    stack = [str(r) for r in roots]
-    while stack:
-        folder = stack.pop()
+    stack = [(str(r), 0) for r in roots]
+    while stack and len(found) < MAX_FILES:
+        folder, depth = stack.pop()
         try:
             entries = os.scandir(folder)
         except OSError:  # removed, or unreadable: its files count as gone
@@ -63,9 +74,9 @@ def snapshot(roots: Iterable[Path], skip: Sequence[Path]) -> Snapshot:
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        if entry.path not in skipped:
-                            stack.append(entry.path)
-                    elif entry.is_file():
+                        if entry.path not in skipped and depth < MAX_DEPTH:
+                            stack.append((entry.path, depth + 1))
+                    elif entry.is_file() and len(found) < MAX_FILES:
                         st = entry.stat()
                         found[entry.path] = (st.st_mtime_ns, st.st_size)
                 except OSError:  # gone between listing and looking
@@ -194,6 +205,11 @@ def watch(
         if code == 2:
             return code
         say(_watching(roots))
+        if len(before) >= MAX_FILES:
+            say(
+                f"only the first {MAX_FILES:,} files are watched: keep the product in a folder "
+                "of its own"
+            )
         ours = outputs_of(outdir)
         while True:
             time.sleep(poll)

@@ -245,3 +245,23 @@ def test_snapshot_sees_changes_but_not_the_output_folder_or_hidden_files(tmp_pat
         "lots.csv",
         "product.yaml",
     ]
+
+
+def test_a_large_folder_is_watched_only_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A product saved in a big folder (a home folder) must not be walked whole 40 times a
+    second: at most MAX_FILES files, MAX_DEPTH folders down."""
+    from generator import watch
+
+    deep = tmp_path.joinpath(*(f"d{n}" for n in range(watch.MAX_DEPTH + 1)))
+    deep.mkdir(parents=True)
+    (deep / "too-deep.yaml").write_text("x\n", "utf-8")
+    (deep.parent / "deep-enough.yaml").write_text("x\n", "utf-8")
+    names = {Path(p).name for p in snapshot([tmp_path], [])}
+    assert names == {"deep-enough.yaml"}
+
+    for n in range(10):
+        (tmp_path / f"file-{n}.csv").write_text("x\n", "utf-8")
+    monkeypatch.setattr(watch, "MAX_FILES", 4)
+    assert len(snapshot([tmp_path], [])) == 4
