@@ -169,10 +169,15 @@ def check_targets(
                 "move it or give another output folder"
             )
         if (target.exists() or target.is_symlink()) and name not in owned:
-            raise UsageError(
-                f"'{target}' was not written by protocmc (no build record names it); "
-                "move it or give another output folder"
-            )
+            # `record` may predate a build that wrote this file since; a build names its
+            # outputs in the record before it writes them, so the record read now does
+            current = read_record(outdir)
+            if current is None or name not in current.owned:
+                raise UsageError(
+                    f"'{target}' was not written by protocmc (no build record names it); "
+                    "move it or give another output folder"
+                )
+            owned = current.owned
 
 
 # --------------------------------------------------------------------------- the lock

@@ -162,3 +162,24 @@ def test_a_build_gives_up_on_a_folder_held_too_long(minimal_product: Path, tmp_p
     assert snapshot(out) == before
     assert [p.name for p in (out / WORK).iterdir()] == ["lock"]
     assert_consistent(out)
+
+
+def test_a_file_another_build_wrote_since_the_record_was_read_is_not_refused(
+    tmp_path: Path,
+) -> None:
+    """Two first builds into one new folder: the second read "no record", then the first
+    wrote its record and protocol.md. A build names its outputs in its record before it
+    writes them, so the file is checked against the record as it is now, not as read."""
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = outfolder.read_record(out)
+    assert stale is None
+    (out / outfolder.STAMP).write_text(
+        '{"state": "writing", "outputs": {"protocol.md": null}}', "utf-8"
+    )
+    (out / "protocol.md").write_text("the other build's\n", "utf-8")
+    outfolder.check_targets(out, ["protocol.md"], stale, [])  # no UsageError
+
+    (out / "mine.md").write_text("the writer's own file\n", "utf-8")
+    with pytest.raises(outfolder.UsageError, match="not written by protocmc"):
+        outfolder.check_targets(out, ["mine.md"], stale, [])
